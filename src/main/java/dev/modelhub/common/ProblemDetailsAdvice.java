@@ -1,0 +1,160 @@
+package dev.modelhub.common;
+
+import jakarta.validation.ConstraintViolationException;
+import java.net.URI;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.TypeMismatchException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.validation.FieldError;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+
+/**
+ * The one place that maps errors to HTTP. Modelhub's own exceptions carry their status and problem
+ * type; Spring MVC's (malformed JSON, wrong media type, bad parameter) get a detail that says what
+ * to fix. Anything else is a bug: logged with a reference the client can quote, answered 500.
+ */
+@RestControllerAdvice
+public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
+
+  @ExceptionHandler(ModelhubException.class)
+  ResponseEntity<ProblemDetail> handleModelhub(ModelhubException ex) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), ex.getMessage());
+    problem.setType(ex.type());
+    problem.setTitle(ex.title());
+    ex.properties().forEach(problem::setProperty);
+    if (ex.status().is5xxServerError()) {
+      log.warn("{}: {}", ex.title(), ex.getMessage(), ex.getCause());
+    }
+    return ResponseEntity.status(ex.status()).body(problem);
+  }
+
+  @ExceptionHandler(ConstraintViolationException.class)
+  ResponseEntity<ProblemDetail> handleConstraintViolation(ConstraintViolationException ex) {
+    String detail =
+        ex.getConstraintViolations().stream()
+            .map(v -> lastNode(v.getPropertyPath().toString()) + ": " + v.getMessage())
+            .sorted()
+            .collect(Collectors.joining("; "));
+    return badRequest(detail);
+  }
+
+  @ExceptionHandler(Exception.class)
+  ResponseEntity<ProblemDetail> handleUnexpected(Exception ex) {
+    String reference = UUID.randomUUID().toString();
+    log.error("Unexpected error, reference {}", reference, ex);
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "Internal error; quote reference " + reference + " when reporting it.");
+    problem.setType(URI.create(ModelhubException.PROBLEM_BASE + "internal-error"));
+    problem.setTitle("Internal error");
+    problem.setProperty("reference", reference);
+    return ResponseEntity.internalServerError().body(problem);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(
+      HttpMessageNotReadableException ex,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    Throwable cause = ex.getMostSpecificCause();
+    // Jackson's own message without the source-location suffix says what is wrong.
+    String reason =
+        cause instanceof JacksonException jackson
+            ? jackson.getOriginalMessage()
+            : cause.getMessage();
+    String firstLine =
+        reason == null ? "unreadable body" : reason.lines().findFirst().orElse("unreadable body");
+    return problem(
+        HttpStatus.BAD_REQUEST,
+        "malformed-body",
+        "Malformed request body",
+        "The request body is not valid JSON for this endpoint: " + firstLine);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleMethodArgumentNotValid(
+      MethodArgumentNotValidException ex,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    String detail =
+        ex.getBindingResult().getFieldErrors().stream()
+            .sorted(Comparator.comparing(FieldError::getField))
+            .map(e -> e.getField() + ": " + e.getDefaultMessage())
+            .collect(Collectors.joining("; "));
+    return problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", detail);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleHandlerMethodValidationException(
+      HandlerMethodValidationException ex,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    String detail =
+        ex.getParameterValidationResults().stream()
+            .flatMap(
+                r ->
+                    r.getResolvableErrors().stream()
+                        .map(
+                            e ->
+                                r.getMethodParameter().getParameterName()
+                                    + ": "
+                                    + e.getDefaultMessage()))
+            .sorted()
+            .collect(Collectors.joining("; "));
+    return problem(HttpStatus.BAD_REQUEST, "invalid-request", "Invalid request", detail);
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleTypeMismatch(
+      TypeMismatchException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    String name = ex.getPropertyName() == null ? "parameter" : ex.getPropertyName();
+    String expected =
+        ex.getRequiredType() == null ? "another type" : ex.getRequiredType().getSimpleName();
+    return problem(
+        HttpStatus.BAD_REQUEST,
+        "invalid-request",
+        "Invalid request",
+        name + ": '" + ex.getValue() + "' is not a valid " + expected);
+  }
+
+  private ResponseEntity<ProblemDetail> badRequest(String detail) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, detail);
+    problem.setType(URI.create(ModelhubException.PROBLEM_BASE + "invalid-request"));
+    problem.setTitle("Invalid request");
+    return ResponseEntity.badRequest().body(problem);
+  }
+
+  private static ResponseEntity<Object> problem(
+      HttpStatus status, String slug, String title, String detail) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+    problem.setType(URI.create(ModelhubException.PROBLEM_BASE + slug));
+    problem.setTitle(title);
+    return ResponseEntity.status(status).body(problem);
+  }
+
+  private static String lastNode(String path) {
+    int dot = path.lastIndexOf('.');
+    return dot < 0 ? path : path.substring(dot + 1);
+  }
+}
