@@ -1,0 +1,57 @@
+package dev.modelhub.artifact;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Object storage settings ({@code modelhub.storage.*}).
+ *
+ * @param endpoint URL of the S3 service (MinIO, AWS S3…); when empty Modelhub starts its embedded
+ *     S3 server and uses that instead
+ * @param accessKey S3 access key (also the embedded server's)
+ * @param secretKey S3 secret key (also the embedded server's)
+ * @param bucket bucket holding all blobs; created when missing
+ * @param region S3 region sent with requests
+ * @param partSize size of each multipart-upload part, and so the memory one upload buffers (≥ 5MB;
+ *     10,000 parts bound the largest artifact at 10,000 × this)
+ * @param spoolDir local folder an upload is copied to while it streams, for format inspection;
+ *     needs room for the artifacts being uploaded at the same time
+ * @param connectTimeout time allowed to open a connection to the S3 service
+ * @param ioTimeout time allowed for one S3 read or write to make progress
+ * @param healthTimeout time the health check waits for the S3 service
+ * @param embedded the embedded S3 server used when {@code endpoint} is empty
+ */
+@ConfigurationProperties("modelhub.storage")
+public record StorageProperties(
+    String endpoint,
+    @DefaultValue("modelhub") String accessKey,
+    @DefaultValue("modelhub-secret") String secretKey,
+    @DefaultValue("modelhub") String bucket,
+    @DefaultValue("us-east-1") String region,
+    @DefaultValue("16MB") DataSize partSize,
+    @DefaultValue("./data/spool") Path spoolDir,
+    @DefaultValue("10s") Duration connectTimeout,
+    @DefaultValue("5m") Duration ioTimeout,
+    @DefaultValue("3s") Duration healthTimeout,
+    @DefaultValue Embedded embedded) {
+
+  /** Whether Modelhub runs its own S3 server instead of talking to an external one. */
+  public boolean usesEmbeddedServer() {
+    return endpoint == null || endpoint.isBlank();
+  }
+
+  /**
+   * The embedded S3 server ({@code modelhub.storage.embedded.*}).
+   *
+   * @param dataDir folder the embedded server keeps buckets and objects in
+   * @param host address it listens on; loopback by default, as only Modelhub talks to it
+   * @param port port it listens on; 0 picks a free one
+   */
+  public record Embedded(
+      @DefaultValue("./data/s3") Path dataDir,
+      @DefaultValue("127.0.0.1") String host,
+      @DefaultValue("0") int port) {}
+}
