@@ -1,0 +1,142 @@
+package dev.modelhub.format.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.InvalidArtifactException;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.TensorSpec;
+import dev.modelhub.onnx.TensorShapeProto;
+import dev.modelhub.onnx.TypeProto;
+import dev.modelhub.onnx.ValueInfoProto;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+
+/** Inspects an ONNX model file, and the external data files next to it when it has any. */
+@Component
+public class OnnxInspector {
+
+  /**
+   * Inspects {@code model}.
+   *
+   * @param archiveRoot the folder the model's archive was unpacked into, or null for a bare .onnx
+   *     file; external data must lie inside it
+   */
+  public ArtifactInspection inspect(Path model, Path archiveRoot) {
+    OnnxReader.Summary summary = read(model);
+    checkExternalData(summary, model, archiveRoot);
+    List<TensorSpec> inputs = new ArrayList<>();
+    for (ValueInfoProto input : summary.inputs()) {
+      // Graph inputs that are also initializers are weights with defaults, not request inputs.
+      if (!summary.initializerNames().contains(input.getName())) {
+        inputs.add(spec(input));
+      }
+    }
+    List<TensorSpec> outputs = summary.outputs().stream().map(OnnxInspector::spec).toList();
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("irVersion", summary.irVersion());
+    details.put("opsets", summary.opsets());
+    details.put("producer", (summary.producerName() + " " + summary.producerVersion()).strip());
+    details.put("graphName", summary.graphName());
+    details.put("nodeCount", summary.nodeCount());
+    details.put("opTypes", summary.opTypes());
+    details.put("initializerCount", summary.initializerNames().size());
+    details.put("externalData", !summary.externalRefs().isEmpty());
+    if (archiveRoot != null) {
+      details.put("modelFile", archiveRoot.relativize(model).toString());
+    }
+    return new ArtifactInspection(
+        ModelFormat.ONNX, new ModelSignature(inputs, outputs), summary.parameterCount(), details);
+  }
+
+  private static OnnxReader.Summary read(Path model) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(model), 1 << 16)) {
+      return OnnxReader.read(in);
+    } catch (InvalidProtocolBufferException e) {
+      throw new InvalidArtifactException(
+          "Not a valid ONNX model: the protobuf is truncated or corrupt (" + e.getMessage() + ").",
+          e);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new InvalidArtifactException("Not a valid ONNX model: " + e.getMessage() + ".", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + model, e);
+    }
+  }
+
+  private static void checkExternalData(OnnxReader.Summary summary, Path model, Path archiveRoot) {
+    if (summary.externalRefs().isEmpty()) {
+      return;
+    }
+    if (archiveRoot == null) {
+      OnnxReader.ExternalRef first = summary.externalRefs().get(0);
+      throw new InvalidArtifactException(
+          "This ONNX model keeps tensor data in external files (tensor '"
+              + first.tensor()
+              + "' in '"
+              + first.location()
+              + "'): upload a .zip or .tar.gz holding the .onnx file and its data files.");
+    }
+    Path base = model.getParent();
+    for (OnnxReader.ExternalRef ref : summary.externalRefs()) {
+      String location = ref.location();
+      String where = "External data '" + location + "' of tensor '" + ref.tensor() + "'";
+      if (location.isBlank()) {
+        throw new InvalidArtifactException(where + " has no location.");
+      }
+      Path file = base.resolve(location.replace('\\', '/')).normalize();
+      if (location.startsWith("/") || location.contains("..") || !file.startsWith(archiveRoot)) {
+        throw new InvalidArtifactException(where + " points outside the archive.");
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new InvalidArtifactException(where + " is missing from the archive.");
+      }
+      long size = size(file);
+      long end = ref.length() < 0 ? ref.offset() : ref.offset() + ref.length();
+      if (ref.offset() < 0 || end > size) {
+        throw new InvalidArtifactException(
+            where + " reaches byte " + end + " but the file has " + size + " bytes.");
+      }
+    }
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static TensorSpec spec(ValueInfoProto value) {
+    TypeProto type = value.getType();
+    if (!type.hasTensorType()) {
+      String kind =
+          switch (type.getValueCase()) {
+            case SEQUENCE_TYPE -> "SEQUENCE";
+            case MAP_TYPE -> "MAP";
+            case OPTIONAL_TYPE -> "OPTIONAL";
+            case SPARSE_TENSOR_TYPE -> "SPARSE_TENSOR";
+            default -> "UNKNOWN";
+          };
+      return new TensorSpec(value.getName(), kind, null);
+    }
+    TypeProto.Tensor tensor = type.getTensorType();
+    List<Long> shape = null;
+    if (tensor.hasShape()) {
+      shape = new ArrayList<>();
+      for (TensorShapeProto.Dimension dim : tensor.getShape().getDimList()) {
+        shape.add(dim.hasDimValue() && dim.getDimValue() >= 0 ? dim.getDimValue() : -1L);
+      }
+    }
+    return new TensorSpec(value.getName(), Datatypes.fromOnnx(tensor.getElemType()), shape);
+  }
+}

@@ -1,0 +1,141 @@
+package dev.modelhub.support;
+
+import com.google.protobuf.ByteString;
+import dev.modelhub.onnx.GraphProto;
+import dev.modelhub.onnx.ModelProto;
+import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.OperatorSetIdProto;
+import dev.modelhub.onnx.StringStringEntryProto;
+import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.onnx.TensorShapeProto;
+import dev.modelhub.onnx.TypeProto;
+import dev.modelhub.onnx.ValueInfoProto;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+/** ONNX models written through Modelhub's generated ONNX classes. */
+public final class OnnxModels {
+
+  private OnnxModels() {}
+
+  /**
+   * An MLP: input "input" FP32 [batch, sizes[0]], Gemm+Relu layers, output "logits" FP32 [batch,
+   * sizes[last]].
+   */
+  public static ModelProto mlp(long seed, int... sizes) {
+    Random random = new Random(seed);
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("mlp");
+    graph.addInput(tensorValue("input", TensorProto.DataType.FLOAT_VALUE, -1, sizes[0]));
+    String current = "input";
+    for (int layer = 0; layer + 1 < sizes.length; layer++) {
+      int in = sizes[layer];
+      int out = sizes[layer + 1];
+      String w = "w" + layer;
+      String b = "b" + layer;
+      graph.addInitializer(floats(w, random, in, out));
+      graph.addInitializer(floats(b, random, out));
+      boolean last = layer + 2 == sizes.length;
+      String gemmOut = last ? "logits" : "h" + layer;
+      graph.addNode(
+          NodeProto.newBuilder()
+              .setName("gemm" + layer)
+              .setOpType("Gemm")
+              .addInput(current)
+              .addInput(w)
+              .addInput(b)
+              .addOutput(gemmOut));
+      current = gemmOut;
+      if (!last) {
+        String relu = "relu" + layer;
+        graph.addNode(
+            NodeProto.newBuilder()
+                .setName(relu)
+                .setOpType("Relu")
+                .addInput(current)
+                .addOutput(relu));
+        current = relu;
+      }
+    }
+    graph.addOutput(
+        tensorValue("logits", TensorProto.DataType.FLOAT_VALUE, -1, sizes[sizes.length - 1]));
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("modelhub-tests")
+        .setProducerVersion("1")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
+
+  /** The number of weights {@link #mlp} creates. */
+  public static long mlpParameters(int... sizes) {
+    long n = 0;
+    for (int i = 0; i + 1 < sizes.length; i++) {
+      n += (long) sizes[i] * sizes[i + 1] + sizes[i + 1];
+    }
+    return n;
+  }
+
+  /** Moves every initializer's bytes to {@code location} (as onnx's external data does). */
+  public static ExternalModel withExternalData(ModelProto model, String location) {
+    ModelProto.Builder builder = model.toBuilder();
+    GraphProto.Builder graph = builder.getGraphBuilder();
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    for (TensorProto.Builder tensor : graph.getInitializerBuilderList()) {
+      byte[] bytes = tensor.getRawData().toByteArray();
+      long offset = data.size();
+      data.writeBytes(bytes);
+      tensor
+          .clearRawData()
+          .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+          .addExternalData(entry("location", location))
+          .addExternalData(entry("offset", Long.toString(offset)))
+          .addExternalData(entry("length", Integer.toString(bytes.length)));
+    }
+    return new ExternalModel(builder.build(), data.toByteArray());
+  }
+
+  /** A model whose initializers live in a separate data file. */
+  public record ExternalModel(ModelProto model, byte[] data) {}
+
+  public static ValueInfoProto tensorValue(String name, int elemType, long... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (long dim : dims) {
+      shape.addDim(
+          dim < 0
+              ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
+              : TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+        .build();
+  }
+
+  private static TensorProto floats(String name, Random random, int... dims) {
+    int count = 1;
+    for (int d : dims) {
+      count *= d;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
+      buffer.putFloat((float) (random.nextGaussian() * 0.1));
+    }
+    TensorProto.Builder tensor =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .setRawData(ByteString.copyFrom(buffer.array()));
+    for (int d : dims) {
+      tensor.addDims(d);
+    }
+    return tensor.build();
+  }
+
+  private static StringStringEntryProto entry(String key, String value) {
+    return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+  }
+}

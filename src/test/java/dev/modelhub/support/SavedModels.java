@@ -1,0 +1,136 @@
+package dev.modelhub.support;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+import org.tensorflow.proto.VersionDef;
+
+/**
+ * TensorFlow SavedModels written from TensorFlow's own protos: a one-layer softmax classifier y =
+ * softmax(x·W + b) whose weights are graph constants, exported with the {@code serve} tag and a
+ * {@code serving_default} signature.
+ */
+public final class SavedModels {
+
+  private SavedModels() {}
+
+  public static SavedModel classifier(long seed, int inputs, int classes) {
+    Random random = new Random(seed);
+    GraphDef.Builder graph =
+        GraphDef.newBuilder().setVersions(VersionDef.newBuilder().setProducer(1205));
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("x")
+            .setOp("Placeholder")
+            .putAttr("dtype", type(DataType.DT_FLOAT))
+            .putAttr("shape", AttrValue.newBuilder().setShape(shape(-1, inputs)).build()));
+    graph.addNode(constant("W", floats(random, inputs * classes), inputs, classes));
+    graph.addNode(constant("b", floats(random, classes), classes));
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("matmul")
+            .setOp("MatMul")
+            .addInput("x")
+            .addInput("W")
+            .putAttr("T", type(DataType.DT_FLOAT)));
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("logits")
+            .setOp("BiasAdd")
+            .addInput("matmul")
+            .addInput("b")
+            .putAttr("T", type(DataType.DT_FLOAT)));
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("probabilities")
+            .setOp("Softmax")
+            .addInput("logits")
+            .putAttr("T", type(DataType.DT_FLOAT)));
+    SignatureDef signature =
+        SignatureDef.newBuilder()
+            .putInputs("x", info("x:0", -1, inputs))
+            .putOutputs("probabilities", info("probabilities:0", -1, classes))
+            .setMethodName("tensorflow/serving/predict")
+            .build();
+    MetaGraphDef meta =
+        MetaGraphDef.newBuilder()
+            .setMetaInfoDef(
+                MetaGraphDef.MetaInfoDef.newBuilder()
+                    .addTags("serve")
+                    .setTensorflowVersion("2.18.0")
+                    .setTensorflowGitVersion("modelhub-tests"))
+            .setGraphDef(graph)
+            .putSignatureDef("serving_default", signature)
+            .build();
+    return SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
+  }
+
+  /** The SavedModel as the entries of an archive rooted at {@code folder}/. */
+  public static Map<String, byte[]> entries(String folder, SavedModel model) {
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    entries.put(folder + "/", new byte[0]);
+    entries.put(folder + "/saved_model.pb", model.toByteArray());
+    entries.put(folder + "/variables/", new byte[0]);
+    return entries;
+  }
+
+  private static NodeDef constant(String name, float[] values, long... dims) {
+    ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      buffer.putFloat(v);
+    }
+    TensorProto tensor =
+        TensorProto.newBuilder()
+            .setDtype(DataType.DT_FLOAT)
+            .setTensorShape(shape(dims))
+            .setTensorContent(ByteString.copyFrom(buffer.array()))
+            .build();
+    return NodeDef.newBuilder()
+        .setName(name)
+        .setOp("Const")
+        .putAttr("dtype", type(DataType.DT_FLOAT))
+        .putAttr("value", AttrValue.newBuilder().setTensor(tensor).build())
+        .build();
+  }
+
+  private static float[] floats(Random random, int n) {
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) (random.nextGaussian() * 0.1);
+    }
+    return values;
+  }
+
+  private static TensorInfo info(String tensor, long... dims) {
+    return TensorInfo.newBuilder()
+        .setName(tensor)
+        .setDtype(DataType.DT_FLOAT)
+        .setTensorShape(shape(dims))
+        .build();
+  }
+
+  private static AttrValue type(DataType type) {
+    return AttrValue.newBuilder().setType(type).build();
+  }
+
+  private static TensorShapeProto shape(long... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (long d : dims) {
+      shape.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    return shape.build();
+  }
+}
