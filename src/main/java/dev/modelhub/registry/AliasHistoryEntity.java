@@ -1,0 +1,44 @@
+package dev.modelhub.registry;
+
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+@Entity
+@Table(name = "alias_history")
+class AliasHistoryEntity {
+
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  private Long id;
+
+  private Long modelId;
+  private String alias;
+  private Integer fromVersion;
+  private Integer toVersion;
+  private Instant movedAt;
+  private String movedBy;
+
+  protected AliasHistoryEntity() {}
+
+  AliasHistoryEntity(
+      Long modelId, String alias, Integer fromVersion, Integer toVersion, Instant at, String by) {
+    this.modelId = modelId;
+    this.alias = alias;
+    this.fromVersion = fromVersion;
+    this.toVersion = toVersion;
+    this.movedAt = at;
+    this.movedBy = by;
+  }
+
+  Integer fromVersion() {
+    return fromVersion;
+  }
+
+  AliasMove toView() {
+    return new AliasMove(alias, fromVersion, toVersion, movedAt, movedBy);
+  }
+}

@@ -1,0 +1,145 @@
+package dev.modelhub.registry;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Moves and deletes aliases. Every change locks the model row first, so moves of one alias are
+ * serialized and each one's history entry starts where the previous one ended.
+ */
+@Service
+class AliasService {
+
+  private final ModelRepository models;
+  private final VersionRepository versions;
+  private final AliasRepository aliases;
+  private final AliasHistoryRepository history;
+  private final ApplicationEventPublisher events;
+  private final Clock clock;
+
+  AliasService(
+      ModelRepository models,
+      VersionRepository versions,
+      AliasRepository aliases,
+      AliasHistoryRepository history,
+      ApplicationEventPublisher events,
+      Clock clock) {
+    this.models = models;
+    this.versions = versions;
+    this.aliases = aliases;
+    this.history = history;
+    this.events = events;
+    this.clock = clock;
+  }
+
+  /**
+   * Points {@code alias} at {@code number}. Pointing it where it already points changes nothing and
+   * records nothing, so a pipeline may safely retry.
+   */
+  @Transactional
+  AliasView move(String modelName, String alias, int number, String actor) {
+    Names.checkAlias(alias);
+    ModelEntity model = lock(modelName);
+    VersionEntity target =
+        versions
+            .findByModelIdAndVersion(model.id(), number)
+            .orElseThrow(() -> RegistryExceptions.versionNotFound(modelName, number));
+    if (target.status() == VersionStatus.ARCHIVED) {
+      throw RegistryExceptions.versionArchived(modelName, number);
+    }
+    Optional<AliasEntity> current = aliases.findByModelIdAndAlias(model.id(), alias);
+    if (current.isPresent() && current.get().versionId().equals(target.id())) {
+      return view(modelName, current.get(), target);
+    }
+    Instant now = clock.instant();
+    Integer from = current.map(a -> versionNumber(a.versionId())).orElse(null);
+    AliasEntity entity =
+        current.orElseGet(() -> new AliasEntity(model.id(), alias, target.id(), now, actor));
+    entity.moveTo(target.id(), now, actor);
+    aliases.save(entity);
+    history.save(new AliasHistoryEntity(model.id(), alias, from, number, now, actor));
+    events.publishEvent(new AliasMoved(modelName, alias, from, number, now, actor));
+    return view(modelName, entity, target);
+  }
+
+  @Transactional
+  void delete(String modelName, String alias, String actor) {
+    ModelEntity model = lock(modelName);
+    AliasEntity entity =
+        aliases
+            .findByModelIdAndAlias(model.id(), alias)
+            .orElseThrow(() -> RegistryExceptions.aliasNotFound(modelName, alias));
+    int from = versionNumber(entity.versionId());
+    Instant now = clock.instant();
+    aliases.delete(entity);
+    history.save(new AliasHistoryEntity(model.id(), alias, from, null, now, actor));
+    events.publishEvent(new AliasRemoved(modelName, alias, from, now, actor));
+  }
+
+  @Transactional(readOnly = true)
+  List<AliasView> list(String modelName) {
+    ModelEntity model = find(modelName);
+    return aliases.findByModelIdOrderByAlias(model.id()).stream()
+        .map(a -> view(modelName, a, versions.findById(a.versionId()).orElseThrow()))
+        .toList();
+  }
+
+  @Transactional(readOnly = true)
+  AliasView get(String modelName, String alias) {
+    ModelEntity model = find(modelName);
+    AliasEntity entity =
+        aliases
+            .findByModelIdAndAlias(model.id(), alias)
+            .orElseThrow(() -> RegistryExceptions.aliasNotFound(modelName, alias));
+    return view(modelName, entity, versions.findById(entity.versionId()).orElseThrow());
+  }
+
+  /** Every move of an alias, newest first; kept after the alias is deleted. */
+  @Transactional(readOnly = true)
+  PageView<AliasMove> history(String modelName, String alias, int page, int size) {
+    ModelEntity model = find(modelName);
+    Page<AliasHistoryEntity> moves =
+        history.findByModelIdAndAlias(
+            model.id(), alias, PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "id")));
+    if (moves.getTotalElements() == 0) {
+      throw RegistryExceptions.aliasNotFound(modelName, alias);
+    }
+    return PageView.of(moves, list -> list.stream().map(AliasHistoryEntity::toView).toList());
+  }
+
+  private ModelEntity lock(String name) {
+    return models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+  }
+
+  private ModelEntity find(String name) {
+    return models.findByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+  }
+
+  private int versionNumber(Long versionId) {
+    return versions.findById(versionId).orElseThrow().version();
+  }
+
+  private AliasView view(String model, AliasEntity alias, VersionEntity version) {
+    Integer previous =
+        history
+            .findFirstByModelIdAndAliasOrderByIdDesc(alias.modelId(), alias.alias())
+            .map(AliasHistoryEntity::fromVersion)
+            .orElse(null);
+    return new AliasView(
+        model,
+        alias.alias(),
+        version.version(),
+        version.digest(),
+        previous,
+        alias.updatedAt(),
+        alias.updatedBy());
+  }
+}

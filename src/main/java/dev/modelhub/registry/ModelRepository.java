@@ -1,0 +1,42 @@
+package dev.modelhub.registry;
+
+import jakarta.persistence.LockModeType;
+import java.time.Instant;
+import java.util.Optional;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Lock;
+import org.springframework.data.jpa.repository.Modifying;
+import org.springframework.data.jpa.repository.Query;
+import org.springframework.data.repository.query.Param;
+
+interface ModelRepository extends JpaRepository<ModelEntity, Long> {
+
+  Optional<ModelEntity> findByName(String name);
+
+  /**
+   * Locks a model's row for the rest of the transaction. Every change that must see a consistent
+   * set of versions and aliases (new version numbers, alias moves, archiving, deletion) takes this
+   * lock first, so those changes are serialized per model.
+   */
+  @Lock(LockModeType.PESSIMISTIC_WRITE)
+  @Query("select m from ModelEntity m where m.name = :name")
+  Optional<ModelEntity> lockByName(@Param("name") String name);
+
+  @Modifying
+  @Query(
+      value =
+          "insert into model (name, description, tags, created_at, created_by, updated_at)"
+              + " values (:name, null, '{}'::jsonb, :now, :actor, :now)"
+              + " on conflict (name) do nothing",
+      nativeQuery = true)
+  int insertIfAbsent(
+      @Param("name") String name, @Param("now") Instant now, @Param("actor") String actor);
+
+  @Query(
+      "select m from ModelEntity m where :query = ''"
+          + " or lower(m.name) like concat('%', lower(:query), '%')"
+          + " or lower(coalesce(m.description, '')) like concat('%', lower(:query), '%')")
+  Page<ModelEntity> search(@Param("query") String query, Pageable pageable);
+}

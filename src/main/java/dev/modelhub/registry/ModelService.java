@@ -1,0 +1,130 @@
+package dev.modelhub.registry;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Creates, lists, changes and deletes models. */
+@Service
+class ModelService {
+
+  private final ModelRepository models;
+  private final VersionRepository versions;
+  private final AliasRepository aliases;
+  private final Views views;
+  private final Clock clock;
+
+  ModelService(
+      ModelRepository models,
+      VersionRepository versions,
+      AliasRepository aliases,
+      Views views,
+      Clock clock) {
+    this.models = models;
+    this.versions = versions;
+    this.aliases = aliases;
+    this.views = views;
+    this.clock = clock;
+  }
+
+  @Transactional
+  ModelView create(Requests.CreateModel request, String actor) {
+    Instant now = clock.instant();
+    if (models.insertIfAbsent(request.name(), now, actor) == 0) {
+      throw RegistryExceptions.modelExists(request.name());
+    }
+    ModelEntity model = models.lockByName(request.name()).orElseThrow();
+    model.update(request.description(), request.tags(), now);
+    return view(model);
+  }
+
+  @Transactional(readOnly = true)
+  PageView<ModelView> list(String query, int page, int size) {
+    Page<ModelEntity> found =
+        models.search(
+            query == null ? "" : query.strip(), PageRequest.of(page, size, Sort.by("name")));
+    return PageView.of(found, this::views);
+  }
+
+  @Transactional(readOnly = true)
+  ModelView get(String name) {
+    return view(find(name));
+  }
+
+  @Transactional
+  ModelView update(String name, Requests.Update request) {
+    ModelEntity model =
+        models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+    model.update(request.description(), request.tags(), clock.instant());
+    return view(model);
+  }
+
+  @Transactional
+  void delete(String name) {
+    ModelEntity model =
+        models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+    List<String> pointing =
+        aliases.findByModelIdOrderByAlias(model.id()).stream().map(AliasEntity::alias).toList();
+    if (!pointing.isEmpty()) {
+      throw RegistryExceptions.modelHasAliases(name, pointing);
+    }
+    // Versions and history go with the model (ON DELETE CASCADE). Blobs stay: other versions
+    // may share them, and unreferenced blobs are object-storage garbage, not lost data.
+    models.delete(model);
+  }
+
+  ModelEntity find(String name) {
+    return models.findByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+  }
+
+  private ModelView view(ModelEntity model) {
+    return views(List.of(model)).get(0);
+  }
+
+  /** Builds views for a page of models with two queries, not two per model. */
+  private List<ModelView> views(List<ModelEntity> page) {
+    Collection<Long> ids = page.stream().map(ModelEntity::id).toList();
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    List<AliasEntity> allAliases = versionsAliases(ids);
+    Map<Long, VersionEntity> latest =
+        versions.findLatestReady(ids).stream()
+            .collect(Collectors.toMap(VersionEntity::modelId, Function.identity()));
+    Map<Long, VersionEntity> aliased =
+        versions.findByIdIn(allAliases.stream().map(AliasEntity::versionId).toList()).stream()
+            .collect(Collectors.toMap(VersionEntity::id, Function.identity()));
+    return page.stream()
+        .map(
+            m -> {
+              Map<String, Integer> byAlias = new TreeMap<>();
+              allAliases.stream()
+                  .filter(a -> a.modelId().equals(m.id()))
+                  .forEach(a -> byAlias.put(a.alias(), aliased.get(a.versionId()).version()));
+              VersionEntity newest = latest.get(m.id());
+              List<String> newestAliases =
+                  newest == null
+                      ? List.of()
+                      : byAlias.entrySet().stream()
+                          .filter(e -> e.getValue() == newest.version())
+                          .map(Map.Entry::getKey)
+                          .toList();
+              return views.model(m, byAlias, newest, newestAliases);
+            })
+        .toList();
+  }
+
+  private List<AliasEntity> versionsAliases(Collection<Long> modelIds) {
+    return aliases.findByModelIdIn(modelIds);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.format.ModelSignature;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.Size;
+import java.util.Map;
+
+/** Request bodies of the registry API. */
+final class Requests {
+
+  static final int MAX_TAGS = 50;
+  static final int MAX_DESCRIPTION = 10_000;
+
+  private Requests() {}
+
+  /**
+   * Creates a model.
+   *
+   * @param name unique name
+   * @param description free text
+   * @param tags key/value labels
+   */
+  record CreateModel(
+      @NotNull @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
+      @Size(max = MAX_DESCRIPTION) String description,
+      @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags) {}
+
+  /**
+   * Changes a model or version; absent fields stay as they are, "" clears the description.
+   *
+   * @param description free text
+   * @param tags the new full set of labels
+   */
+  record Update(
+      @Size(max = MAX_DESCRIPTION) String description,
+      @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags) {}
+
+  /**
+   * The optional {@code metadata} part of a version upload.
+   *
+   * @param description free text
+   * @param tags key/value labels
+   * @param signature inputs and outputs, required for TorchScript
+   */
+  record VersionMetadata(
+      @Size(max = MAX_DESCRIPTION) String description,
+      @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags,
+      ModelSignature signature) {
+
+    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null);
+  }
+
+  /**
+   * Points an alias at a version.
+   *
+   * @param version the version number
+   */
+  record MoveAlias(@NotNull @Positive Integer version) {}
+}

@@ -1,0 +1,204 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.common.Actors;
+import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.common.ModelhubException;
+import dev.modelhub.format.ModelFormat;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Valid;
+import jakarta.validation.Validator;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.io.IOException;
+import java.net.URI;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.ObjectMapper;
+
+/** {@code /api/v1/models/{name}/versions}: register, list, read, change, archive, download. */
+@RestController
+@RequestMapping("/api/v1/models/{name}/versions")
+class VersionController {
+
+  private final VersionUploads uploads;
+  private final VersionService versions;
+  private final ArtifactDownloads downloads;
+  private final UploadProperties limits;
+  private final ObjectMapper json;
+  private final Validator validator;
+
+  VersionController(
+      VersionUploads uploads,
+      VersionService versions,
+      ArtifactDownloads downloads,
+      UploadProperties limits,
+      ObjectMapper json,
+      Validator validator) {
+    this.uploads = uploads;
+    this.versions = versions;
+    this.downloads = downloads;
+    this.limits = limits;
+    this.json = json;
+    this.validator = validator;
+  }
+
+  /**
+   * Registers a version. The body is read here, as a stream, rather than bound by Spring: it may be
+   * many gigabytes.
+   */
+  @PostMapping
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      description =
+          "The artifact as application/octet-stream, or multipart/form-data with a 'file' part and"
+              + " an optional JSON 'metadata' part {description, tags, signature}.",
+      content = {
+        @Content(
+            mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+            schema = @Schema(type = "string", format = "binary")),
+        @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE)
+      })
+  ResponseEntity<VersionView> register(
+      @PathVariable String name,
+      @RequestParam(required = false) String filename,
+      @RequestParam(required = false) String format,
+      @RequestHeader(name = Actors.HEADER, required = false) String actor,
+      HttpServletRequest request)
+      throws IOException {
+    Names.checkModel(name);
+    ModelFormat declared = parseFormat(format);
+    MediaType type = contentType(request);
+    VersionView version;
+    if (type.isCompatibleWith(MediaType.MULTIPART_FORM_DATA)) {
+      MultipartUpload.Parts parts =
+          MultipartUpload.read(request, uploads, json, limits.maxMetadataSize().toBytes());
+      Requests.VersionMetadata metadata = parts.metadata();
+      try {
+        validate(metadata);
+      } catch (RuntimeException e) {
+        uploads.abandon(parts.staged());
+        throw e;
+      }
+      String file = filename != null ? filename : parts.filename();
+      version =
+          uploads.complete(
+              name, parts.staged(), file, declared, metadata, Actors.fromHeader(actor));
+    } else if (type.isCompatibleWith(MediaType.APPLICATION_OCTET_STREAM)) {
+      var staged = uploads.stage(request.getInputStream(), request.getContentLengthLong());
+      version =
+          uploads.complete(
+              name,
+              staged,
+              filename,
+              declared,
+              Requests.VersionMetadata.EMPTY,
+              Actors.fromHeader(actor));
+    } else {
+      throw new UnsupportedUploadType(type);
+    }
+    return ResponseEntity.created(
+            URI.create("/api/v1/models/" + name + "/versions/" + version.version()))
+        .body(version);
+  }
+
+  @GetMapping
+  PageView<VersionView> list(
+      @PathVariable String name,
+      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
+    return versions.list(name, page, size);
+  }
+
+  @GetMapping("/{version}")
+  VersionView get(@PathVariable String name, @PathVariable int version) {
+    return versions.get(name, version);
+  }
+
+  @PatchMapping("/{version}")
+  VersionView update(
+      @PathVariable String name,
+      @PathVariable int version,
+      @Valid @RequestBody Requests.Update request) {
+    return versions.update(name, version, request);
+  }
+
+  /** Archives the version (it stays downloadable); refused while an alias points at it. */
+  @DeleteMapping("/{version}")
+  VersionView archive(@PathVariable String name, @PathVariable int version) {
+    return versions.archive(name, version);
+  }
+
+  @GetMapping("/{version}/artifact")
+  void download(
+      @PathVariable String name,
+      @PathVariable int version,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws IOException {
+    downloads.send(versions.entity(name, version), request, response);
+  }
+
+  private void validate(Requests.VersionMetadata metadata) {
+    Set<ConstraintViolation<Requests.VersionMetadata>> violations = validator.validate(metadata);
+    if (!violations.isEmpty()) {
+      throw new InvalidRequestException(
+          "metadata: "
+              + violations.stream()
+                  .map(v -> v.getPropertyPath() + " " + v.getMessage())
+                  .sorted()
+                  .collect(Collectors.joining("; ")));
+    }
+  }
+
+  private static ModelFormat parseFormat(String format) {
+    if (format == null || format.isBlank()) {
+      return null;
+    }
+    return ModelFormat.fromId(format)
+        .orElseThrow(
+            () ->
+                new InvalidRequestException(
+                    "format '" + format + "' is not one of " + ModelFormat.names() + "."));
+  }
+
+  private static MediaType contentType(HttpServletRequest request) {
+    String header = request.getContentType();
+    if (header == null || header.isBlank()) {
+      throw new UnsupportedUploadType(null);
+    }
+    try {
+      return MediaType.parseMediaType(header);
+    } catch (IllegalArgumentException e) {
+      throw new UnsupportedUploadType(null);
+    }
+  }
+
+  /** 415 for a body that is neither octet-stream nor multipart. */
+  static final class UnsupportedUploadType extends ModelhubException {
+    UnsupportedUploadType(MediaType type) {
+      super(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          "unsupported-media-type",
+          "Unsupported media type",
+          "Send the artifact as application/octet-stream or multipart/form-data, not "
+              + (type == null ? "a body without a valid Content-Type" : type.toString())
+              + ".");
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.format.ModelSignature;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+@Entity
+@Table(name = "model_version")
+class VersionEntity {
+
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  private Long id;
+
+  private Long modelId;
+  private int version;
+  private String format;
+
+  @Column(name = "artifact_digest")
+  private String digest;
+
+  private long sizeBytes;
+  private String filename;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  private ModelSignature signature;
+
+  private Long parameterCount;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  private Map<String, Object> formatDetails = new HashMap<>();
+
+  private String description;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  private Map<String, String> tags = new HashMap<>();
+
+  private Long parentVersionId;
+  private Long producedByJobId;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  private Map<String, Object> lineage;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  private Map<String, Object> report;
+
+  @Enumerated(EnumType.STRING)
+  private VersionStatus status;
+
+  private Instant createdAt;
+  private String createdBy;
+  private Instant updatedAt;
+
+  protected VersionEntity() {}
+
+  VersionEntity(
+      Long modelId,
+      int version,
+      String format,
+      String digest,
+      long sizeBytes,
+      String filename,
+      ModelSignature signature,
+      Long parameterCount,
+      Map<String, Object> formatDetails,
+      String description,
+      Map<String, String> tags,
+      Instant now,
+      String actor) {
+    this.modelId = modelId;
+    this.version = version;
+    this.format = format;
+    this.digest = digest;
+    this.sizeBytes = sizeBytes;
+    this.filename = filename;
+    this.signature = signature;
+    this.parameterCount = parameterCount;
+    this.formatDetails = formatDetails == null ? new HashMap<>() : new HashMap<>(formatDetails);
+    this.description = description;
+    this.tags = tags == null ? new HashMap<>() : new HashMap<>(tags);
+    this.status = VersionStatus.READY;
+    this.createdAt = now;
+    this.createdBy = actor;
+    this.updatedAt = now;
+  }
+
+  Long id() {
+    return id;
+  }
+
+  Long modelId() {
+    return modelId;
+  }
+
+  int version() {
+    return version;
+  }
+
+  String format() {
+    return format;
+  }
+
+  String digest() {
+    return digest;
+  }
+
+  long sizeBytes() {
+    return sizeBytes;
+  }
+
+  String filename() {
+    return filename;
+  }
+
+  ModelSignature signature() {
+    return signature;
+  }
+
+  Long parameterCount() {
+    return parameterCount;
+  }
+
+  Map<String, Object> formatDetails() {
+    return formatDetails == null ? Map.of() : formatDetails;
+  }
+
+  String description() {
+    return description;
+  }
+
+  Map<String, String> tags() {
+    return tags == null ? Map.of() : tags;
+  }
+
+  Long parentVersionId() {
+    return parentVersionId;
+  }
+
+  Long producedByJobId() {
+    return producedByJobId;
+  }
+
+  Map<String, Object> lineage() {
+    return lineage;
+  }
+
+  Map<String, Object> report() {
+    return report;
+  }
+
+  VersionStatus status() {
+    return status;
+  }
+
+  Instant createdAt() {
+    return createdAt;
+  }
+
+  String createdBy() {
+    return createdBy;
+  }
+
+  Instant updatedAt() {
+    return updatedAt;
+  }
+
+  void update(String description, Map<String, String> tags, Instant now) {
+    if (description != null) {
+      this.description = description.isEmpty() ? null : description;
+    }
+    if (tags != null) {
+      this.tags = new HashMap<>(tags);
+    }
+    this.updatedAt = now;
+  }
+
+  void archive(Instant now) {
+    this.status = VersionStatus.ARCHIVED;
+    this.updatedAt = now;
+  }
+}

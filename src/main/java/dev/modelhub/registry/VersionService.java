@@ -1,0 +1,140 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.artifact.Digest;
+import dev.modelhub.format.ArtifactInspection;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Sort;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Commits, lists, changes and archives versions. */
+@Service
+class VersionService {
+
+  private final ModelRepository models;
+  private final VersionRepository versions;
+  private final AliasRepository aliases;
+  private final Views views;
+  private final ApplicationEventPublisher events;
+  private final Clock clock;
+
+  VersionService(
+      ModelRepository models,
+      VersionRepository versions,
+      AliasRepository aliases,
+      Views views,
+      ApplicationEventPublisher events,
+      Clock clock) {
+    this.models = models;
+    this.versions = versions;
+    this.aliases = aliases;
+    this.views = views;
+    this.events = events;
+    this.clock = clock;
+  }
+
+  /**
+   * Commits a version whose blob is already stored, creating the model if absent. The model row is
+   * locked while the number is handed out, so concurrent commits get consecutive numbers.
+   */
+  @Transactional
+  VersionView create(
+      String modelName,
+      Digest digest,
+      long sizeBytes,
+      String filename,
+      ArtifactInspection inspection,
+      Requests.VersionMetadata metadata,
+      String actor) {
+    Instant now = clock.instant();
+    models.insertIfAbsent(modelName, now, actor);
+    ModelEntity model = models.lockByName(modelName).orElseThrow();
+    int number = model.nextVersion(now);
+    VersionEntity version =
+        versions.save(
+            new VersionEntity(
+                model.id(),
+                number,
+                inspection.format().id(),
+                digest.toString(),
+                sizeBytes,
+                filename,
+                inspection.signature(),
+                inspection.parameterCount(),
+                inspection.details(),
+                metadata.description(),
+                metadata.tags(),
+                now,
+                actor));
+    events.publishEvent(
+        new VersionRegistered(modelName, number, digest.toString(), inspection.format()));
+    return views.version(modelName, version, List.of());
+  }
+
+  @Transactional(readOnly = true)
+  PageView<VersionView> list(String modelName, int page, int size) {
+    ModelEntity model = find(modelName);
+    return PageView.of(
+        versions.findByModelId(
+            model.id(), PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "version"))),
+        page1 -> page1.stream().map(v -> view(modelName, v)).toList());
+  }
+
+  @Transactional(readOnly = true)
+  VersionView get(String modelName, int number) {
+    ModelEntity model = find(modelName);
+    return view(modelName, version(model, number));
+  }
+
+  @Transactional
+  VersionView update(String modelName, int number, Requests.Update request) {
+    ModelEntity model = find(modelName);
+    VersionEntity version = version(model, number);
+    version.update(request.description(), request.tags(), clock.instant());
+    return view(modelName, version);
+  }
+
+  /** Archives a version, refused while an alias points at it. */
+  @Transactional
+  VersionView archive(String modelName, int number) {
+    ModelEntity model =
+        models.lockByName(modelName).orElseThrow(() -> RegistryExceptions.modelNotFound(modelName));
+    VersionEntity version = version(model, number);
+    List<String> pointing = aliasNames(version);
+    if (!pointing.isEmpty()) {
+      throw RegistryExceptions.versionHasAliases(modelName, number, pointing);
+    }
+    version.archive(clock.instant());
+    return view(modelName, version);
+  }
+
+  /** The stored version, for downloads. */
+  @Transactional(readOnly = true)
+  VersionEntity entity(String modelName, int number) {
+    return version(find(modelName), number);
+  }
+
+  private ModelEntity find(String name) {
+    return models.findByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
+  }
+
+  private VersionEntity version(ModelEntity model, int number) {
+    return versions
+        .findByModelIdAndVersion(model.id(), number)
+        .orElseThrow(() -> RegistryExceptions.versionNotFound(model.name(), number));
+  }
+
+  private VersionView view(String modelName, VersionEntity version) {
+    return views.version(modelName, version, aliasNames(version));
+  }
+
+  private List<String> aliasNames(VersionEntity version) {
+    return aliases.findByVersionIdOrderByAlias(version.id()).stream()
+        .map(AliasEntity::alias)
+        .toList();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.artifact.ArtifactStore;
+import dev.modelhub.artifact.ArtifactTooLargeException;
+import dev.modelhub.artifact.Digest;
+import dev.modelhub.artifact.StagedArtifact;
+import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.InvalidArtifactException;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelInspector;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.InputStream;
+import org.springframework.stereotype.Service;
+
+/**
+ * Registers a version from an upload in four steps, none of which holds a database connection while
+ * bytes stream: stage the bytes (digest, multipart upload, spool copy), inspect them, promote the
+ * blob to its content address, then commit the version row. The staging copies are released
+ * whatever happens, so a failure leaves no row and no visible object.
+ */
+@Service
+class VersionUploads {
+
+  private final ArtifactStore store;
+  private final ModelInspector inspector;
+  private final VersionService versions;
+  private final UploadProperties limits;
+  private final MeterRegistry meters;
+
+  VersionUploads(
+      ArtifactStore store,
+      ModelInspector inspector,
+      VersionService versions,
+      UploadProperties limits,
+      MeterRegistry meters) {
+    this.store = store;
+    this.inspector = inspector;
+    this.versions = versions;
+    this.limits = limits;
+    this.meters = meters;
+    Gauge.builder("modelhub.uploads.active", store, ArtifactStore::activeUploads)
+        .description("Version uploads being received")
+        .register(meters);
+  }
+
+  /** Streams an upload body into staging; refuses a declared or actual size over the limit. */
+  StagedArtifact stage(InputStream body, long declaredLength) {
+    long max = limits.maxSize().toBytes();
+    if (declaredLength > max) {
+      count("too_large");
+      throw new ArtifactTooLargeException(max);
+    }
+    try {
+      return store.stage(body, max);
+    } catch (RuntimeException e) {
+      count("failed");
+      throw e;
+    }
+  }
+
+  /** Inspects, promotes and commits a staged upload, then releases the staging copies. */
+  VersionView complete(
+      String model,
+      StagedArtifact staged,
+      String filename,
+      ModelFormat format,
+      Requests.VersionMetadata metadata,
+      String actor) {
+    try {
+      if (staged.sizeBytes() == 0) {
+        throw new InvalidArtifactException("The artifact is empty.");
+      }
+      ArtifactInspection inspection =
+          inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
+      Digest digest = store.promote(staged);
+      VersionView version =
+          versions.create(model, digest, staged.sizeBytes(), filename, inspection, metadata, actor);
+      count("registered");
+      Counter.builder("modelhub.uploads.bytes")
+          .description("Bytes of registered artifacts")
+          .register(meters)
+          .increment(staged.sizeBytes());
+      return version;
+    } catch (RuntimeException e) {
+      count("rejected");
+      throw e;
+    } finally {
+      store.release(staged);
+    }
+  }
+
+  /** Releases an upload that will not be completed. */
+  void abandon(StagedArtifact staged) {
+    store.release(staged);
+  }
+
+  private void count(String outcome) {
+    Counter.builder("modelhub.uploads")
+        .description("Version uploads by outcome")
+        .tag("outcome", outcome)
+        .register(meters)
+        .increment();
+  }
+}

@@ -1,0 +1,53 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model version as the API shows it.
+ *
+ * @param model the model's name
+ * @param version the version number, 1, 2, 3… per model
+ * @param format the artifact format
+ * @param digest {@code sha256:<hex>} of the artifact's bytes; also its ETag
+ * @param sizeBytes artifact size
+ * @param filename the file name it was uploaded as, if known
+ * @param signature inputs and outputs
+ * @param parameterCount number of weights, when the format tells
+ * @param formatDetails format-specific facts found by inspection
+ * @param description free text
+ * @param tags key/value labels
+ * @param status READY or ARCHIVED
+ * @param aliases the aliases pointing at this version
+ * @param parentVersion the version this one was derived from (optimization variants)
+ * @param producedByJob the job that produced it
+ * @param lineage how it was derived from its parent: pass and parameters
+ * @param report measurements against its parent
+ * @param createdAt when it was registered
+ * @param createdBy who registered it
+ * @param updatedAt when it last changed
+ */
+public record VersionView(
+    String model,
+    int version,
+    ModelFormat format,
+    String digest,
+    long sizeBytes,
+    String filename,
+    ModelSignature signature,
+    Long parameterCount,
+    Map<String, Object> formatDetails,
+    String description,
+    Map<String, String> tags,
+    VersionStatus status,
+    List<String> aliases,
+    Integer parentVersion,
+    Long producedByJob,
+    Map<String, Object> lineage,
+    Map<String, Object> report,
+    Instant createdAt,
+    String createdBy,
+    Instant updatedAt) {}

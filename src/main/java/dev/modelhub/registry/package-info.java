@@ -1,0 +1,8 @@
+/**
+ * The model registry: models, their numbered versions (artifact digest, format, signature, lineage,
+ * report), aliases such as {@code production} with the history of every move, and the REST API
+ * under {@code /api/v1/models}. Publishes {@link dev.modelhub.registry.VersionRegistered}, {@link
+ * dev.modelhub.registry.AliasMoved} and {@link dev.modelhub.registry.AliasRemoved}.
+ */
+@org.springframework.modulith.ApplicationModule
+package dev.modelhub.registry;

@@ -1,0 +1,152 @@
+package dev.modelhub.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.modelhub.support.Api.Response;
+import dev.modelhub.support.IntegrationTest;
+import dev.modelhub.support.OnnxModels;
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+class AliasIT extends IntegrationTest {
+
+  @Test
+  void moves_are_recorded_with_from_to_at_and_by_and_deleting_keeps_the_history() {
+    String model = modelWithVersions(3);
+    String alias = "/api/v1/models/" + model + "/aliases/production";
+
+    Response first = move(alias, 1, "ci/run-1");
+    assertThat(first.status()).as(first.toString()).isEqualTo(200);
+    assertThat(first.json().get("version").asInt()).isEqualTo(1);
+    assertThat(first.json().get("previousVersion").isNull()).isTrue();
+    Response second = move(alias, 3, "ci/run-2");
+    assertThat(second.json().get("previousVersion").asInt()).isEqualTo(1);
+    assertThat(second.json().get("updatedBy").asString()).isEqualTo("ci/run-2");
+    // Pointing it where it already points is a no-op a retrying pipeline can rely on.
+    Response retry = move(alias, 3, "ci/run-2-retry");
+    assertThat(retry.json().get("updatedBy").asString()).isEqualTo("ci/run-2");
+
+    JsonNode list = api.get("/api/v1/models/" + model + "/aliases").json();
+    assertThat(list).hasSize(1);
+    assertThat(list.get(0).get("alias").asString()).isEqualTo("production");
+    assertThat(list.get(0).get("digest").asString()).startsWith("sha256:");
+
+    assertThat(api.delete(alias).status()).isEqualTo(204);
+    assertThat(api.get(alias).status()).isEqualTo(404);
+
+    List<JsonNode> history = history(model, "production");
+    assertThat(history).hasSize(3);
+    assertMove(history.get(0), null, 1, "ci/run-1");
+    assertMove(history.get(1), 1, 3, "ci/run-2");
+    assertMove(history.get(2), 3, null, "anonymous");
+    assertThat(history.get(0).get("at").asString()).isNotBlank();
+  }
+
+  @Test
+  void concurrent_moves_of_one_alias_lose_no_history_entry() throws Exception {
+    String model = modelWithVersions(4);
+    String alias = "/api/v1/models/" + model + "/aliases/production";
+    int threads = 8;
+    int movesPerThread = 15;
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<List<JsonNode>>> results = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<JsonNode> responses = new ArrayList<>();
+                  for (int i = 0; i < movesPerThread; i++) {
+                    int target = 1 + (thread + i) % 4;
+                    Response r = move(alias, target, "mover-" + thread + "-" + i);
+                    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+                    responses.add(r.json());
+                  }
+                  return responses;
+                }));
+      }
+      start.countDown();
+      // A request moved the alias when the alias now names it as the last mover.
+      Set<String> movers = Collections.synchronizedSet(new HashSet<>());
+      for (Future<List<JsonNode>> result : results) {
+        for (JsonNode response : result.get()) {
+          String actor = response.get("updatedBy").asString();
+          movers.add(actor);
+        }
+      }
+      List<JsonNode> history = history(model, "production");
+      Set<String> recorded = new HashSet<>();
+      history.forEach(h -> recorded.add(h.get("by").asString()));
+      assertThat(recorded).hasSize(history.size());
+      assertThat(recorded).containsAll(movers);
+      // Each entry starts where the previous one ended: no move was lost or reordered.
+      assertThat(history.get(0).get("from").isNull()).isTrue();
+      for (int i = 1; i < history.size(); i++) {
+        assertThat(history.get(i).get("from").asInt())
+            .as("entry %d", i)
+            .isEqualTo(history.get(i - 1).get("to").asInt());
+      }
+      int current = api.get(alias).json().get("version").asInt();
+      assertThat(history.get(history.size() - 1).get("to").asInt()).isEqualTo(current);
+      assertThat(history.size()).isGreaterThan(threads);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private String modelWithVersions(int count) {
+    String model = uniqueName("alias");
+    for (int i = 0; i < count; i++) {
+      Response r = api.upload(model, OnnxModels.mlp(200 + i, 8, 4).toByteArray(), null);
+      assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    }
+    return model;
+  }
+
+  private Response move(String alias, int version, String actor) {
+    return api.send(
+        api.request(alias, "Content-Type", "application/json", "X-Modelhub-Actor", actor)
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"version\":" + version + "}")));
+  }
+
+  /** The whole history, oldest first. */
+  private List<JsonNode> history(String model, String alias) {
+    List<JsonNode> entries = new ArrayList<>();
+    int page = 0;
+    while (true) {
+      JsonNode body =
+          api.get("/api/v1/models/" + model + "/aliases/" + alias + "/history?size=50&page=" + page)
+              .json();
+      body.get("items").forEach(entries::add);
+      if (++page >= body.get("totalPages").asInt()) {
+        break;
+      }
+    }
+    Collections.reverse(entries);
+    return entries;
+  }
+
+  private static void assertMove(JsonNode move, Integer from, Integer to, String by) {
+    assertThat(move.get("from").isNull() ? null : move.get("from").asInt()).isEqualTo(from);
+    assertThat(move.get("to").isNull() ? null : move.get("to").asInt()).isEqualTo(to);
+    assertThat(move.get("by").asString()).isEqualTo(by);
+  }
+
+  static Map<String, Object> body(int version) {
+    return Map.of("version", version);
+  }
+}

@@ -1,0 +1,152 @@
+package dev.modelhub.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.UUID;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** A small HTTP client for the tests, on the JDK's HttpClient so bodies are really streamed. */
+public final class Api {
+
+  private final String base;
+  private final ObjectMapper json;
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
+
+  public Api(int port, ObjectMapper json) {
+    this.base = "http://127.0.0.1:" + port;
+    this.json = json;
+  }
+
+  public String base() {
+    return base;
+  }
+
+  /** A response, its body read fully. */
+  public record Response(int status, HttpHeaders headers, byte[] body, ObjectMapper mapper) {
+    public JsonNode json() {
+      return mapper.readTree(body);
+    }
+
+    public String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+
+    public String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + text();
+    }
+  }
+
+  public Response get(String path, String... headers) {
+    return send(request(path, headers).GET());
+  }
+
+  public Response delete(String path) {
+    return send(request(path).DELETE());
+  }
+
+  public Response postJson(String path, Object body) {
+    return sendJson("POST", path, body);
+  }
+
+  public Response putJson(String path, Object body) {
+    return sendJson("PUT", path, body);
+  }
+
+  public Response patchJson(String path, Object body) {
+    return sendJson("PATCH", path, body);
+  }
+
+  /** Sends {@code body} as-is with {@code contentType}: for malformed-JSON cases. */
+  public Response sendRaw(String method, String path, String contentType, byte[] body) {
+    return send(
+        request(path, "Content-Type", contentType)
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  /** Registers a version from an octet-stream body. */
+  public Response upload(String model, byte[] artifact, String query) {
+    return send(
+        request(
+                "/api/v1/models/" + model + "/versions" + (query == null ? "" : "?" + query),
+                "Content-Type",
+                "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(artifact)));
+  }
+
+  /** Registers a version from a multipart body with a file part and an optional metadata part. */
+  public Response uploadMultipart(String model, byte[] artifact, String filename, String metadata) {
+    String boundary = "----modelhub" + UUID.randomUUID();
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (metadata != null) {
+      write(body, "--" + boundary + "\r\n");
+      write(body, "Content-Disposition: form-data; name=\"metadata\"\r\n");
+      write(body, "Content-Type: application/json\r\n\r\n");
+      write(body, metadata + "\r\n");
+    }
+    write(body, "--" + boundary + "\r\n");
+    write(body, "Content-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n");
+    write(body, "Content-Type: application/octet-stream\r\n\r\n");
+    body.writeBytes(artifact);
+    write(body, "\r\n--" + boundary + "--\r\n");
+    return send(
+        request(
+                "/api/v1/models/" + model + "/versions",
+                "Content-Type",
+                "multipart/form-data; boundary=" + boundary)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+  }
+
+  public Response send(HttpRequest.Builder builder) {
+    try {
+      HttpResponse<byte[]> response =
+          http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+      return new Response(response.statusCode(), response.headers(), response.body(), json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpRequest.Builder request(String path, String... headers) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5));
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    return builder;
+  }
+
+  private Response sendJson(String method, String path, Object body) {
+    byte[] bytes =
+        body instanceof String s
+            ? s.getBytes(StandardCharsets.UTF_8)
+            : json.writeValueAsBytes(body);
+    return send(
+        request(path, "Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(bytes)));
+  }
+
+  private static void write(ByteArrayOutputStream out, String text) {
+    out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+  }
+}

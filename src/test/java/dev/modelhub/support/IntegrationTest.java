@@ -1,0 +1,89 @@
+package dev.modelhub.support;
+
+import dev.modelhub.artifact.StorageProperties;
+import dev.modelhub.artifact.internal.ObjectStorage;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioClient;
+import io.minio.Result;
+import io.minio.messages.Item;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Base of the end-to-end tests: the whole application on a random port against real PostgreSQL and
+ * a real S3 server (see {@link TestInfrastructure}). All subclasses share one application context,
+ * so tests use model names of their own.
+ */
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      // Small limits make the 413 and zip-bomb cases cheap; LargeUploadIT raises them.
+      "modelhub.upload.max-size=8MB",
+      "modelhub.archive.max-unpacked-size=32MB",
+      // The S3 minimum, so that a few megabytes already make a multipart upload.
+      "modelhub.storage.part-size=5MB"
+    })
+public abstract class IntegrationTest {
+
+  @LocalServerPort protected int port;
+  @Autowired protected ObjectMapper json;
+  @Autowired protected JdbcClient jdbc;
+  @Autowired protected ObjectStorage objectStorage;
+  @Autowired protected StorageProperties storageProperties;
+
+  protected Api api;
+
+  @DynamicPropertySource
+  static void infrastructure(DynamicPropertyRegistry registry) {
+    TestInfrastructure.register(registry);
+  }
+
+  @BeforeEach
+  void createClient() {
+    api = new Api(port, json);
+  }
+
+  /** A model name no other test uses. */
+  protected static String uniqueName(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Keys of the objects visible in the bucket under {@code prefix}. */
+  protected List<String> objectKeys(String prefix) throws Exception {
+    MinioClient client =
+        MinioClient.builder()
+            .endpoint(objectStorage.endpoint())
+            .region(storageProperties.region())
+            .credentials(storageProperties.accessKey(), storageProperties.secretKey())
+            .build();
+    List<String> keys = new ArrayList<>();
+    for (Result<Item> item :
+        client.listObjects(
+            ListObjectsArgs.builder()
+                .bucket(objectStorage.bucket())
+                .prefix(prefix)
+                .recursive(true)
+                .build())) {
+      keys.add(item.get().objectName());
+    }
+    return keys;
+  }
+
+  /** Number of version rows of a model (0 when the model does not exist). */
+  protected long versionRows(String model) {
+    return jdbc.sql(
+            "select count(*) from model_version v join model m on m.id = v.model_id where m.name = ?")
+        .param(model)
+        .query(Long.class)
+        .single();
+  }
+}
