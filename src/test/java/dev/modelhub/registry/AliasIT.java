@@ -1,6 +1,7 @@
 package dev.modelhub.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.IntegrationTest;
@@ -10,16 +11,39 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.event.ApplicationEvents;
+import org.springframework.test.context.event.RecordApplicationEvents;
 import tools.jackson.databind.JsonNode;
 
+@RecordApplicationEvents
 class AliasIT extends IntegrationTest {
+
+  @Autowired AliasService aliases;
+  @Autowired ApplicationEvents events;
+
+  @Test
+  void moving_and_deleting_an_alias_publish_events() {
+    String model = modelWithVersions(2);
+
+    aliases.move(model, "staging", 1, "pipeline");
+    aliases.move(model, "staging", 2, "pipeline");
+    aliases.delete(model, "staging", "pipeline");
+
+    assertThat(events.stream(AliasMoved.class).filter(e -> e.model().equals(model)))
+        .extracting(
+            AliasMoved::alias, AliasMoved::fromVersion, AliasMoved::toVersion, AliasMoved::by)
+        .containsExactly(tuple("staging", null, 1, "pipeline"), tuple("staging", 1, 2, "pipeline"));
+    assertThat(events.stream(AliasRemoved.class).filter(e -> e.model().equals(model)))
+        .extracting(AliasRemoved::alias, AliasRemoved::fromVersion)
+        .containsExactly(tuple("staging", 2));
+  }
 
   @Test
   void moves_are_recorded_with_from_to_at_and_by_and_deleting_keeps_the_history() {
@@ -144,9 +168,5 @@ class AliasIT extends IntegrationTest {
     assertThat(move.get("from").isNull() ? null : move.get("from").asInt()).isEqualTo(from);
     assertThat(move.get("to").isNull() ? null : move.get("to").asInt()).isEqualTo(to);
     assertThat(move.get("by").asString()).isEqualTo(by);
-  }
-
-  static Map<String, Object> body(int version) {
-    return Map.of("version", version);
   }
 }
