@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelhub.support.Archives;
+import dev.modelhub.support.TestProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,20 +33,7 @@ class SafeUnpackerTest {
   }
 
   private SafeUnpacker unpacker(DataSize maxSize, int maxEntries) {
-    StorageProperties storage =
-        new StorageProperties(
-            null,
-            "a",
-            "b",
-            "bucket",
-            "us-east-1",
-            DataSize.ofMegabytes(16),
-            temp.resolve("spool"),
-            null,
-            null,
-            null,
-            null);
-    return new SafeUnpacker(new ArchiveProperties(maxSize, maxEntries), storage);
+    return TestProperties.unpacker(temp.resolve("spool"), maxSize, maxEntries);
   }
 
   @Test

@@ -3,10 +3,8 @@ package dev.modelhub.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.modelhub.artifact.ArchiveProperties;
 import dev.modelhub.artifact.ArchiveRejectedException;
 import dev.modelhub.artifact.SafeUnpacker;
-import dev.modelhub.artifact.StorageProperties;
 import dev.modelhub.format.internal.OnnxInspector;
 import dev.modelhub.format.internal.SavedModelInspector;
 import dev.modelhub.format.internal.TorchScriptInspector;
@@ -15,6 +13,7 @@ import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.SavedModels;
+import dev.modelhub.support.TestProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,21 +38,8 @@ class ModelInspectorTest {
 
   @BeforeEach
   void setUp() {
-    StorageProperties storage =
-        new StorageProperties(
-            null,
-            "a",
-            "b",
-            "bucket",
-            "us-east-1",
-            DataSize.ofMegabytes(16),
-            temp.resolve("spool"),
-            null,
-            null,
-            null,
-            null);
     SafeUnpacker unpacker =
-        new SafeUnpacker(new ArchiveProperties(DataSize.ofMegabytes(50), 1000), storage);
+        TestProperties.unpacker(temp.resolve("spool"), DataSize.ofMegabytes(50), 1000);
     inspector =
         new ModelInspector(
             unpacker, new OnnxInspector(), new SavedModelInspector(), new TorchScriptInspector());
