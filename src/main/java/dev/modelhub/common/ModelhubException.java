@@ -19,6 +19,7 @@ public abstract class ModelhubException extends RuntimeException {
   private final String slug;
   private final String title;
   private final Map<String, Object> properties = new LinkedHashMap<>();
+  private final Map<String, String> headers = new LinkedHashMap<>();
 
   protected ModelhubException(HttpStatus status, String slug, String title, String detail) {
     this(status, slug, title, detail, null);
@@ -38,6 +39,12 @@ public abstract class ModelhubException extends RuntimeException {
     return this;
   }
 
+  /** Adds a response header (for example Retry-After). */
+  protected final ModelhubException withHeader(String name, String value) {
+    headers.put(name, value);
+    return this;
+  }
+
   public HttpStatus status() {
     return status;
   }
@@ -52,5 +59,9 @@ public abstract class ModelhubException extends RuntimeException {
 
   public Map<String, Object> properties() {
     return Map.copyOf(properties);
+  }
+
+  public Map<String, String> headers() {
+    return Map.copyOf(headers);
   }
 }

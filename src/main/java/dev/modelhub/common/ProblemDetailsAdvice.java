@@ -39,10 +39,14 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     problem.setType(ex.type());
     problem.setTitle(ex.title());
     ex.properties().forEach(problem::setProperty);
-    if (ex.status().is5xxServerError()) {
+    if (ex.status().is5xxServerError() && ex.getCause() != null) {
       log.warn("{}: {}", ex.title(), ex.getMessage(), ex.getCause());
+    } else if (ex.status().is5xxServerError()) {
+      log.debug("{}: {}", ex.title(), ex.getMessage());
     }
-    return ResponseEntity.status(ex.status()).body(problem);
+    ResponseEntity.BodyBuilder response = ResponseEntity.status(ex.status());
+    ex.headers().forEach((name, value) -> response.header(name, value));
+    return response.body(problem);
   }
 
   @ExceptionHandler(ConstraintViolationException.class)

@@ -14,4 +14,8 @@ interface AliasRepository extends JpaRepository<AliasEntity, AliasEntity.Key> {
   List<AliasEntity> findByVersionIdOrderByAlias(Long versionId);
 
   Optional<AliasEntity> findByModelIdAndAlias(Long modelId, String alias);
+
+  List<AliasEntity> findByAliasIn(Collection<String> aliases);
+
+  List<AliasEntity> findByModelIdAndAliasIn(Long modelId, Collection<String> aliases);
 }

@@ -8,6 +8,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -23,6 +24,7 @@ class AliasService {
   private final AliasRepository aliases;
   private final AliasHistoryRepository history;
   private final ApplicationEventPublisher events;
+  private final JdbcClient jdbc;
   private final Clock clock;
 
   AliasService(
@@ -31,12 +33,14 @@ class AliasService {
       AliasRepository aliases,
       AliasHistoryRepository history,
       ApplicationEventPublisher events,
+      JdbcClient jdbc,
       Clock clock) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.history = history;
     this.events = events;
+    this.jdbc = jdbc;
     this.clock = clock;
   }
 
@@ -66,6 +70,7 @@ class AliasService {
     entity.moveTo(target.id(), now, actor);
     aliases.save(entity);
     history.save(new AliasHistoryEntity(model.id(), alias, from, number, now, actor));
+    notifyOtherNodes(modelName);
     events.publishEvent(new AliasMoved(modelName, alias, from, number, now, actor));
     return view(modelName, entity, target);
   }
@@ -81,6 +86,7 @@ class AliasService {
     Instant now = clock.instant();
     aliases.delete(entity);
     history.save(new AliasHistoryEntity(model.id(), alias, from, null, now, actor));
+    notifyOtherNodes(modelName);
     events.publishEvent(new AliasRemoved(modelName, alias, from, now, actor));
   }
 
@@ -113,6 +119,18 @@ class AliasService {
       throw RegistryExceptions.aliasNotFound(modelName, alias);
     }
     return PageView.of(moves, list -> list.stream().map(AliasHistoryEntity::toView).toList());
+  }
+
+  /**
+   * NOTIFY is transactional: Postgres delivers it to every listening node when this transaction
+   * commits, and never if it rolls back. The payload is the model's name.
+   */
+  private void notifyOtherNodes(String modelName) {
+    jdbc.sql("select pg_notify(:channel, :model)")
+        .param("channel", RegistryService.ALIAS_CHANNEL)
+        .param("model", modelName)
+        .query()
+        .singleRow();
   }
 
   private ModelEntity lock(String name) {

@@ -30,7 +30,9 @@ import tools.jackson.databind.ObjectMapper;
       "modelhub.upload.max-size=8MB",
       "modelhub.archive.max-unpacked-size=32MB",
       // The S3 minimum, so that a few megabytes already make a multipart upload.
-      "modelhub.storage.part-size=5MB"
+      "modelhub.storage.part-size=5MB",
+      // Registry tests do not load models; ServingTest turns serving on.
+      "modelhub.serving.enabled=false"
     })
 public abstract class IntegrationTest {
 

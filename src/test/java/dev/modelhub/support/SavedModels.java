@@ -78,6 +78,106 @@ public final class SavedModels {
     return SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
   }
 
+  /**
+   * The same network as an ONNX MLP of Gemm (transB=1) and Relu nodes, such as PyTorch exports:
+   * input "input" [batch, in], output "logits". Weights become graph constants.
+   */
+  public static SavedModel fromOnnxMlp(dev.modelhub.onnx.ModelProto onnx) {
+    Map<String, dev.modelhub.onnx.TensorProto> weights = new LinkedHashMap<>();
+    onnx.getGraph().getInitializerList().forEach(t -> weights.put(t.getName(), t));
+    long inputs =
+        onnx.getGraph().getInput(0).getType().getTensorType().getShape().getDim(1).getDimValue();
+    GraphDef.Builder graph =
+        GraphDef.newBuilder().setVersions(VersionDef.newBuilder().setProducer(1205));
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("input")
+            .setOp("Placeholder")
+            .putAttr("dtype", type(DataType.DT_FLOAT))
+            .putAttr("shape", AttrValue.newBuilder().setShape(shape(-1, inputs)).build()));
+    String current = "input";
+    int layer = 0;
+    long outputs = inputs;
+    for (dev.modelhub.onnx.NodeProto node : onnx.getGraph().getNodeList()) {
+      switch (node.getOpType()) {
+        case "Gemm" -> {
+          dev.modelhub.onnx.TensorProto w = weights.get(node.getInput(1));
+          dev.modelhub.onnx.TensorProto b = weights.get(node.getInput(2));
+          boolean transB =
+              node.getAttributeList().stream()
+                  .anyMatch(a -> a.getName().equals("transB") && a.getI() == 1);
+          outputs = transB ? w.getDims(0) : w.getDims(1);
+          graph.addNode(constant("w" + layer, rawFloats(w), w.getDims(0), w.getDims(1)));
+          graph.addNode(constant("b" + layer, rawFloats(b), b.getDims(0)));
+          graph.addNode(
+              NodeDef.newBuilder()
+                  .setName("matmul" + layer)
+                  .setOp("MatMul")
+                  .addInput(current)
+                  .addInput("w" + layer)
+                  .putAttr("T", type(DataType.DT_FLOAT))
+                  .putAttr("transpose_b", AttrValue.newBuilder().setB(transB).build()));
+          graph.addNode(
+              NodeDef.newBuilder()
+                  .setName("dense" + layer)
+                  .setOp("BiasAdd")
+                  .addInput("matmul" + layer)
+                  .addInput("b" + layer)
+                  .putAttr("T", type(DataType.DT_FLOAT)));
+          current = "dense" + layer;
+          layer++;
+        }
+        case "Relu" -> {
+          graph.addNode(
+              NodeDef.newBuilder()
+                  .setName("relu" + layer)
+                  .setOp("Relu")
+                  .addInput(current)
+                  .putAttr("T", type(DataType.DT_FLOAT)));
+          current = "relu" + layer;
+        }
+        default -> throw new IllegalArgumentException("unsupported op " + node.getOpType());
+      }
+    }
+    graph.addNode(
+        NodeDef.newBuilder()
+            .setName("logits")
+            .setOp("Identity")
+            .addInput(current)
+            .putAttr("T", type(DataType.DT_FLOAT)));
+    SignatureDef signature =
+        SignatureDef.newBuilder()
+            .putInputs("input", info("input:0", -1, inputs))
+            .putOutputs("logits", info("logits:0", -1, outputs))
+            .setMethodName("tensorflow/serving/predict")
+            .build();
+    MetaGraphDef meta =
+        MetaGraphDef.newBuilder()
+            .setMetaInfoDef(
+                MetaGraphDef.MetaInfoDef.newBuilder()
+                    .addTags("serve")
+                    .setTensorflowVersion("2.10.1"))
+            .setGraphDef(graph)
+            .putSignatureDef("serving_default", signature)
+            .build();
+    return SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
+  }
+
+  private static float[] rawFloats(dev.modelhub.onnx.TensorProto tensor) {
+    if (tensor.getFloatDataCount() > 0) {
+      float[] values = new float[tensor.getFloatDataCount()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = tensor.getFloatData(i);
+      }
+      return values;
+    }
+    java.nio.FloatBuffer buffer =
+        tensor.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[] values = new float[buffer.remaining()];
+    buffer.get(values);
+    return values;
+  }
+
   /** The SavedModel as the entries of an archive rooted at {@code folder}/. */
   public static Map<String, byte[]> entries(String folder, SavedModel model) {
     Map<String, byte[]> entries = new LinkedHashMap<>();

@@ -40,6 +40,7 @@ public final class TestInfrastructure {
     Path scratch = scratchDir();
     registry.add("modelhub.storage.spool-dir", () -> scratch.resolve("spool").toString());
     registry.add("modelhub.storage.embedded.data-dir", () -> scratch.resolve("s3").toString());
+    registry.add("modelhub.serving.cache.dir", () -> scratch.resolve("cache").toString());
   }
 
   /** Drops the local test database, if one was made. */
@@ -50,6 +51,15 @@ public final class TestInfrastructure {
   }
 
   private static Path scratchDir;
+
+  /** A fresh folder under the run's scratch folder (for extra nodes' spool and cache). */
+  public static synchronized Path newScratchDir(String prefix) {
+    try {
+      return Files.createTempDirectory(scratchDir(), prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   private static Path scratchDir() {
     if (scratchDir == null) {

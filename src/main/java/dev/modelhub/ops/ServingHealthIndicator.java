@@ -1,0 +1,50 @@
+package dev.modelhub.ops;
+
+import dev.modelhub.serving.InferenceService;
+import dev.modelhub.serving.SlotStatus;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.stereotype.Component;
+
+/**
+ * The {@code serving} health component (in the readiness group): UP when every served alias has a
+ * version answering, the desired one or an older one in its place; DOWN while a model has nothing
+ * to answer with. Details per model alias say which version serves and what failed.
+ */
+@Component
+@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
+class ServingHealthIndicator extends AbstractHealthIndicator {
+
+  private final InferenceService inference;
+
+  ServingHealthIndicator(InferenceService inference) {
+    super("Serving health check failed");
+    this.inference = inference;
+  }
+
+  @Override
+  protected void doHealthCheck(Health.Builder builder) {
+    List<SlotStatus> slots = inference.status();
+    Map<String, Object> models = new LinkedHashMap<>();
+    for (SlotStatus slot : slots) {
+      Map<String, Object> detail = new LinkedHashMap<>();
+      detail.put("state", slot.state());
+      detail.put("version", slot.version());
+      detail.put("desiredVersion", slot.desiredVersion());
+      if (slot.lastError() != null) {
+        detail.put("lastError", slot.lastError());
+      }
+      models.put(slot.model() + "@" + slot.alias(), detail);
+    }
+    builder.withDetail("models", models);
+    if (inference.ready()) {
+      builder.up();
+    } else {
+      builder.down();
+    }
+  }
+}

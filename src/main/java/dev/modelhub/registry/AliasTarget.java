@@ -1,0 +1,27 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import java.util.Map;
+
+/**
+ * The version an alias points at, with what a server needs to fetch and load it.
+ *
+ * @param model the model's name
+ * @param alias the alias
+ * @param version the version number
+ * @param digest {@code sha256:<hex>} of the artifact
+ * @param sizeBytes artifact size
+ * @param format artifact format
+ * @param signature inputs and outputs
+ * @param formatDetails inspection details (such as where in an archive the model file lies)
+ */
+public record AliasTarget(
+    String model,
+    String alias,
+    int version,
+    String digest,
+    long sizeBytes,
+    ModelFormat format,
+    ModelSignature signature,
+    Map<String, Object> formatDetails) {}

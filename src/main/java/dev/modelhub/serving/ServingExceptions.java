@@ -1,0 +1,59 @@
+package dev.modelhub.serving;
+
+import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.common.ModelhubException;
+import java.time.Duration;
+import java.util.Collection;
+import org.springframework.http.HttpStatus;
+
+/** The serving runtime's client-visible errors. */
+public final class ServingExceptions {
+
+  private ServingExceptions() {}
+
+  /** 404: the model, version or alias is not served by this node. */
+  public static final class NotServed extends ModelhubException {
+    public NotServed(String detail, Collection<Integer> servedVersions) {
+      super(HttpStatus.NOT_FOUND, "model-not-served", "Model not served", detail);
+      with("servedVersions", servedVersions);
+    }
+  }
+
+  /** 400: the request does not fit the model's signature. */
+  public static InvalidRequestException invalidInput(String detail) {
+    return new InvalidRequestException(
+        "invalid-inference-request", "Invalid inference request", detail);
+  }
+
+  /** 503 with Retry-After: the model is loading and nothing older can answer. */
+  public static final class Unavailable extends ModelhubException {
+    private final Duration retryAfter;
+
+    public Unavailable(String detail, Duration retryAfter) {
+      super(HttpStatus.SERVICE_UNAVAILABLE, "model-loading", "Model loading", detail);
+      this.retryAfter = retryAfter;
+      with("retryAfterSeconds", retryAfter.toSeconds());
+      withHeader("Retry-After", Long.toString(Math.max(1, retryAfter.toSeconds())));
+    }
+
+    public Duration retryAfter() {
+      return retryAfter;
+    }
+  }
+
+  /** 429: the model's request queue is full. */
+  public static final class Busy extends ModelhubException {
+    public Busy(String model, int capacity) {
+      super(
+          HttpStatus.TOO_MANY_REQUESTS,
+          "queue-full",
+          "Too many requests",
+          "Model '"
+              + model
+              + "' already has "
+              + capacity
+              + " requests running or queued (modelhub.serving.predictors +"
+              + " modelhub.serving.queue-capacity); retry shortly.");
+    }
+  }
+}

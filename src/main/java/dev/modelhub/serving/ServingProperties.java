@@ -1,0 +1,60 @@
+package dev.modelhub.serving;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The serving controller ({@code modelhub.serving.*}).
+ *
+ * @param enabled whether this node serves models (the {@code serving} role)
+ * @param aliases the aliases whose versions are kept loaded; unversioned inference goes to the
+ *     first ({@code production})
+ * @param reconcileInterval how often desired and loaded versions are compared, repairing any missed
+ *     notification
+ * @param notifications whether to LISTEN for alias moves made by other nodes
+ * @param loadThreads threads that download, load and warm up versions (separate from inference)
+ * @param predictors predictors per loaded version: requests of one version run this many at a time
+ * @param queueCapacity requests per model that may wait for a predictor; more are answered 429
+ * @param intraOpThreads threads each engine uses inside one inference call
+ * @param warmupRequests inference calls made on a newly loaded version before it takes traffic
+ * @param loadRetryMin first wait before retrying a failed load
+ * @param loadRetryMax longest wait between retries of a failed load
+ * @param drainTimeout how long an old version waits for its in-flight requests before closing
+ * @param cache the local artifact cache
+ * @param engineCacheDir where engine native libraries are extracted (once per machine)
+ */
+@ConfigurationProperties("modelhub.serving")
+public record ServingProperties(
+    @DefaultValue("true") boolean enabled,
+    @DefaultValue({"production", "staging"}) List<String> aliases,
+    @DefaultValue("10s") Duration reconcileInterval,
+    @DefaultValue("true") boolean notifications,
+    @DefaultValue("2") int loadThreads,
+    @DefaultValue("2") int predictors,
+    @DefaultValue("64") int queueCapacity,
+    @DefaultValue("1") int intraOpThreads,
+    @DefaultValue("3") int warmupRequests,
+    @DefaultValue("2s") Duration loadRetryMin,
+    @DefaultValue("5m") Duration loadRetryMax,
+    @DefaultValue("60s") Duration drainTimeout,
+    @DefaultValue Cache cache,
+    @DefaultValue("./data/engines") Path engineCacheDir) {
+
+  /** The alias unversioned inference requests are answered from. */
+  public String defaultAlias() {
+    return aliases.get(0);
+  }
+
+  /**
+   * The local artifact cache ({@code modelhub.serving.cache.*}).
+   *
+   * @param dir where downloaded (and unpacked) artifacts are kept, by digest
+   * @param maxSize bound of the cache; least recently used artifacts not being served are evicted
+   */
+  public record Cache(
+      @DefaultValue("./data/cache") Path dir, @DefaultValue("20GB") DataSize maxSize) {}
+}

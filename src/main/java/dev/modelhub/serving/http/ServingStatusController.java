@@ -1,0 +1,40 @@
+package dev.modelhub.serving.http;
+
+import dev.modelhub.serving.InferenceService;
+import dev.modelhub.serving.SlotStatus;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /api/v1/serving}: what this node serves, per model alias. */
+@RestController
+@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
+class ServingStatusController {
+
+  /** This node's serving state. */
+  record NodeStatus(String node, boolean ready, List<SlotStatus> models) {}
+
+  private final InferenceService inference;
+  private final String node;
+
+  ServingStatusController(InferenceService inference) {
+    this.inference = inference;
+    this.node = hostname();
+  }
+
+  @GetMapping("/api/v1/serving")
+  NodeStatus status() {
+    return new NodeStatus(node, inference.ready(), inference.status());
+  }
+
+  private static String hostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "unknown";
+    }
+  }
+}

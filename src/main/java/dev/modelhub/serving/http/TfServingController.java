@@ -1,0 +1,210 @@
+package dev.modelhub.serving.http;
+
+import dev.modelhub.format.TensorSpec;
+import dev.modelhub.serving.InferenceRequest;
+import dev.modelhub.serving.InferenceResult;
+import dev.modelhub.serving.InferenceService;
+import dev.modelhub.serving.ServedModel;
+import dev.modelhub.serving.ServingExceptions;
+import dev.modelhub.serving.ServingProperties;
+import dev.modelhub.serving.SlotStatus;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** TensorFlow Serving's REST API, so TF Serving clients work unchanged. Labels are aliases. */
+@RestController
+@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
+@RequestMapping("/v1/models")
+class TfServingController {
+
+  private static final String DEFAULT_SIGNATURE = "serving_default";
+
+  private final InferenceService inference;
+  private final ServingProperties properties;
+  private final ObjectMapper json;
+  private final TfServingJson codec;
+
+  TfServingController(InferenceService inference, ServingProperties properties, ObjectMapper json) {
+    this.inference = inference;
+    this.properties = properties;
+    this.json = json;
+    this.codec = new TfServingJson(json);
+  }
+
+  @PostMapping(path = "/{name}:predict", produces = MediaType.APPLICATION_JSON_VALUE)
+  byte[] predict(@PathVariable String name, HttpServletRequest request) throws IOException {
+    return predict(name, null, null, request);
+  }
+
+  @PostMapping(
+      path = "/{name}/versions/{version}:predict",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  byte[] predictVersion(
+      @PathVariable String name, @PathVariable int version, HttpServletRequest request)
+      throws IOException {
+    return predict(name, version, null, request);
+  }
+
+  @PostMapping(path = "/{name}/labels/{label}:predict", produces = MediaType.APPLICATION_JSON_VALUE)
+  byte[] predictLabel(
+      @PathVariable String name, @PathVariable String label, HttpServletRequest request)
+      throws IOException {
+    if (!properties.aliases().contains(label)) {
+      throw new ServingExceptions.NotServed(
+          "Label '" + label + "' is not served; served labels are " + properties.aliases() + ".",
+          inference.servedVersions(name));
+    }
+    return predict(name, null, label, request);
+  }
+
+  @GetMapping("/{name}")
+  Map<String, Object> status(@PathVariable String name) {
+    List<SlotStatus> slots =
+        inference.status().stream().filter(s -> s.model().equals(name)).toList();
+    if (slots.isEmpty()) {
+      throw new ServingExceptions.NotServed(
+          "Model '" + name + "' is not served on this node.", List.of());
+    }
+    Map<Integer, Map<String, Object>> byVersion = new TreeMap<>();
+    for (SlotStatus slot : slots) {
+      if (slot.version() != null) {
+        byVersion.put(slot.version(), versionStatus(slot.version(), "AVAILABLE", null));
+      }
+      if (slot.version() == null || slot.version() != slot.desiredVersion()) {
+        boolean failed = slot.state().equals("FAILED");
+        byVersion.putIfAbsent(
+            slot.desiredVersion(),
+            versionStatus(
+                slot.desiredVersion(),
+                failed ? "END" : "LOADING",
+                failed ? slot.lastError() : null));
+      }
+    }
+    return Map.of("model_version_status", new ArrayList<>(byVersion.values()));
+  }
+
+  @GetMapping("/{name}/metadata")
+  Map<String, Object> metadata(@PathVariable String name) {
+    return metadata(inference.describe(name, null));
+  }
+
+  @GetMapping("/{name}/versions/{version}/metadata")
+  Map<String, Object> metadata(@PathVariable String name, @PathVariable int version) {
+    return metadata(inference.describe(name, version));
+  }
+
+  private byte[] predict(String name, Integer version, String label, HttpServletRequest request)
+      throws IOException {
+    JsonNode body;
+    try {
+      body = json.readTree(request.getInputStream());
+    } catch (JacksonException e) {
+      throw V2Json.malformed("it is not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+    ServedModel model = describe(name, version, label);
+    TfServingJson.Request parsed = codec.read(body, model.signature());
+    if (parsed.signatureName() != null
+        && !parsed.signatureName().isEmpty()
+        && !parsed.signatureName().equals(DEFAULT_SIGNATURE)) {
+      throw ServingExceptions.invalidInput(
+          "Signature '"
+              + parsed.signatureName()
+              + "' is not served; only '"
+              + DEFAULT_SIGNATURE
+              + "' is.");
+    }
+    // Not pinned to model.version(): a swap in between must not turn this request into a 404.
+    InferenceResult result =
+        inference.infer(new InferenceRequest(name, version, label, parsed.inputs(), List.of()));
+    return codec.write(result, parsed.rowFormat());
+  }
+
+  private ServedModel describe(String name, Integer version, String label) {
+    if (label == null || version != null) {
+      return inference.describe(name, version);
+    }
+    return inference.describe(name, null, label);
+  }
+
+  private static Map<String, Object> versionStatus(int version, String state, String error) {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("version", Integer.toString(version));
+    status.put("state", state);
+    status.put(
+        "status",
+        Map.of(
+            "error_code", error == null ? "OK" : "UNKNOWN",
+            "error_message", error == null ? "" : error));
+    return status;
+  }
+
+  private Map<String, Object> metadata(ServedModel model) {
+    Map<String, Object> signature = new LinkedHashMap<>();
+    signature.put("inputs", tensorInfos(model.signature().inputs()));
+    signature.put("outputs", tensorInfos(model.signature().outputs()));
+    signature.put("method_name", "tensorflow/serving/predict");
+    return Map.of(
+        "model_spec",
+        Map.of(
+            "name",
+            model.model(),
+            "signature_name",
+            "",
+            "version",
+            Integer.toString(model.version())),
+        "metadata",
+        Map.of("signature_def", Map.of("signature_def", Map.of(DEFAULT_SIGNATURE, signature))));
+  }
+
+  private static Map<String, Object> tensorInfos(List<TensorSpec> specs) {
+    Map<String, Object> infos = new LinkedHashMap<>();
+    for (TensorSpec spec : specs) {
+      Map<String, Object> shape = new LinkedHashMap<>();
+      if (spec.shape() == null) {
+        shape.put("unknown_rank", true);
+      } else {
+        shape.put(
+            "dim",
+            spec.shape().stream().map(d -> Map.of("size", Long.toString(d), "name", "")).toList());
+        shape.put("unknown_rank", false);
+      }
+      infos.put(
+          spec.name(),
+          Map.of(
+              "dtype",
+              tensorFlowType(spec.datatype()),
+              "tensor_shape",
+              shape,
+              "name",
+              spec.name()));
+    }
+    return infos;
+  }
+
+  private static String tensorFlowType(String datatype) {
+    return switch (datatype) {
+      case "FP32" -> "DT_FLOAT";
+      case "FP64" -> "DT_DOUBLE";
+      case "FP16" -> "DT_HALF";
+      case "BF16" -> "DT_BFLOAT16";
+      case "BOOL" -> "DT_BOOL";
+      case "BYTES" -> "DT_STRING";
+      default -> "DT_" + datatype;
+    };
+  }
+}

@@ -1,0 +1,236 @@
+package dev.modelhub.serving.http;
+
+import dev.modelhub.serving.InferenceResult;
+import dev.modelhub.serving.ServingExceptions;
+import dev.modelhub.serving.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Reads and writes Open Inference Protocol v2 bodies with Jackson's streaming API: tensor data goes
+ * straight into primitive arrays, with no tree of nodes per element.
+ */
+final class V2Json {
+
+  /** A parsed infer request. */
+  record Request(String id, List<Tensor> inputs, List<String> outputs) {}
+
+  private final ObjectMapper json;
+
+  V2Json(ObjectMapper json) {
+    this.json = json;
+  }
+
+  Request read(InputStream body) {
+    try (JsonParser p = json.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw malformed("the body must be a JSON object");
+      }
+      String id = null;
+      List<Tensor> inputs = null;
+      List<String> outputs = new ArrayList<>();
+      while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (field) {
+          case "id" -> id = value == JsonToken.VALUE_NULL ? null : p.getValueAsString();
+          case "inputs" -> inputs = readInputs(p);
+          case "outputs" -> outputs = readOutputNames(p);
+          default -> p.skipChildren();
+        }
+      }
+      if (inputs == null) {
+        throw malformed("the request has no \"inputs\"");
+      }
+      return new Request(id, inputs, outputs);
+    } catch (JacksonException e) {
+      throw malformed("it is not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+  }
+
+  private List<Tensor> readInputs(JsonParser p) {
+    if (p.currentToken() != JsonToken.START_ARRAY) {
+      throw malformed("\"inputs\" must be an array");
+    }
+    List<Tensor> inputs = new ArrayList<>();
+    while (p.nextToken() == JsonToken.START_OBJECT) {
+      inputs.add(readTensor(p));
+    }
+    return inputs;
+  }
+
+  private Tensor readTensor(JsonParser p) {
+    String name = null;
+    String datatype = null;
+    long[] shape = null;
+    NumberBuffer data = null;
+    while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "name" -> name = p.getValueAsString();
+        case "datatype" -> datatype = p.getValueAsString();
+        case "shape" -> shape = readShape(p, name);
+        case "data" -> {
+          data = new NumberBuffer();
+          readData(p, data, name);
+        }
+        default -> p.skipChildren();
+      }
+    }
+    if (name == null || name.isBlank()) {
+      throw ServingExceptions.invalidInput("Every input needs a \"name\".");
+    }
+    if (datatype == null) {
+      throw ServingExceptions.invalidInput("Input '" + name + "' has no \"datatype\".");
+    }
+    if (shape == null) {
+      throw ServingExceptions.invalidInput("Input '" + name + "' has no \"shape\".");
+    }
+    if (data == null) {
+      throw ServingExceptions.invalidInput("Input '" + name + "' has no \"data\".");
+    }
+    return new Tensor(name, datatype, shape, data.toData(name, datatype));
+  }
+
+  private static long[] readShape(JsonParser p, String name) {
+    if (p.currentToken() != JsonToken.START_ARRAY) {
+      throw ServingExceptions.invalidInput(
+          "The \"shape\" of input '" + name + "' must be an array of integers.");
+    }
+    List<Long> dims = new ArrayList<>();
+    JsonToken token;
+    while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (token != JsonToken.VALUE_NUMBER_INT) {
+        throw ServingExceptions.invalidInput(
+            "The \"shape\" of input '" + name + "' must be an array of integers.");
+      }
+      dims.add(p.getLongValue());
+    }
+    return dims.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** Flattens nested arrays of numbers or booleans in row-major order. */
+  private static void readData(JsonParser p, NumberBuffer into, String name) {
+    JsonToken token = p.currentToken();
+    switch (token) {
+      case START_ARRAY -> {
+        while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (token == null) {
+            throw malformed("it ends in the middle of the data of input '" + name + "'");
+          }
+          readData(p, into, name);
+        }
+      }
+      case VALUE_NUMBER_INT -> {
+        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+          throw ServingExceptions.invalidInput(
+              "Input '" + name + "' holds " + p.getString() + ", too large for any datatype.");
+        }
+        into.addLong(p.getLongValue());
+      }
+      case VALUE_NUMBER_FLOAT -> into.addDouble(p.getDoubleValue());
+      case VALUE_TRUE -> into.addBoolean(true);
+      case VALUE_FALSE -> into.addBoolean(false);
+      case VALUE_STRING ->
+          throw ServingExceptions.invalidInput(
+              "Input '" + name + "' holds strings; BYTES inputs are not supported.");
+      default ->
+          throw ServingExceptions.invalidInput(
+              "The \"data\" of input '"
+                  + name
+                  + "' must hold numbers or booleans, not "
+                  + token
+                  + ".");
+    }
+  }
+
+  private static List<String> readOutputNames(JsonParser p) {
+    if (p.currentToken() != JsonToken.START_ARRAY) {
+      throw malformed("\"outputs\" must be an array");
+    }
+    List<String> names = new ArrayList<>();
+    while (p.nextToken() == JsonToken.START_OBJECT) {
+      String name = null;
+      while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+        String field = p.currentName();
+        p.nextToken();
+        if (field.equals("name")) {
+          name = p.getValueAsString();
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (name == null) {
+        throw ServingExceptions.invalidInput("Every requested output needs a \"name\".");
+      }
+      names.add(name);
+    }
+    return names;
+  }
+
+  byte[] write(InferenceResult result, String id) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = json.createGenerator(bytes)) {
+      g.writeStartObject();
+      g.writeStringProperty("model_name", result.model());
+      g.writeStringProperty("model_version", Integer.toString(result.version()));
+      if (id != null) {
+        g.writeStringProperty("id", id);
+      }
+      g.writeName("outputs");
+      g.writeStartArray();
+      for (Tensor output : result.outputs()) {
+        g.writeStartObject();
+        g.writeStringProperty("name", output.name());
+        g.writeStringProperty("datatype", output.datatype());
+        g.writeName("shape");
+        g.writeArray(output.shape(), 0, output.shape().length);
+        g.writeName("data");
+        writeData(g, output);
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Writes a tensor's elements as a flat array (FP32 and FP16 as floats, so 0.1 stays 0.1). */
+  static void writeData(JsonGenerator g, Tensor tensor) {
+    Object data = tensor.data();
+    g.writeStartArray();
+    if (data instanceof double[] values) {
+      boolean single = !tensor.datatype().equals("FP64");
+      for (double v : values) {
+        if (single) {
+          g.writeNumber((float) v);
+        } else {
+          g.writeNumber(v);
+        }
+      }
+    } else if (data instanceof long[] values) {
+      for (long v : values) {
+        g.writeNumber(v);
+      }
+    } else if (data instanceof boolean[] values) {
+      for (boolean v : values) {
+        g.writeBoolean(v);
+      }
+    } else {
+      throw new IllegalStateException("unexpected tensor data " + data);
+    }
+    g.writeEndArray();
+  }
+
+  static RuntimeException malformed(String why) {
+    return ServingExceptions.invalidInput("The request body is malformed: " + why + ".");
+  }
+}

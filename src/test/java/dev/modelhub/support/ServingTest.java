@@ -1,0 +1,78 @@
+package dev.modelhub.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.modelhub.support.Api.Response;
+import java.time.Duration;
+import java.util.Map;
+import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Base of the serving tests: the application with the serving role on, engines extracted once into
+ * target/engines, and helpers to register, promote and wait for a version to serve.
+ */
+@TestPropertySource(
+    properties = {
+      "modelhub.serving.enabled=true",
+      "modelhub.serving.engine-cache-dir=target/engines",
+      "modelhub.serving.load-retry-min=500ms",
+      "modelhub.serving.load-retry-max=2s",
+      "modelhub.serving.warmup-requests=1"
+    })
+public abstract class ServingTest extends IntegrationTest {
+
+  /** The first model load extracts engine natives; later loads take well under a second. */
+  protected static final Duration LOAD_TIMEOUT = Duration.ofSeconds(90);
+
+  protected int register(String model, byte[] artifact, String filename) {
+    Response response = api.upload(model, artifact, "filename=" + filename);
+    assertThat(response.status()).as(response.toString()).isEqualTo(201);
+    return response.json().get("version").asInt();
+  }
+
+  protected int registerTorchScript(String model, byte[] artifact, String signatureJson) {
+    Response response =
+        api.uploadMultipart(model, artifact, "model.pt", "{\"signature\":" + signatureJson + "}");
+    assertThat(response.status()).as(response.toString()).isEqualTo(201);
+    return response.json().get("version").asInt();
+  }
+
+  protected void promote(String model, String alias, int version) {
+    Response response =
+        api.putJson("/api/v1/models/" + model + "/aliases/" + alias, Map.of("version", version));
+    assertThat(response.status()).as(response.toString()).isEqualTo(200);
+  }
+
+  /** Waits until this node serves {@code version} of {@code model} under {@code alias}. */
+  protected void awaitServing(String model, String alias, int version) {
+    awaitServing(api, model, alias, version, LOAD_TIMEOUT);
+  }
+
+  protected static void awaitServing(
+      Api node, String model, String alias, int version, Duration timeout) {
+    await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> servedVersion(node, model, alias) == version);
+  }
+
+  /** The version a node serves for a model alias, or -1. */
+  protected static int servedVersion(Api node, String model, String alias) {
+    return slot(node, model, alias)
+        .map(s -> s.get("version").isNull() ? -1 : s.get("version").asInt())
+        .orElse(-1);
+  }
+
+  protected static java.util.Optional<JsonNode> slot(Api node, String model, String alias) {
+    JsonNode status = node.get("/api/v1/serving").json();
+    for (JsonNode slot : status.get("models")) {
+      if (slot.get("model").asString().equals(model)
+          && slot.get("alias").asString().equals(alias)) {
+        return java.util.Optional.of(slot);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+}
