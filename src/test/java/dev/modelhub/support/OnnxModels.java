@@ -68,6 +68,27 @@ public final class OnnxModels {
         .build();
   }
 
+  /**
+   * A model passing each input straight to an output: input "{name}" → output "{name}_out", one per
+   * entry of {@code types} (name → ONNX element type), shape [-1, 2].
+   */
+  public static ModelProto identity(java.util.Map<String, Integer> types) {
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("identity");
+    types.forEach(
+        (name, type) -> {
+          graph.addInput(tensorValue(name, type, -1, 2));
+          graph.addOutput(tensorValue(name + "_out", type, -1, 2));
+          graph.addNode(
+              NodeProto.newBuilder().setOpType("Identity").addInput(name).addOutput(name + "_out"));
+        });
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("modelhub-tests")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
+
   /** The number of weights {@link #mlp} creates. */
   public static long mlpParameters(int... sizes) {
     long n = 0;

@@ -16,6 +16,7 @@ final class NumberBuffer {
   private boolean sawBoolean;
   private boolean sawNumber;
   private int size;
+  private String problem;
 
   void addLong(long value) {
     grow();
@@ -45,8 +46,21 @@ final class NumberBuffer {
     return size;
   }
 
+  /**
+   * Notes data that no datatype can take (strings, objects, huge integers). The input's name may
+   * come after its data in the JSON, so the error is raised by {@link #toData}, which knows it.
+   */
+  void reject(String what) {
+    if (problem == null) {
+      problem = what;
+    }
+  }
+
   /** The elements as the array {@link dev.modelhub.serving.Tensor} holds for {@code datatype}. */
   Object toData(String name, String datatype) {
+    if (problem != null) {
+      throw ServingExceptions.invalidInput("Input '" + name + "' holds " + problem + ".");
+    }
     return switch (datatype) {
       case "FP16", "BF16", "FP32", "FP64" -> {
         if (sawBoolean) {

@@ -80,7 +80,7 @@ final class V2Json {
         case "shape" -> shape = readShape(p, name);
         case "data" -> {
           data = new NumberBuffer();
-          readData(p, data, name);
+          readData(p, data);
         }
         default -> p.skipChildren();
       }
@@ -118,37 +118,33 @@ final class V2Json {
   }
 
   /** Flattens nested arrays of numbers or booleans in row-major order. */
-  private static void readData(JsonParser p, NumberBuffer into, String name) {
+  private static void readData(JsonParser p, NumberBuffer into) {
     JsonToken token = p.currentToken();
     switch (token) {
       case START_ARRAY -> {
         while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
           if (token == null) {
-            throw malformed("it ends in the middle of the data of input '" + name + "'");
+            throw malformed("it ends inside a \"data\" array");
           }
-          readData(p, into, name);
+          readData(p, into);
         }
       }
       case VALUE_NUMBER_INT -> {
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-          throw ServingExceptions.invalidInput(
-              "Input '" + name + "' holds " + p.getString() + ", too large for any datatype.");
+          into.reject(p.getString() + ", too large for any datatype");
+        } else {
+          into.addLong(p.getLongValue());
         }
-        into.addLong(p.getLongValue());
       }
       case VALUE_NUMBER_FLOAT -> into.addDouble(p.getDoubleValue());
       case VALUE_TRUE -> into.addBoolean(true);
       case VALUE_FALSE -> into.addBoolean(false);
-      case VALUE_STRING ->
-          throw ServingExceptions.invalidInput(
-              "Input '" + name + "' holds strings; BYTES inputs are not supported.");
-      default ->
-          throw ServingExceptions.invalidInput(
-              "The \"data\" of input '"
-                  + name
-                  + "' must hold numbers or booleans, not "
-                  + token
-                  + ".");
+      case VALUE_STRING -> into.reject("strings; BYTES inputs are not supported");
+      case START_OBJECT -> {
+        p.skipChildren();
+        into.reject("objects where numbers belong");
+      }
+      default -> into.reject(token + " where numbers belong");
     }
   }
 

@@ -1,0 +1,147 @@
+package dev.modelhub.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.modelhub.onnx.TensorProto.DataType;
+import dev.modelhub.support.Api.Response;
+import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
+import dev.modelhub.support.ServingTest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** Every datatype an engine takes goes in and comes back unchanged. */
+class DatatypesIT extends ServingTest {
+
+  @Test
+  void each_datatype_round_trips_through_the_v2_api_with_flat_or_nested_data() {
+    Map<String, Integer> types = new LinkedHashMap<>();
+    types.put("f32", DataType.FLOAT_VALUE);
+    types.put("f64", DataType.DOUBLE_VALUE);
+    types.put("i8", DataType.INT8_VALUE);
+    types.put("u8", DataType.UINT8_VALUE);
+    types.put("i32", DataType.INT32_VALUE);
+    types.put("i64", DataType.INT64_VALUE);
+    types.put("b", DataType.BOOL_VALUE);
+    String model = uniqueName("types");
+    promote(
+        model, "production", register(model, OnnxModels.identity(types).toByteArray(), "id.onnx"));
+    awaitServing(model, "production", 1);
+
+    Map<String, Object[]> inputs = new LinkedHashMap<>();
+    inputs.put("f32", new Object[] {"FP32", List.of(List.of(0.1, -2.5), List.of(3.25, 1e-3))});
+    inputs.put("f64", new Object[] {"FP64", List.of(0.1, -2.5, 3.25, 1e-300)});
+    inputs.put("i8", new Object[] {"INT8", List.of(-128, 127, 0, 5)});
+    inputs.put("u8", new Object[] {"UINT8", List.of(0, 255, 128, 7)});
+    inputs.put(
+        "i32", new Object[] {"INT32", List.of(List.of(-2147483648, 2147483647), List.of(0, 1))});
+    inputs.put("i64", new Object[] {"INT64", List.of(9007199254740993L, -1L, 0, Long.MAX_VALUE)});
+    inputs.put("b", new Object[] {"BOOL", List.of(true, false, false, true)});
+    List<Map<String, Object>> body =
+        inputs.entrySet().stream()
+            .map(
+                e ->
+                    Map.<String, Object>of(
+                        "name",
+                        e.getKey(),
+                        "datatype",
+                        e.getValue()[0],
+                        "shape",
+                        List.of(2, 2),
+                        "data",
+                        e.getValue()[1]))
+            .toList();
+
+    Response response =
+        api.postJson(
+            "/v2/models/" + model + "/infer",
+            Map.of(
+                "id",
+                "dt",
+                "inputs",
+                body,
+                "outputs",
+                List.of(
+                    Map.of("name", "i64_out"),
+                    Map.of("name", "f32_out"),
+                    Map.of("name", "u8_out"),
+                    Map.of("name", "b_out"),
+                    Map.of("name", "f64_out"),
+                    Map.of("name", "i8_out"),
+                    Map.of("name", "i32_out"))));
+    assertThat(response.status()).as(response.toString()).isEqualTo(200);
+    Map<String, JsonNode> outputs = new LinkedHashMap<>();
+    response.json().get("outputs").forEach(o -> outputs.put(o.get("name").asString(), o));
+    assertThat(outputs.get("f32_out").get("data").toString()).isEqualTo("[0.1,-2.5,3.25,0.001]");
+    assertThat(outputs.get("f64_out").get("data").toString()).isEqualTo("[0.1,-2.5,3.25,1.0E-300]");
+    assertThat(outputs.get("i8_out").get("data").toString()).isEqualTo("[-128,127,0,5]");
+    assertThat(outputs.get("u8_out").get("data").toString()).isEqualTo("[0,255,128,7]");
+    assertThat(outputs.get("i32_out").get("data").toString())
+        .isEqualTo("[-2147483648,2147483647,0,1]");
+    assertThat(outputs.get("i64_out").get("data").toString())
+        .isEqualTo("[9007199254740993,-1,0,9223372036854775807]");
+    assertThat(outputs.get("b_out").get("data").toString()).isEqualTo("[true,false,false,true]");
+    assertThat(outputs.get("u8_out").get("datatype").asString()).isEqualTo("UINT8");
+    assertThat(outputs.get("b_out").get("shape").toString()).isEqualTo("[2,2]");
+
+    // The outputs filter returns only what was asked for.
+    Response filtered =
+        api.postJson(
+            "/v2/models/" + model + "/infer",
+            Map.of("inputs", body, "outputs", List.of(Map.of("name", "b_out"))));
+    assertThat(filtered.json().get("outputs")).hasSize(1);
+    assertThat(filtered.json().get("outputs").get(0).get("name").asString()).isEqualTo("b_out");
+  }
+
+  @Test
+  void values_outside_a_datatype_are_refused() {
+    Map<String, Integer> types = Map.of("u8", DataType.UINT8_VALUE);
+    String model = uniqueName("range");
+    promote(
+        model, "production", register(model, OnnxModels.identity(types).toByteArray(), "r.onnx"));
+    awaitServing(model, "production", 1);
+
+    Response response =
+        api.postJson(
+            "/v2/models/" + model + "/infer",
+            Map.of(
+                "inputs",
+                List.of(
+                    Map.of(
+                        "name",
+                        "u8",
+                        "datatype",
+                        "UINT8",
+                        "shape",
+                        List.of(1, 2),
+                        "data",
+                        List.of(1, 256)))));
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.json().get("detail").asString()).contains("256").contains("UINT8");
+  }
+
+  @Test
+  void int16_is_parsed_but_no_engine_takes_it_so_such_a_model_fails_to_load_cleanly() {
+    String model = uniqueName("int16");
+    String signature =
+        "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"INT16\",\"shape\":[-1,2]}],"
+            + "\"outputs\":[{\"name\":\"output\",\"datatype\":\"INT16\",\"shape\":[-1,2]}]}";
+    promote(
+        model, "production", registerTorchScript(model, Fixtures.bytes("identity.pt"), signature));
+
+    // PyTorch's native code would abort the JVM on an INT16 tensor: the load is refused first.
+    await()
+        .atMost(LOAD_TIMEOUT)
+        .until(
+            () -> slot(api, model, "production").map(s -> s.get("state").asString()).orElse(""),
+            "FAILED"::equals);
+    assertThat(slot(api, model, "production").orElseThrow().get("lastError").asString())
+        .contains("INT16")
+        .contains("PyTorch");
+    assertThat(api.get("/v2/health/live").status()).isEqualTo(200);
+  }
+}

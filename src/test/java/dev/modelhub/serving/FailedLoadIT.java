@@ -1,0 +1,120 @@
+package dev.modelhub.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.modelhub.onnx.ModelProto;
+import dev.modelhub.support.Api.Response;
+import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.ServingTest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** A version that registers fine but cannot load never takes the model down. */
+class FailedLoadIT extends ServingTest {
+
+  /** The digits MLP with its first weight matrix cut short: inspection passes, loading fails. */
+  static byte[] corruptedWeights() throws Exception {
+    ModelProto model = ModelProto.parseFrom(Fixtures.bytes("digits_mlp.onnx"));
+    ModelProto.Builder broken = model.toBuilder();
+    var weight = broken.getGraphBuilder().getInitializerBuilder(0);
+    ByteString raw = weight.getRawData();
+    weight.setRawData(raw.substring(0, raw.size() / 2));
+    return broken.build().toByteArray();
+  }
+
+  @Test
+  void old_version_keeps_answering_when_the_new_one_fails_to_load() throws Exception {
+    String model = uniqueName("failing");
+    int good = register(model, Fixtures.bytes("digits_mlp.onnx"), "good.onnx");
+    int bad = register(model, corruptedWeights(), "bad.onnx");
+    promote(model, "production", good);
+    awaitServing(model, "production", good);
+    double failuresBefore = loadFailures(model);
+
+    promote(model, "production", bad);
+    await()
+        .atMost(LOAD_TIMEOUT)
+        .until(
+            () -> slot(api, model, "production").map(s -> s.get("state").asString()).orElse(""),
+            "FAILED"::equals);
+
+    JsonNode slot = slot(api, model, "production").orElseThrow();
+    assertThat(slot.get("version").asInt()).isEqualTo(good);
+    assertThat(slot.get("desiredVersion").asInt()).isEqualTo(bad);
+    assertThat(slot.get("lastError").asString()).isNotBlank();
+    assertThat(slot.get("lastErrorAt").asString()).isNotBlank();
+    assertThat(slot.get("failedAttempts").asInt()).isPositive();
+    Response answer = infer(model);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    assertThat(answer.json().get("model_version").asString()).isEqualTo(Integer.toString(good));
+    assertThat(loadFailures(model)).isGreaterThan(failuresBefore);
+
+    // TF Serving's status shows the failure next to the version that serves.
+    JsonNode status = api.get("/v1/models/" + model).json().get("model_version_status");
+    assertThat(status.toString()).contains("\"state\":\"AVAILABLE\"").contains("\"state\":\"END\"");
+    // Health stays UP: an older version answers in place of the failed one.
+    JsonNode health = api.get("/actuator/health").json().get("components").get("serving");
+    assertThat(health.get("status").asString()).isEqualTo("UP");
+
+    // It is retried with backoff: the counter keeps growing while the alias stays put.
+    double after = loadFailures(model);
+    await().atMost(Duration.ofSeconds(15)).until(() -> loadFailures(model) > after);
+    assertThat(infer(model).status()).isEqualTo(200);
+  }
+
+  @Test
+  void a_model_with_nothing_older_answers_503_with_retry_after_while_it_cannot_load()
+      throws Exception {
+    String model = uniqueName("never");
+    int bad = register(model, corruptedWeights(), "bad.onnx");
+    promote(model, "production", bad);
+    await().atMost(LOAD_TIMEOUT).until(() -> loadFailures(model) > 0);
+
+    Response answer = infer(model);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(503);
+    assertThat(answer.header("Retry-After")).isNotBlank();
+    assertThat(answer.json().get("type").asString()).endsWith("/model-loading");
+    assertThat(answer.json().get("detail").asString()).contains("last attempt failed");
+    Response ready = api.get("/v2/models/" + model + "/ready");
+    assertThat(ready.status()).isEqualTo(503);
+    assertThat(ready.json().get("ready").asBoolean()).isFalse();
+    assertThat(api.get("/v2/health/ready").status()).isEqualTo(503);
+
+    // Moving the alias off the broken version makes the node ready again.
+    api.delete("/api/v1/models/" + model + "/aliases/production");
+    await().atMost(Duration.ofSeconds(10)).until(() -> api.get("/v2/health/ready").status() == 200);
+  }
+
+  private Response infer(String model) {
+    float[] pixels = dev.modelhub.support.DigitsReference.inputs()[0];
+    return api.postJson(
+        "/v2/models/" + model + "/infer",
+        Map.of(
+            "inputs",
+            List.of(
+                Map.of(
+                    "name",
+                    "input",
+                    "shape",
+                    List.of(1, 64),
+                    "datatype",
+                    "FP32",
+                    "data",
+                    pixels))));
+  }
+
+  private double loadFailures(String model) {
+    String metrics = api.get("/actuator/prometheus").text();
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("modelhub_model_loads_total{"))
+        .filter(l -> l.contains("model=\"" + model + "\"") && l.contains("outcome=\"failure\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+}
