@@ -89,6 +89,48 @@ public final class OnnxModels {
         .build();
   }
 
+  /**
+   * A deliberately slow model: {@code layers} MatMuls of its input [batch, width] by one identity
+   * matrix, so the output equals the input and a wide batch costs layers × batch × width² work.
+   */
+  public static ModelProto slowIdentity(int width, int layers) {
+    java.nio.ByteBuffer identity =
+        java.nio.ByteBuffer.allocate(width * width * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < width; i++) {
+      for (int j = 0; j < width; j++) {
+        identity.putFloat(i == j ? 1f : 0f);
+      }
+    }
+    GraphProto.Builder graph =
+        GraphProto.newBuilder()
+            .setName("slow")
+            .addInput(tensorValue("input", TensorProto.DataType.FLOAT_VALUE, -1, width))
+            .addOutput(tensorValue("output", TensorProto.DataType.FLOAT_VALUE, -1, width))
+            .addInitializer(
+                TensorProto.newBuilder()
+                    .setName("w")
+                    .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                    .addDims(width)
+                    .addDims(width)
+                    .setRawData(ByteString.copyFrom(identity.array())));
+    String current = "input";
+    for (int i = 0; i < layers; i++) {
+      String next = i + 1 == layers ? "output" : "h" + i;
+      graph.addNode(
+          NodeProto.newBuilder()
+              .setOpType("MatMul")
+              .addInput(current)
+              .addInput("w")
+              .addOutput(next));
+      current = next;
+    }
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
+
   /** The number of weights {@link #mlp} creates. */
   public static long mlpParameters(int... sizes) {
     long n = 0;

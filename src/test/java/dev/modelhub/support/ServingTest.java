@@ -19,7 +19,8 @@ import tools.jackson.databind.JsonNode;
       "modelhub.serving.engine-cache-dir=target/engines",
       "modelhub.serving.load-retry-min=500ms",
       "modelhub.serving.load-retry-max=2s",
-      "modelhub.serving.warmup-requests=1"
+      "modelhub.serving.warmup-requests=1",
+      "modelhub.upload.max-size=64MB"
     })
 public abstract class ServingTest extends IntegrationTest {
 

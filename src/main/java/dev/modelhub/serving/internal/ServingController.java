@@ -70,6 +70,7 @@ public class ServingController implements AutoCloseable {
   private final ExecutorService loads;
   private final ExecutorService drains;
   private final AtomicInteger reconcileFailures = new AtomicInteger();
+  private final AtomicInteger draining = new AtomicInteger();
 
   public ServingController(
       RegistryService registry,
@@ -91,6 +92,9 @@ public class ServingController implements AutoCloseable {
     this.drains = Executors.newCachedThreadPool(named("modelhub-model-drain"));
     Gauge.builder("modelhub.served.versions", this, c -> c.servedVersionCount())
         .description("Model versions loaded and answering on this node")
+        .register(meters);
+    Gauge.builder("modelhub.draining.versions", draining, AtomicInteger::get)
+        .description("Swapped-out versions finishing their requests before they close")
         .register(meters);
   }
 
@@ -283,8 +287,13 @@ public class ServingController implements AutoCloseable {
     pool.remove(key, pooled);
     pooled.future.thenAcceptAsync(
         loaded -> {
-          loaded.drainAndClose(properties.drainTimeout());
-          cache.release(loaded.digest());
+          draining.incrementAndGet();
+          try {
+            loaded.drainAndClose(properties.drainTimeout());
+            cache.release(loaded.digest());
+          } finally {
+            draining.decrementAndGet();
+          }
         },
         drains);
   }
