@@ -27,6 +27,11 @@ public class InferenceService {
   private final MeterRegistry meters;
   private final Map<String, Semaphore> admission = new ConcurrentHashMap<>();
 
+  /** Meters by model, version and outcome: built once, not on every request. */
+  private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
+
+  private final Map<List<String>, Timer> durations = new ConcurrentHashMap<>();
+
   public InferenceService(
       ServingController controller, ServingProperties properties, MeterRegistry meters) {
     this.controller = controller;
@@ -124,19 +129,26 @@ public class InferenceService {
   }
 
   private void record(String model, String version, String outcome, Timer.Sample sample) {
-    Counter.builder("modelhub.inference.requests")
-        .description("Inference requests by outcome")
-        .tag("model", model)
-        .tag("version", version)
-        .tag("outcome", outcome)
-        .register(meters)
+    requests
+        .computeIfAbsent(
+            List.of(model, version, outcome),
+            k ->
+                Counter.builder("modelhub.inference.requests")
+                    .description("Inference requests by outcome")
+                    .tag("model", model)
+                    .tag("version", version)
+                    .tag("outcome", outcome)
+                    .register(meters))
         .increment();
     sample.stop(
-        Timer.builder("modelhub.inference.duration")
-            .description("Inference request time, admission to answer")
-            .tag("model", model)
-            .tag("version", version)
-            .publishPercentileHistogram()
-            .register(meters));
+        durations.computeIfAbsent(
+            List.of(model, version),
+            k ->
+                Timer.builder("modelhub.inference.duration")
+                    .description("Inference request time, admission to answer")
+                    .tag("model", model)
+                    .tag("version", version)
+                    .publishPercentileHistogram()
+                    .register(meters)));
   }
 }
