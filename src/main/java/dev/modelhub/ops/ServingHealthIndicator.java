@@ -5,7 +5,7 @@ import dev.modelhub.serving.SlotStatus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
@@ -13,21 +13,26 @@ import org.springframework.stereotype.Component;
 /**
  * The {@code serving} health component (in the readiness group): UP when every served alias has a
  * version answering, the desired one or an older one in its place; DOWN while a model has nothing
- * to answer with. Details per model alias say which version serves and what failed.
+ * to answer with. Details per model alias say which version serves and what failed. On a node
+ * without the serving role it is UP and says so, so the readiness group is the same everywhere.
  */
 @Component
-@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 class ServingHealthIndicator extends AbstractHealthIndicator {
 
-  private final InferenceService inference;
+  private final ObjectProvider<InferenceService> serving;
 
-  ServingHealthIndicator(InferenceService inference) {
+  ServingHealthIndicator(ObjectProvider<InferenceService> serving) {
     super("Serving health check failed");
-    this.inference = inference;
+    this.serving = serving;
   }
 
   @Override
   protected void doHealthCheck(Health.Builder builder) {
+    InferenceService inference = serving.getIfAvailable();
+    if (inference == null) {
+      builder.up().withDetail("enabled", false);
+      return;
+    }
     List<SlotStatus> slots = inference.status();
     Map<String, Object> models = new LinkedHashMap<>();
     for (SlotStatus slot : slots) {

@@ -143,5 +143,6 @@ class DatatypesIT extends ServingTest {
         .contains("INT16")
         .contains("PyTorch");
     assertThat(api.get("/v2/health/live").status()).isEqualTo(200);
+    api.delete("/api/v1/models/" + model + "/aliases/production");
   }
 }

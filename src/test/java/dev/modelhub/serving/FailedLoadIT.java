@@ -57,14 +57,34 @@ class FailedLoadIT extends ServingTest {
     // TF Serving's status shows the failure next to the version that serves.
     JsonNode status = api.get("/v1/models/" + model).json().get("model_version_status");
     assertThat(status.toString()).contains("\"state\":\"AVAILABLE\"").contains("\"state\":\"END\"");
-    // Health stays UP: an older version answers in place of the failed one.
-    JsonNode health = api.get("/actuator/health").json().get("components").get("serving");
-    assertThat(health.get("status").asString()).isEqualTo("UP");
+    // Health counts the model as answering: an older version serves in place of the failed one.
+    JsonNode health =
+        api.get("/actuator/health")
+            .json()
+            .get("components")
+            .get("serving")
+            .get("details")
+            .get("models")
+            .get(model + "@production");
+    assertThat(health.get("state").asString()).isEqualTo("FAILED");
+    assertThat(health.get("version").asInt()).isEqualTo(good);
 
     // It is retried with backoff: the counter keeps growing while the alias stays put.
     double after = loadFailures(model);
     await().atMost(Duration.ofSeconds(15)).until(() -> loadFailures(model) > after);
     assertThat(infer(model).status()).isEqualTo(200);
+
+    // Moving the alias back ends the retries.
+    promote(model, "production", good);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                slot(api, model, "production")
+                    .orElseThrow()
+                    .get("state")
+                    .asString()
+                    .equals("READY"));
   }
 
   @Test
@@ -84,10 +104,24 @@ class FailedLoadIT extends ServingTest {
     assertThat(ready.status()).isEqualTo(503);
     assertThat(ready.json().get("ready").asBoolean()).isFalse();
     assertThat(api.get("/v2/health/ready").status()).isEqualTo(503);
+    JsonNode health = api.get("/actuator/health/readiness").json().get("components").get("serving");
+    assertThat(health.get("status").asString()).isEqualTo("DOWN");
+    assertThat(health.get("details").get("models").has(model + "@production")).isTrue();
 
-    // Moving the alias off the broken version makes the node ready again.
+    // Deleting the alias stops serving it: it no longer counts against readiness.
     api.delete("/api/v1/models/" + model + "/aliases/production");
-    await().atMost(Duration.ofSeconds(10)).until(() -> api.get("/v2/health/ready").status() == 200);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> api.get("/v2/models/" + model + "/ready").status() == 404);
+    assertThat(
+            api.get("/actuator/health/readiness")
+                .json()
+                .get("components")
+                .get("serving")
+                .get("details")
+                .get("models")
+                .has(model + "@production"))
+        .isFalse();
   }
 
   private Response infer(String model) {
