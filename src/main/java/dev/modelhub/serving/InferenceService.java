@@ -118,6 +118,11 @@ public class InferenceService {
     return List.copyOf(controller.servedVersions(model));
   }
 
+  /** Versions of a model swapped out and still finishing their requests. */
+  public List<Integer> drainingVersions(String model) {
+    return List.copyOf(controller.drainingVersions(model));
+  }
+
   /** What this node serves, per model alias. */
   public List<SlotStatus> status() {
     return controller.status();

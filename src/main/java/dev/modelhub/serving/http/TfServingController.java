@@ -76,7 +76,8 @@ class TfServingController {
   Map<String, Object> status(@PathVariable String name) {
     List<SlotStatus> slots =
         inference.status().stream().filter(s -> s.model().equals(name)).toList();
-    if (slots.isEmpty()) {
+    List<Integer> draining = inference.drainingVersions(name);
+    if (slots.isEmpty() && draining.isEmpty()) {
       throw new ServingExceptions.NotServed(
           "Model '" + name + "' is not served on this node.", List.of());
     }
@@ -94,6 +95,9 @@ class TfServingController {
                 failed ? "END" : "LOADING",
                 failed ? slot.lastError() : null));
       }
+    }
+    for (int version : draining) {
+      byVersion.putIfAbsent(version, versionStatus(version, "UNLOADING", null));
     }
     return Map.of("model_version_status", new ArrayList<>(byVersion.values()));
   }

@@ -6,6 +6,8 @@ import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
+import dev.modelhub.serving.ServingProperties;
+import dev.modelhub.serving.SlotStatus;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -32,13 +34,18 @@ class V2Controller {
   private final InferenceService inference;
   private final V2Json codec;
   private final String serverVersion;
+  private final String defaultAlias;
 
   V2Controller(
-      InferenceService inference, ObjectMapper json, ObjectProvider<BuildProperties> build) {
+      InferenceService inference,
+      ServingProperties properties,
+      ObjectMapper json,
+      ObjectProvider<BuildProperties> build) {
     this.inference = inference;
+    this.defaultAlias = properties.defaultAlias();
     this.codec = new V2Json(json);
-    BuildProperties properties = build.getIfAvailable();
-    this.serverVersion = properties == null ? "dev" : properties.getVersion();
+    BuildProperties buildProperties = build.getIfAvailable();
+    this.serverVersion = buildProperties == null ? "dev" : buildProperties.getVersion();
   }
 
   @GetMapping("/health/live")
@@ -101,6 +108,10 @@ class V2Controller {
     return codec.write(result, parsed.id());
   }
 
+  /**
+   * 200 when the version (or the default alias) answers, 503 while it is wanted but still loading
+   * or failing, 404 when nothing on this node wants it.
+   */
   private ResponseEntity<Map<String, Object>> readiness(String name, Integer version) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("name", name);
@@ -108,24 +119,29 @@ class V2Controller {
       body.put("version", version.toString());
     }
     List<Integer> served = inference.servedVersions(name);
-    boolean ready = version == null ? isDefaultServed(name) : served.contains(version);
-    boolean known =
-        !served.isEmpty() || inference.status().stream().anyMatch(s -> s.model().equals(name));
-    if (!known) {
+    List<SlotStatus> slots =
+        inference.status().stream().filter(s -> s.model().equals(name)).toList();
+    boolean ready;
+    boolean wanted;
+    if (version != null) {
+      ready = served.contains(version);
+      wanted = ready || slots.stream().anyMatch(s -> s.desiredVersion() == version);
+    } else {
+      var slot = slots.stream().filter(s -> s.alias().equals(defaultAlias)).findFirst();
+      ready = slot.map(s -> s.version() != null).orElse(false);
+      wanted = slot.isPresent();
+    }
+    if (!wanted) {
       throw new ServingExceptions.NotServed(
-          "Model '" + name + "' is not served on this node.", served);
+          "Model '"
+              + name
+              + "'"
+              + (version == null ? "" : " version " + version)
+              + " is not served on this node.",
+          served);
     }
     body.put("ready", ready);
     return ResponseEntity.status(ready ? 200 : 503).body(body);
-  }
-
-  private boolean isDefaultServed(String name) {
-    try {
-      inference.describe(name, null);
-      return true;
-    } catch (ServingExceptions.NotServed | ServingExceptions.Unavailable e) {
-      return false;
-    }
   }
 
   private Map<String, Object> metadata(ServedModel model) {

@@ -69,15 +69,17 @@ public final class EngineBootstrap {
   }
 
   /**
-   * TensorFlow's C++ code logs every load to stderr unless TF_CPP_MIN_LOG_LEVEL is set in the
-   * process environment, which Java cannot change; set it natively (keeping an operator's value).
+   * TensorFlow's C++ code logs every load to stderr (and, in this CPU build, a harmless cuBLAS
+   * registration "error") unless TF_CPP_MIN_LOG_LEVEL is set in the process environment, which Java
+   * cannot change; set it natively (keeping an operator's value). Real failures still reach us as
+   * statuses, which DJL turns into exceptions.
    */
   private static void quietTensorFlowLogging() {
     if (System.getenv("TF_CPP_MIN_LOG_LEVEL") != null) {
       return;
     }
     try {
-      CLibrary.INSTANCE.setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0);
+      CLibrary.INSTANCE.setenv("TF_CPP_MIN_LOG_LEVEL", "3", 0);
     } catch (UnsatisfiedLinkError e) {
       log.debug("Cannot set TF_CPP_MIN_LOG_LEVEL: {}", e.getMessage());
     }

@@ -71,6 +71,7 @@ public class ServingController implements AutoCloseable {
   private final ExecutorService drains;
   private final AtomicInteger reconcileFailures = new AtomicInteger();
   private final AtomicInteger draining = new AtomicInteger();
+  private final Set<VersionKey> drainingVersions = ConcurrentHashMap.newKeySet();
 
   public ServingController(
       RegistryService registry,
@@ -288,10 +289,12 @@ public class ServingController implements AutoCloseable {
     pooled.future.thenAcceptAsync(
         loaded -> {
           draining.incrementAndGet();
+          drainingVersions.add(key);
           try {
             loaded.drainAndClose(properties.drainTimeout());
             cache.release(loaded.digest());
           } finally {
+            drainingVersions.remove(key);
             draining.decrementAndGet();
           }
         },
@@ -377,6 +380,17 @@ public class ServingController implements AutoCloseable {
       LoadedVersion current = slot.current;
       if (slot.model.equals(model) && current != null) {
         versions.add(current.version());
+      }
+    }
+    return versions;
+  }
+
+  /** Versions of {@code model} swapped out and still finishing their requests. */
+  public TreeSet<Integer> drainingVersions(String model) {
+    TreeSet<Integer> versions = new TreeSet<>();
+    for (VersionKey key : drainingVersions) {
+      if (key.model().equals(model)) {
+        versions.add(key.version());
       }
     }
     return versions;
