@@ -9,8 +9,6 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.ServingTest;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -125,30 +123,10 @@ class FailedLoadIT extends ServingTest {
   }
 
   private Response infer(String model) {
-    float[] pixels = dev.modelhub.support.DigitsReference.inputs()[0];
-    return api.postJson(
-        "/v2/models/" + model + "/infer",
-        Map.of(
-            "inputs",
-            List.of(
-                Map.of(
-                    "name",
-                    "input",
-                    "shape",
-                    List.of(1, 64),
-                    "datatype",
-                    "FP32",
-                    "data",
-                    pixels))));
+    return inferDigit(api, model);
   }
 
   private double loadFailures(String model) {
-    String metrics = api.get("/actuator/prometheus").text();
-    return metrics
-        .lines()
-        .filter(l -> l.startsWith("modelhub_model_loads_total{"))
-        .filter(l -> l.contains("model=\"" + model + "\"") && l.contains("outcome=\"failure\""))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+    return metric("modelhub_model_loads_total", "model=\"" + model + "\"", "outcome=\"failure\"");
   }
 }

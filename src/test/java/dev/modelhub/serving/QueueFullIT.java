@@ -83,15 +83,6 @@ class QueueFullIT extends ServingTest {
   }
 
   private double admitted(String model) {
-    return api.get("/actuator/prometheus")
-        .text()
-        .lines()
-        .filter(
-            l ->
-                l.startsWith("modelhub_inference_admitted{")
-                    && l.contains("model=\"" + model + "\""))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .findFirst()
-        .orElse(0);
+    return metric("modelhub_inference_admitted", "model=\"" + model + "\"");
   }
 }

@@ -59,12 +59,7 @@ class SwapMemoryIT extends ServingTest {
   }
 
   private double gauge(String name) {
-    return api.get("/actuator/prometheus")
-        .text()
-        .lines()
-        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+    return metric(name);
   }
 
   /** Resident set size minus the committed Java heap: what native allocations hold. */

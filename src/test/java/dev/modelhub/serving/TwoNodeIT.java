@@ -10,7 +10,6 @@ import dev.modelhub.support.ServingTest;
 import dev.modelhub.support.TestInfrastructure;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -106,23 +105,6 @@ class TwoNodeIT extends ServingTest {
   }
 
   private static String infer(Api node, String model) {
-    float[] pixels = dev.modelhub.support.DigitsReference.inputs()[0];
-    return node.postJson(
-            "/v2/models/" + model + "/infer",
-            Map.of(
-                "inputs",
-                List.of(
-                    Map.of(
-                        "name",
-                        "input",
-                        "shape",
-                        List.of(1, 64),
-                        "datatype",
-                        "FP32",
-                        "data",
-                        pixels))))
-        .json()
-        .get("model_version")
-        .asString();
+    return inferDigit(node, model).json().get("model_version").asString();
   }
 }

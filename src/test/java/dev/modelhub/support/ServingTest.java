@@ -66,6 +66,35 @@ public abstract class ServingTest extends IntegrationTest {
         .orElse(-1);
   }
 
+  /** Asks a node to classify the first reference digit; answers the response. */
+  protected static Response inferDigit(Api node, String model) {
+    return node.postJson(
+        "/v2/models/" + model + "/infer",
+        Map.of(
+            "inputs",
+            java.util.List.of(
+                Map.of(
+                    "name",
+                    "input",
+                    "shape",
+                    java.util.List.of(1, 64),
+                    "datatype",
+                    "FP32",
+                    "data",
+                    DigitsReference.inputs()[0]))));
+  }
+
+  /** The sum of a Prometheus metric's samples whose labels contain every {@code labels} part. */
+  protected double metric(String name, String... labels) {
+    return api.get("/actuator/prometheus")
+        .text()
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   protected static java.util.Optional<JsonNode> slot(Api node, String model, String alias) {
     JsonNode status = node.get("/api/v1/serving").json();
     for (JsonNode slot : status.get("models")) {
