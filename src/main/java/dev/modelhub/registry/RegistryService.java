@@ -1,11 +1,14 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.artifact.StagedArtifact;
 import dev.modelhub.format.ModelFormat;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -22,11 +25,65 @@ public class RegistryService {
   private final ModelRepository models;
   private final VersionRepository versions;
   private final AliasRepository aliases;
+  private final VersionService versionService;
+  private final VersionUploads uploads;
 
-  RegistryService(ModelRepository models, VersionRepository versions, AliasRepository aliases) {
+  RegistryService(
+      ModelRepository models,
+      VersionRepository versions,
+      AliasRepository aliases,
+      VersionService versionService,
+      VersionUploads uploads) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
+    this.versionService = versionService;
+    this.uploads = uploads;
+  }
+
+  /** A version of a model, if both exist. */
+  public Optional<VersionRef> version(String model, int version) {
+    return versionService.ref(model, version);
+  }
+
+  /** The newest READY version of a model, if any. */
+  public Optional<VersionRef> latestVersion(String model) {
+    return versionService.latest(model);
+  }
+
+  /** The database id of a model, for features that keep rows about it. */
+  @Transactional(readOnly = true)
+  public Optional<Long> modelId(String model) {
+    return models.findByName(model).map(ModelEntity::id);
+  }
+
+  /**
+   * Registers an ONNX file made by a job as a new version of {@code model}, with its parent,
+   * lineage and report. A job that already registered its variant gets the same version back, so a
+   * job that ran twice still makes one variant.
+   */
+  public VersionView registerVariant(
+      String model,
+      java.nio.file.Path artifact,
+      String filename,
+      Derivation derivation,
+      String actor) {
+    StagedArtifact staged;
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(artifact)) {
+      staged = uploads.stage(in, -1);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read variant " + artifact, e);
+    }
+    try {
+      return uploads.complete(
+          model, staged, filename, null, Requests.VersionMetadata.EMPTY, actor, derivation);
+    } catch (DataIntegrityViolationException concurrentDuplicate) {
+      // Another run of the same job committed first: its variant is the one.
+      return versions
+          .findByProducedByJobId(derivation.jobId())
+          .map(v -> versionService.get(model, v.version()))
+          .orElseThrow(() -> concurrentDuplicate);
+    }
   }
 
   /** Where each of {@code aliasNames} points, across all models. */

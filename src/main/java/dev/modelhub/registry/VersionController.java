@@ -144,6 +144,12 @@ class VersionController {
     return versions.archive(name, version);
   }
 
+  /** The measurements of a variant against its parent. */
+  @GetMapping("/{version}/report")
+  java.util.Map<String, Object> report(@PathVariable String name, @PathVariable int version) {
+    return versions.report(name, version);
+  }
+
   @GetMapping("/{version}/artifact")
   void download(
       @PathVariable String name,

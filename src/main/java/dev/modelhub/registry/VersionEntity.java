@@ -185,6 +185,14 @@ class VersionEntity {
     this.updatedAt = now;
   }
 
+  /** Records where a variant came from (before it is first saved). */
+  void derivedFrom(Long parentId, Derivation derivation) {
+    this.parentVersionId = parentId;
+    this.producedByJobId = derivation.jobId();
+    this.lineage = derivation.lineage();
+    this.report = derivation.report();
+  }
+
   void archive(Instant now) {
     this.status = VersionStatus.ARCHIVED;
     this.updatedAt = now;

@@ -27,4 +27,6 @@ interface VersionRepository extends JpaRepository<VersionEntity, Long> {
   List<VersionEntity> findLatestReady(@Param("modelIds") Collection<Long> modelIds);
 
   long countByModelId(Long modelId);
+
+  Optional<VersionEntity> findByProducedByJobId(Long jobId);
 }

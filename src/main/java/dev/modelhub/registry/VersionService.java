@@ -49,27 +49,38 @@ class VersionService {
       String filename,
       ArtifactInspection inspection,
       Requests.VersionMetadata metadata,
-      String actor) {
+      String actor,
+      Derivation derivation) {
     Instant now = clock.instant();
     models.insertIfAbsent(modelName, now, actor);
     ModelEntity model = models.lockByName(modelName).orElseThrow();
+    if (derivation != null) {
+      // A job whose variant is registered already (it ran twice) gets that variant back.
+      var existing = versions.findByProducedByJobId(derivation.jobId());
+      if (existing.isPresent()) {
+        return views.version(modelName, existing.get(), aliasNames(existing.get()));
+      }
+    }
     int number = model.nextVersion(now);
-    VersionEntity version =
-        versions.save(
-            new VersionEntity(
-                model.id(),
-                number,
-                inspection.format().id(),
-                digest.toString(),
-                sizeBytes,
-                filename,
-                inspection.signature(),
-                inspection.parameterCount(),
-                inspection.details(),
-                metadata.description(),
-                metadata.tags(),
-                now,
-                actor));
+    VersionEntity entity =
+        new VersionEntity(
+            model.id(),
+            number,
+            inspection.format().id(),
+            digest.toString(),
+            sizeBytes,
+            filename,
+            inspection.signature(),
+            inspection.parameterCount(),
+            inspection.details(),
+            metadata.description(),
+            metadata.tags(),
+            now,
+            actor);
+    if (derivation != null) {
+      entity.derivedFrom(version(model, derivation.parentVersion()).id(), derivation);
+    }
+    VersionEntity version = versions.save(entity);
     events.publishEvent(
         new VersionRegistered(modelName, number, digest.toString(), inspection.format()));
     return views.version(modelName, version, List.of());
@@ -110,6 +121,54 @@ class VersionService {
     }
     version.archive(clock.instant());
     return view(modelName, version);
+  }
+
+  /** A version as other features see it. */
+  @Transactional(readOnly = true)
+  java.util.Optional<VersionRef> ref(String modelName, int number) {
+    return models
+        .findByName(modelName)
+        .flatMap(m -> versions.findByModelIdAndVersion(m.id(), number))
+        .map(v -> toRef(modelName, v));
+  }
+
+  /** The newest READY version of a model. */
+  @Transactional(readOnly = true)
+  java.util.Optional<VersionRef> latest(String modelName) {
+    return models
+        .findByName(modelName)
+        .flatMap(m -> versions.findLatestReady(List.of(m.id())).stream().findFirst())
+        .map(v -> toRef(modelName, v));
+  }
+
+  /** The report of a version produced by a job. */
+  @Transactional(readOnly = true)
+  java.util.Map<String, Object> report(String modelName, int number) {
+    VersionEntity version = version(find(modelName), number);
+    if (version.report() == null) {
+      throw new dev.modelhub.common.NotFoundException(
+          "report-not-found",
+          "Report not found",
+          "Version "
+              + number
+              + " of '"
+              + modelName
+              + "' has no report: it was uploaded, not produced by an optimization job.");
+    }
+    return version.report();
+  }
+
+  private static VersionRef toRef(String model, VersionEntity v) {
+    return new VersionRef(
+        model,
+        v.version(),
+        v.digest(),
+        v.sizeBytes(),
+        dev.modelhub.format.ModelFormat.fromId(v.format()).orElseThrow(),
+        v.signature(),
+        v.parameterCount(),
+        v.formatDetails(),
+        v.status());
   }
 
   /** The stored version, for downloads. */

@@ -68,6 +68,18 @@ class VersionUploads {
       ModelFormat format,
       Requests.VersionMetadata metadata,
       String actor) {
+    return complete(model, staged, filename, format, metadata, actor, null);
+  }
+
+  /** The same for a variant produced by a job. */
+  VersionView complete(
+      String model,
+      StagedArtifact staged,
+      String filename,
+      ModelFormat format,
+      Requests.VersionMetadata metadata,
+      String actor,
+      Derivation derivation) {
     try {
       if (staged.sizeBytes() == 0) {
         throw new InvalidArtifactException("The artifact is empty.");
@@ -76,7 +88,8 @@ class VersionUploads {
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
       Digest digest = store.promote(staged);
       VersionView version =
-          versions.create(model, digest, staged.sizeBytes(), filename, inspection, metadata, actor);
+          versions.create(
+              model, digest, staged.sizeBytes(), filename, inspection, metadata, actor, derivation);
       count("registered");
       Counter.builder("modelhub.uploads.bytes")
           .description("Bytes of registered artifacts")

@@ -32,7 +32,9 @@ import tools.jackson.databind.ObjectMapper;
       // The S3 minimum, so that a few megabytes already make a multipart upload.
       "modelhub.storage.part-size=5MB",
       // Registry tests do not load models; ServingTest turns serving on.
-      "modelhub.serving.enabled=false"
+      "modelhub.serving.enabled=false",
+      "modelhub.jobs.poll-interval=200ms",
+      "modelhub.jobs.latency-runs=50"
     })
 public abstract class IntegrationTest {
 

@@ -95,6 +95,46 @@ public abstract class ServingTest extends IntegrationTest {
         .sum();
   }
 
+  /** Uploads the digits test set (450 labelled rows) as dataset {@code name} of {@code model}. */
+  protected void uploadDigitsTestSet(String model, String name) {
+    byte[] csv;
+    try (var in = getClass().getResourceAsStream("/data/digits-test.csv")) {
+      csv = in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Response response =
+        api.sendRaw("POST", "/api/v1/models/" + model + "/datasets?name=" + name, "text/csv", csv);
+    assertThat(response.status()).as(response.toString()).isEqualTo(201);
+  }
+
+  /** Submits an optimization; answers the job id. */
+  protected long optimize(String model, int version, String pass, Map<String, Object> params) {
+    Response response =
+        api.postJson(
+            "/api/v1/models/" + model + "/versions/" + version + "/optimizations",
+            Map.of("pass", pass, "params", params));
+    assertThat(response.status()).as(response.toString()).isEqualTo(202);
+    assertThat(response.header("Location")).startsWith("/api/v1/jobs/");
+    return response.json().get("id").asLong();
+  }
+
+  /** Waits for a job to finish; answers it. */
+  protected JsonNode awaitJob(long id) {
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                java.util.Set.of("SUCCEEDED", "FAILED", "CANCELLED")
+                    .contains(job(id).get("status").asString()));
+    return job(id);
+  }
+
+  protected JsonNode job(long id) {
+    return api.get("/api/v1/jobs/" + id).json();
+  }
+
   protected static java.util.Optional<JsonNode> slot(Api node, String model, String alias) {
     JsonNode status = node.get("/api/v1/serving").json();
     for (JsonNode slot : status.get("models")) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.modelhub.common.HalfFloats;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.serving.Tensor;
 import java.nio.ByteBuffer;
@@ -114,8 +115,8 @@ final class TensorConversion {
       switch (type) {
         case FLOAT32 -> buffer.putFloat((float) v);
         case FLOAT64 -> buffer.putDouble(v);
-        case FLOAT16 -> buffer.putShort(toHalf((float) v));
-        case BFLOAT16 -> buffer.putShort(toBfloat16((float) v));
+        case FLOAT16 -> buffer.putShort(HalfFloats.toHalf((float) v));
+        case BFLOAT16 -> buffer.putShort(HalfFloats.toBfloat16((float) v));
         default -> throw new IllegalArgumentException(type + " is not a floating type");
       }
     }
@@ -132,45 +133,6 @@ final class TensorConversion {
     }
   }
 
-  /** IEEE 754 binary16, rounding to nearest (Java 17 has no Float.floatToFloat16). */
-  static short toHalf(float value) {
-    int bits = Float.floatToIntBits(value);
-    int sign = (bits >>> 16) & 0x8000;
-    int magnitude = bits & 0x7fffffff;
-    if (magnitude >= 0x7f800000) { // Inf or NaN
-      return (short) (sign | 0x7c00 | (magnitude > 0x7f800000 ? 0x200 : 0));
-    }
-    if (magnitude >= 0x477ff000) { // rounds past the largest half: infinity
-      return (short) (sign | 0x7c00);
-    }
-    if (magnitude >= 0x38800000) { // normal half
-      int rounded = magnitude + 0xfff + ((magnitude >>> 13) & 1);
-      return (short) (sign | ((rounded - 0x38000000) >>> 13));
-    }
-    if (magnitude < 0x33000000) { // below half the smallest subnormal: zero
-      return (short) sign;
-    }
-    int exponent = magnitude >>> 23;
-    int mantissa = (magnitude & 0x7fffff) | 0x800000;
-    int shift = 126 - exponent;
-    int half = mantissa >>> shift;
-    int remainder = mantissa & ((1 << shift) - 1);
-    int midpoint = 1 << (shift - 1);
-    if (remainder > midpoint || (remainder == midpoint && (half & 1) == 1)) {
-      half++;
-    }
-    return (short) (sign | half);
-  }
-
-  /** bfloat16: the top half of a float, rounded to nearest even. */
-  static short toBfloat16(float value) {
-    int bits = Float.floatToIntBits(value);
-    if (Float.isNaN(value)) {
-      return (short) ((bits >>> 16) | 0x40);
-    }
-    return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
-  }
-
   /** FP16/BF16 elements widened by hand: engines without an FP32 cast (ORT alone) can't do it. */
   private static double[] halves(NDArray array, DataType type) {
     ByteBuffer buffer = array.toByteBuffer().order(ByteOrder.nativeOrder());
@@ -178,25 +140,11 @@ final class TensorConversion {
     for (int i = 0; i < values.length; i++) {
       short bits = buffer.getShort();
       values[i] =
-          type == DataType.FLOAT16 ? fromHalf(bits) : Float.intBitsToFloat((bits & 0xffff) << 16);
+          type == DataType.FLOAT16
+              ? HalfFloats.fromHalf(bits)
+              : Float.intBitsToFloat((bits & 0xffff) << 16);
     }
     return values;
-  }
-
-  /** IEEE 754 binary16 to float. */
-  static float fromHalf(short half) {
-    int bits = half & 0xffff;
-    int sign = (bits & 0x8000) << 16;
-    int exponent = (bits >>> 10) & 0x1f;
-    int mantissa = bits & 0x3ff;
-    if (exponent == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
-    }
-    if (exponent == 0) {
-      float value = mantissa * 0x1p-24f;
-      return sign == 0 ? value : -value;
-    }
-    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 
   private static long[] integers(NDArray array) {

@@ -1,0 +1,39 @@
+package dev.modelhub.ops;
+
+import dev.modelhub.optimize.JobStatus;
+import dev.modelhub.optimize.OptimizationService;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.stereotype.Component;
+
+/**
+ * The {@code jobWorkers} health component: the queue's depth and this node's worker (if it runs
+ * one): jobs running and whether its polls reach the database.
+ */
+@Component
+class JobWorkersHealthIndicator extends AbstractHealthIndicator {
+
+  private final OptimizationService optimizations;
+
+  JobWorkersHealthIndicator(OptimizationService optimizations) {
+    super("Job worker health check failed");
+    this.optimizations = optimizations;
+  }
+
+  @Override
+  protected void doHealthCheck(Health.Builder builder) {
+    var worker = optimizations.workerStatus();
+    builder.withDetail("queued", optimizations.list(null, JobStatus.QUEUED, 0, 1).totalItems());
+    builder.withDetail("workerEnabled", worker != null);
+    if (worker == null) {
+      builder.up();
+      return;
+    }
+    builder.withDetail("worker", worker.id()).withDetail("running", worker.running());
+    if (worker.pollFailures() >= 3) {
+      builder.down().withDetail("error", worker.pollFailures() + " polls in a row failed");
+    } else {
+      builder.up();
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package dev.modelhub.optimize;
+
+import dev.modelhub.common.ConflictException;
+import dev.modelhub.common.NotFoundException;
+import dev.modelhub.common.UnprocessableException;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.optimize.internal.CsvDataset;
+import dev.modelhub.optimize.internal.DatasetStore;
+import dev.modelhub.optimize.internal.EvaluationData;
+import dev.modelhub.optimize.internal.JobStore;
+import dev.modelhub.optimize.internal.Pass;
+import dev.modelhub.optimize.internal.Passes;
+import dev.modelhub.registry.RegistryService;
+import dev.modelhub.registry.VersionRef;
+import dev.modelhub.registry.VersionStatus;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Submits, reads and cancels optimization jobs. Everything knowable at submit time is checked here:
+ * the version exists and is ONNX, the pass exists, its parameters are in range, the dataset exists,
+ * fits the model and has labels when accuracy is asked for.
+ */
+public class OptimizationService {
+
+  private final RegistryService registry;
+  private final JobStore jobs;
+  private final DatasetStore datasets;
+  private final Passes passes;
+  private final JobProperties properties;
+  private final org.springframework.beans.factory.ObjectProvider<
+          dev.modelhub.optimize.internal.JobWorker>
+      worker;
+
+  public OptimizationService(
+      RegistryService registry,
+      JobStore jobs,
+      DatasetStore datasets,
+      Passes passes,
+      JobProperties properties,
+      org.springframework.beans.factory.ObjectProvider<dev.modelhub.optimize.internal.JobWorker>
+          worker) {
+    this.registry = registry;
+    this.jobs = jobs;
+    this.datasets = datasets;
+    this.passes = passes;
+    this.properties = properties;
+    this.worker = worker;
+  }
+
+  /**
+   * This node's worker, or null when it runs none.
+   *
+   * @param id the worker's name
+   * @param running jobs it runs now
+   * @param pollFailures polls that failed in a row
+   */
+  public record WorkerStatus(String id, int running, int pollFailures) {}
+
+  public WorkerStatus workerStatus() {
+    var w = worker.getIfAvailable();
+    return w == null ? null : new WorkerStatus(w.id(), w.runningJobs(), w.pollFailures());
+  }
+
+  public JobView submit(
+      String model, int version, String passName, Map<String, Object> rawParams, String actor) {
+    VersionRef parent =
+        registry
+            .version(model, version)
+            .orElseThrow(
+                () ->
+                    new NotFoundException(
+                        "version-not-found",
+                        "Version not found",
+                        "Model '" + model + "' has no version " + version + "."));
+    if (passName == null || passName.isBlank()) {
+      throw new dev.modelhub.common.InvalidRequestException(
+          "'pass' is required; one of " + passes.names() + ".");
+    }
+    Pass pass =
+        passes
+            .find(passName)
+            .orElseThrow(
+                () ->
+                    new dev.modelhub.common.InvalidRequestException(
+                        "unknown-pass",
+                        "Unknown pass",
+                        "No pass is named '" + passName + "'; passes are " + passes.names() + "."));
+    Map<String, Object> params = pass.normalize(rawParams);
+    if (parent.status() == VersionStatus.ARCHIVED) {
+      throw new ConflictException(
+          "version-archived",
+          "Version archived",
+          "Version " + version + " of '" + model + "' is archived; optimize a READY version.");
+    }
+    if (parent.format() != ModelFormat.ONNX) {
+      throw new UnprocessableException(
+          "pass-not-applicable",
+          "Pass not applicable",
+          passName
+              + " works on ONNX models; version "
+              + version
+              + " is "
+              + parent.format().id()
+              + ".");
+    }
+    checkEvaluationData(model, parent, params);
+    long id = jobs.insert(model, version, passName, params, properties.maxAttempts(), actor);
+    return get(id);
+  }
+
+  private void checkEvaluationData(String model, VersionRef parent, Map<String, Object> params) {
+    Object reference = params.get("dataset");
+    if (reference == null) {
+      if (params.containsKey("maxAccuracyDrop")) {
+        throw new UnprocessableException(
+            "dataset-required",
+            "Dataset required",
+            "maxAccuracyDrop needs a labelled dataset: set params.dataset.");
+      }
+      try {
+        EvaluationData.generated(parent.signature(), 1, 0);
+      } catch (IllegalArgumentException e) {
+        throw new UnprocessableException(
+            "dataset-required",
+            "Dataset required",
+            "Inputs cannot be generated for this model ("
+                + e.getMessage()
+                + "); set params.dataset.");
+      }
+      return;
+    }
+    DatasetView dataset =
+        datasets
+            .find(model, reference)
+            .orElseThrow(
+                () ->
+                    new UnprocessableException(
+                        "dataset-not-found",
+                        "Unknown dataset",
+                        "Model '"
+                            + model
+                            + "' has no dataset '"
+                            + reference
+                            + "'; its datasets are "
+                            + datasets.list(model).stream().map(DatasetView::name).toList()
+                            + "."));
+    if (params.containsKey("maxAccuracyDrop") && !dataset.hasLabels()) {
+      throw new UnprocessableException(
+          "dataset-unlabelled",
+          "Dataset has no labels",
+          "maxAccuracyDrop needs labels; dataset '" + dataset.name() + "' has no 'label' column.");
+    }
+    new CsvDataset(java.util.Collections.nCopies(dataset.columns(), "c"), new float[0][], null)
+        .checkFits(parent.signature());
+  }
+
+  public JobView get(long id) {
+    return jobs.find(id)
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "job-not-found", "Job not found", "No job has id " + id + "."));
+  }
+
+  public dev.modelhub.registry.PageView<JobView> list(
+      String model, JobStatus status, int page, int size) {
+    long total = jobs.count(model, status);
+    return new dev.modelhub.registry.PageView<>(
+        jobs.list(model, status, page, size), page, size, total, (int) ((total + size - 1) / size));
+  }
+
+  /** Cancels a queued job now, a running one at its next checkpoint; a finished job is a 409. */
+  public JobView cancel(long id) {
+    JobView job = get(id);
+    if (job.status().finished()) {
+      throw new ConflictException(
+          "job-finished",
+          "Job finished",
+          "Job " + id + " is " + job.status() + "; only queued or running jobs can be cancelled.");
+    }
+    jobs.cancel(id);
+    return get(id);
+  }
+
+  public List<String> passNames() {
+    return passes.names();
+  }
+}

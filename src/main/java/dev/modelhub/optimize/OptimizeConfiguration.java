@@ -1,0 +1,138 @@
+package dev.modelhub.optimize;
+
+import dev.modelhub.artifact.ArtifactStore;
+import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.artifact.StorageProperties;
+import dev.modelhub.optimize.internal.DatasetStore;
+import dev.modelhub.optimize.internal.JobRunner;
+import dev.modelhub.optimize.internal.JobStore;
+import dev.modelhub.optimize.internal.JobWorker;
+import dev.modelhub.optimize.internal.Passes;
+import dev.modelhub.registry.RegistryService;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.util.UUID;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.ObjectMapper;
+
+/** Jobs are submitted on every node; the worker runs where {@code modelhub.jobs.enabled} is on. */
+@Configuration(proxyBeanMethods = false)
+class OptimizeConfiguration {
+
+  @Bean
+  JobStore jobStore(JdbcClient jdbc, ObjectMapper json) {
+    return new JobStore(jdbc, json);
+  }
+
+  @Bean
+  DatasetStore datasetStore(JdbcClient jdbc) {
+    return new DatasetStore(jdbc);
+  }
+
+  @Bean
+  Passes passes() {
+    return new Passes();
+  }
+
+  @Bean
+  OptimizationService optimizationService(
+      RegistryService registry,
+      JobStore jobs,
+      DatasetStore datasets,
+      Passes passes,
+      JobProperties properties,
+      MeterRegistry meters,
+      org.springframework.beans.factory.ObjectProvider<JobWorker> worker) {
+    Gauge.builder("modelhub.jobs.queued", jobs, j -> j.count(null, JobStatus.QUEUED))
+        .description("Jobs waiting for a worker")
+        .register(meters);
+    return new OptimizationService(registry, jobs, datasets, passes, properties, worker);
+  }
+
+  @Bean
+  DatasetService datasetService(
+      RegistryService registry,
+      ArtifactStore store,
+      DatasetStore datasets,
+      JobProperties properties) {
+    return new DatasetService(registry, store, datasets, properties);
+  }
+
+  @Bean
+  JobRunner jobRunner(
+      RegistryService registry,
+      ArtifactStore store,
+      SafeUnpacker unpacker,
+      DatasetStore datasets,
+      JobStore jobs,
+      Passes passes,
+      JobProperties properties,
+      StorageProperties storage) {
+    return new JobRunner(
+        registry,
+        store,
+        unpacker,
+        datasets,
+        jobs,
+        passes,
+        properties,
+        storage.spoolDir().toAbsolutePath().resolve("jobs"));
+  }
+
+  @Bean
+  @ConditionalOnBooleanProperty(name = "modelhub.jobs.enabled", matchIfMissing = true)
+  JobWorker jobWorker(
+      JobStore jobs, JobRunner runner, JobProperties properties, MeterRegistry meters) {
+    JobWorker worker = new JobWorker(workerName(), jobs, runner, properties, meters);
+    Gauge.builder("modelhub.jobs.running", worker, JobWorker::runningJobs)
+        .description("Jobs running on this worker")
+        .register(meters);
+    return worker;
+  }
+
+  @Bean
+  @ConditionalOnBooleanProperty(name = "modelhub.jobs.enabled", matchIfMissing = true)
+  SmartLifecycle jobWorkerLifecycle(JobWorker worker) {
+    return new SmartLifecycle() {
+      private volatile boolean running;
+
+      @Override
+      public void start() {
+        worker.start();
+        running = true;
+      }
+
+      @Override
+      public void stop() {
+        worker.stop();
+        running = false;
+      }
+
+      @Override
+      public boolean isRunning() {
+        return running;
+      }
+    };
+  }
+
+  /** host:pid:random, so two workers never share a name, even in one process. */
+  private static String workerName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "unknown";
+    }
+    return host
+        + ":"
+        + ManagementFactory.getRuntimeMXBean().getPid()
+        + ":"
+        + UUID.randomUUID().toString().substring(0, 8);
+  }
+}

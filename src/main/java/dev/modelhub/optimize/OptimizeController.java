@@ -1,0 +1,127 @@
+package dev.modelhub.optimize;
+
+import dev.modelhub.common.Actors;
+import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.registry.PageView;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.fileupload2.core.FileItemInput;
+import org.apache.commons.fileupload2.core.FileItemInputIterator;
+import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Optimization jobs and datasets over REST. */
+@RestController
+class OptimizeController {
+
+  /**
+   * Asks for a variant.
+   *
+   * @param pass the pass's name
+   * @param params its parameters
+   */
+  record OptimizationRequest(String pass, Map<String, Object> params) {}
+
+  private final OptimizationService optimizations;
+  private final DatasetService datasets;
+
+  OptimizeController(OptimizationService optimizations, DatasetService datasets) {
+    this.optimizations = optimizations;
+    this.datasets = datasets;
+  }
+
+  @PostMapping("/api/v1/models/{name}/versions/{version}/optimizations")
+  ResponseEntity<JobView> optimize(
+      @PathVariable String name,
+      @PathVariable int version,
+      @RequestBody OptimizationRequest request,
+      @RequestHeader(name = Actors.HEADER, required = false) String actor) {
+    JobView job =
+        optimizations.submit(
+            name, version, request.pass(), request.params(), Actors.fromHeader(actor));
+    return ResponseEntity.status(HttpStatus.ACCEPTED)
+        .location(URI.create("/api/v1/jobs/" + job.id()))
+        .body(job);
+  }
+
+  @GetMapping("/api/v1/jobs/{id}")
+  JobView job(@PathVariable long id) {
+    return optimizations.get(id);
+  }
+
+  @GetMapping("/api/v1/jobs")
+  PageView<JobView> jobs(
+      @RequestParam(required = false) String model,
+      @RequestParam(required = false) JobStatus status,
+      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
+    return optimizations.list(model, status, page, size);
+  }
+
+  @PostMapping("/api/v1/jobs/{id}/cancel")
+  JobView cancel(@PathVariable long id) {
+    return optimizations.cancel(id);
+  }
+
+  /** Uploads a CSV dataset: the raw body as text/csv, or a multipart 'file' part. */
+  @PostMapping("/api/v1/models/{name}/datasets")
+  ResponseEntity<DatasetView> upload(
+      @PathVariable String name,
+      @RequestParam("name") String datasetName,
+      @RequestHeader(name = Actors.HEADER, required = false) String actor,
+      HttpServletRequest request)
+      throws IOException {
+    String type = request.getContentType() == null ? "" : request.getContentType();
+    DatasetView dataset;
+    if (type.startsWith(MediaType.MULTIPART_FORM_DATA_VALUE)) {
+      dataset = fromMultipart(name, datasetName, Actors.fromHeader(actor), request);
+    } else if (type.startsWith("text/csv") || type.startsWith(MediaType.TEXT_PLAIN_VALUE)) {
+      dataset =
+          datasets.upload(name, datasetName, request.getInputStream(), Actors.fromHeader(actor));
+    } else {
+      throw new InvalidRequestException(
+          "unsupported-media-type",
+          "Unsupported media type",
+          "Send the dataset as text/csv or multipart/form-data with a 'file' part, not '"
+              + type
+              + "'.");
+    }
+    return ResponseEntity.created(
+            URI.create("/api/v1/models/" + name + "/datasets/" + dataset.id()))
+        .body(dataset);
+  }
+
+  @GetMapping("/api/v1/models/{name}/datasets")
+  List<DatasetView> datasets(@PathVariable String name) {
+    return datasets.list(name);
+  }
+
+  private DatasetView fromMultipart(
+      String model, String name, String actor, HttpServletRequest request) throws IOException {
+    FileItemInputIterator parts = new JakartaServletFileUpload<>().getItemIterator(request);
+    while (parts.hasNext()) {
+      FileItemInput part = parts.next();
+      if ("file".equals(part.getFieldName())) {
+        try (InputStream in = part.getInputStream()) {
+          return datasets.upload(model, name, in, actor);
+        }
+      }
+    }
+    throw new InvalidRequestException("The multipart body has no 'file' part holding the CSV.");
+  }
+}

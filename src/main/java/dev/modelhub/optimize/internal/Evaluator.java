@@ -1,0 +1,242 @@
+package dev.modelhub.optimize.internal;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Measures a variant against its parent with ONNX Runtime, in the same run: outputs on every sample
+ * (agreement, differences, accuracy when labelled) and single-sample latency, the two models timed
+ * alternately so that machine noise hits both alike.
+ */
+public final class Evaluator {
+
+  private static final int BATCH = 64;
+
+  private final int latencyRuns;
+
+  public Evaluator(int latencyRuns) {
+    this.latencyRuns = latencyRuns;
+  }
+
+  /** The parent's or variant's numbers. */
+  public record Side(Double accuracy, double latencyP50Ms, double latencyP95Ms) {}
+
+  /** How the variant compares with its parent. */
+  public record Comparison(
+      Side parent, Side variant, Double top1Agreement, double maxAbsDiff, double meanAbsDiff) {
+
+    public Double accuracyDrop() {
+      return parent.accuracy() == null ? null : parent.accuracy() - variant.accuracy();
+    }
+
+    public Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("top1Agreement", top1Agreement);
+      m.put("maxAbsDiff", maxAbsDiff);
+      m.put("meanAbsDiff", meanAbsDiff);
+      m.put("accuracyDrop", accuracyDrop());
+      return m;
+    }
+  }
+
+  /** Outputs of one model on every sample (its first output, flattened per sample). */
+  record Outputs(float[][] values) {}
+
+  public Comparison compare(
+      Path parent, Path variant, EvaluationData data, BooleanSupplier cancelled)
+      throws OrtException {
+    OrtEnvironment env = environment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(1);
+      options.setInterOpNumThreads(1);
+      try (OrtSession p = env.createSession(parent.toString(), options);
+          OrtSession v = env.createSession(variant.toString(), options)) {
+        Outputs parentOut = run(env, p, data, cancelled);
+        Outputs variantOut = run(env, v, data, cancelled);
+        double[][] latency = latency(env, p, v, data, cancelled);
+        return compare(parentOut, variantOut, data, latency);
+      }
+    }
+  }
+
+  /**
+   * ONNX Runtime allows one environment per process, and DJL (serving) creates it with global
+   * thread pools, which ONNX Runtime refuses once any environment exists. So DJL creates it, here
+   * too, and evaluation shares it.
+   */
+  private static OrtEnvironment environment() {
+    ai.djl.engine.Engine.getEngine("OnnxRuntime");
+    return OrtEnvironment.getEnvironment();
+  }
+
+  /** Accuracy of one model on labelled data (for the accuracy-aware search). */
+  public double accuracy(Path model, EvaluationData data, BooleanSupplier cancelled)
+      throws OrtException {
+    OrtEnvironment env = environment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(1);
+      try (OrtSession session = env.createSession(model.toString(), options)) {
+        return accuracy(run(env, session, data, cancelled).values(), data.labels());
+      }
+    }
+  }
+
+  private static Comparison compare(
+      Outputs parent, Outputs variant, EvaluationData data, double[][] latency) {
+    double maxDiff = 0;
+    double sumDiff = 0;
+    long elements = 0;
+    int agree = 0;
+    boolean classifier = parent.values().length > 0 && parent.values()[0].length > 1;
+    for (int s = 0; s < parent.values().length; s++) {
+      float[] a = parent.values()[s];
+      float[] b = variant.values()[s];
+      for (int i = 0; i < a.length; i++) {
+        double d = Math.abs((double) a[i] - b[i]);
+        maxDiff = Math.max(maxDiff, d);
+        sumDiff += d;
+      }
+      elements += a.length;
+      if (argmax(a) == argmax(b)) {
+        agree++;
+      }
+    }
+    Double parentAccuracy = data.labelled() ? accuracy(parent.values(), data.labels()) : null;
+    Double variantAccuracy = data.labelled() ? accuracy(variant.values(), data.labels()) : null;
+    return new Comparison(
+        new Side(parentAccuracy, percentile(latency[0], 50), percentile(latency[0], 95)),
+        new Side(variantAccuracy, percentile(latency[1], 50), percentile(latency[1], 95)),
+        classifier ? (double) agree / parent.values().length : null,
+        maxDiff,
+        elements == 0 ? 0 : sumDiff / elements);
+  }
+
+  private static double accuracy(float[][] outputs, int[] labels) {
+    int correct = 0;
+    for (int s = 0; s < outputs.length; s++) {
+      if (argmax(outputs[s]) == labels[s]) {
+        correct++;
+      }
+    }
+    return (double) correct / outputs.length;
+  }
+
+  private static Outputs run(
+      OrtEnvironment env, OrtSession session, EvaluationData data, BooleanSupplier cancelled)
+      throws OrtException {
+    float[][] out = new float[data.size()][];
+    for (int start = 0; start < data.size(); start += BATCH) {
+      if (cancelled.getAsBoolean()) {
+        throw new CancelledException();
+      }
+      int n = Math.min(BATCH, data.size() - start);
+      Map<String, OnnxTensor> feeds = feeds(env, data, start, n);
+      try (OrtSession.Result result = session.run(feeds)) {
+        float[] flat = flatten(result.get(0));
+        int per = flat.length / n;
+        for (int i = 0; i < n; i++) {
+          out[start + i] = Arrays.copyOfRange(flat, i * per, (i + 1) * per);
+        }
+      } finally {
+        feeds.values().forEach(OnnxTensor::close);
+      }
+    }
+    return new Outputs(out);
+  }
+
+  /** Single-sample latency of both models, alternating, after a warm-up. */
+  private double[][] latency(
+      OrtEnvironment env,
+      OrtSession p,
+      OrtSession v,
+      EvaluationData data,
+      BooleanSupplier cancelled)
+      throws OrtException {
+    double[][] ms = new double[2][latencyRuns];
+    OrtSession[] sessions = {p, v};
+    for (int run = -10; run < latencyRuns; run++) {
+      if (cancelled.getAsBoolean()) {
+        throw new CancelledException();
+      }
+      int sample = Math.floorMod(run, data.size());
+      Map<String, OnnxTensor> feeds = feeds(env, data, sample, 1);
+      try {
+        for (int m = 0; m < 2; m++) {
+          // Alternate which model goes first, so neither always runs on a warmer cache.
+          int which = (run & 1) == 0 ? m : 1 - m;
+          long start = System.nanoTime();
+          try (OrtSession.Result ignored = sessions[which].run(feeds)) {
+            long took = System.nanoTime() - start;
+            if (run >= 0) {
+              ms[which][run] = took / 1e6;
+            }
+          }
+        }
+      } finally {
+        feeds.values().forEach(OnnxTensor::close);
+      }
+    }
+    return ms;
+  }
+
+  private static Map<String, OnnxTensor> feeds(
+      OrtEnvironment env, EvaluationData data, int start, int n) throws OrtException {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    for (int i = 0; i < data.names().size(); i++) {
+      long[] sample = data.shapes().get(i);
+      int per = (int) EvaluationData.count(sample);
+      FloatBuffer buffer = FloatBuffer.allocate(n * per);
+      for (int s = 0; s < n; s++) {
+        buffer.put(data.inputs().get(start + s)[i]);
+      }
+      buffer.rewind();
+      long[] shape = new long[sample.length + 1];
+      shape[0] = n;
+      System.arraycopy(sample, 0, shape, 1, sample.length);
+      feeds.put(data.names().get(i), OnnxTensor.createTensor(env, buffer, shape));
+    }
+    return feeds;
+  }
+
+  private static float[] flatten(OnnxValue value) {
+    OnnxTensor tensor = (OnnxTensor) value;
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    float[] out = new float[buffer.remaining()];
+    buffer.get(out);
+    return out;
+  }
+
+  private static int argmax(float[] values) {
+    int best = 0;
+    for (int i = 1; i < values.length; i++) {
+      if (values[i] > values[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static double percentile(double[] values, double p) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  /** Thrown at a checkpoint when the job was cancelled. */
+  public static final class CancelledException extends RuntimeException {
+    public CancelledException() {
+      super("cancelled");
+    }
+  }
+}

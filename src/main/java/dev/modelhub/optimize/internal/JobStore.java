@@ -1,0 +1,251 @@
+package dev.modelhub.optimize.internal;
+
+import dev.modelhub.optimize.JobStatus;
+import dev.modelhub.optimize.JobView;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * The job table as a durable queue, in db-scheduler's pattern: a worker claims the oldest due job
+ * with {@code FOR UPDATE SKIP LOCKED} and a lease, renews the lease with heartbeats, and writes
+ * results only while it still owns the job. A job whose lease ran out (its worker died) is
+ * claimable again. Times come from the database's clock, shared by every node.
+ */
+public class JobStore {
+
+  private static final int LOG_LINES = 50;
+
+  private final JdbcClient jdbc;
+  private final ObjectMapper json;
+
+  public JobStore(JdbcClient jdbc, ObjectMapper json) {
+    this.jdbc = jdbc;
+    this.json = json;
+  }
+
+  public long insert(
+      String model,
+      int version,
+      String pass,
+      Map<String, Object> params,
+      int maxAttempts,
+      String actor) {
+    return jdbc.sql(
+            "insert into job (kind, model_name, version, pass, params, status, max_attempts,"
+                + " next_run_at, created_at, created_by, message)"
+                + " values ('optimize', :model, :version, :pass, cast(:params as jsonb), 'QUEUED',"
+                + " :max, now(), now(), :actor, 'queued') returning id")
+        .param("model", model)
+        .param("version", version)
+        .param("pass", pass)
+        .param("params", json.writeValueAsString(params))
+        .param("max", maxAttempts)
+        .param("actor", actor)
+        .query(Long.class)
+        .single();
+  }
+
+  public Optional<JobView> find(long id) {
+    return jdbc.sql("select * from job where id = :id").param("id", id).query(mapper()).optional();
+  }
+
+  public List<JobView> list(String model, JobStatus status, int page, int size) {
+    return jdbc.sql(
+            "select * from job where (cast(:model as text) is null or model_name = :model)"
+                + " and (cast(:status as text) is null or status = :status)"
+                + " order by id desc limit :size offset :offset")
+        .param("model", model)
+        .param("status", status == null ? null : status.name())
+        .param("size", size)
+        .param("offset", (long) page * size)
+        .query(mapper())
+        .list();
+  }
+
+  public long count(String model, JobStatus status) {
+    return jdbc.sql(
+            "select count(*) from job where (cast(:model as text) is null or model_name = :model)"
+                + " and (cast(:status as text) is null or status = :status)")
+        .param("model", model)
+        .param("status", status == null ? null : status.name())
+        .query(Long.class)
+        .single();
+  }
+
+  /**
+   * Claims the oldest job that is due, or whose worker's lease ran out, for {@code worker}.
+   * Concurrent claimers skip each other's locked rows, so each job goes to one of them.
+   */
+  public Optional<JobView> claim(String worker, Duration lease) {
+    return jdbc.sql(
+            "update job set status = 'RUNNING', worker = :worker, attempts = attempts + 1,"
+                + " lease_until = now() + make_interval(secs => :lease), heartbeat_at = now(),"
+                + " started_at = coalesce(started_at, now()), message = 'claimed by ' || :worker"
+                + " where id = (select id from job"
+                + "   where (status = 'QUEUED' and next_run_at <= now())"
+                + "      or (status = 'RUNNING' and lease_until < now())"
+                + "   order by id for update skip locked limit 1)"
+                + " returning *")
+        .param("worker", worker)
+        .param("lease", lease.toMillis() / 1000.0)
+        .query(mapper())
+        .optional();
+  }
+
+  /** What a heartbeat learned. */
+  public record Heartbeat(boolean owned, boolean cancelRequested) {}
+
+  /** Renews the lease and records progress; tells whether the job is still this worker's. */
+  public Heartbeat heartbeat(long id, String worker, Duration lease, int progress, String message) {
+    return jdbc.sql(
+            "update job set lease_until = now() + make_interval(secs => :lease), heartbeat_at = now(),"
+                + " progress = :progress, message = :message"
+                + " where id = :id and worker = :worker and status = 'RUNNING' returning cancel_requested")
+        .param("lease", lease.toMillis() / 1000.0)
+        .param("progress", progress)
+        .param("message", message)
+        .param("id", id)
+        .param("worker", worker)
+        .query(Boolean.class)
+        .optional()
+        .map(cancel -> new Heartbeat(true, cancel))
+        .orElse(new Heartbeat(false, false));
+  }
+
+  /** Appends a line to the job's log, keeping the last {@value #LOG_LINES}. */
+  public void log(long id, String line) {
+    jdbc.sql(
+            "update job set log = (select coalesce(jsonb_agg(e order by n), '[]'::jsonb) from"
+                + " (select e, n from jsonb_array_elements(log || jsonb_build_array("
+                + "   jsonb_build_object('at', now(), 'line', cast(:line as text)))) with ordinality as t(e, n)"
+                + "  order by n desc limit "
+                + LOG_LINES
+                + ") recent)"
+                + " where id = :id")
+        .param("line", line)
+        .param("id", id)
+        .update();
+  }
+
+  public boolean succeed(long id, String worker, int resultVersion, Map<String, Object> report) {
+    return jdbc.sql(
+                "update job set status = 'SUCCEEDED', progress = 100, message = 'done',"
+                    + " result_version = :result, report = cast(:report as jsonb), finished_at = now(),"
+                    + " lease_until = null, error = null where id = :id and worker = :worker and status = 'RUNNING'")
+            .param("result", resultVersion)
+            .param("report", json.writeValueAsString(report))
+            .param("id", id)
+            .param("worker", worker)
+            .update()
+        == 1;
+  }
+
+  /**
+   * Records a failed run: queued again after {@code retryAfter} while attempts remain (and the
+   * failure is not final), FAILED otherwise.
+   */
+  public void fail(
+      long id,
+      String worker,
+      String error,
+      Map<String, Object> report,
+      Duration retryAfter,
+      boolean finalFailure) {
+    jdbc.sql(
+            "update job set error = :error, report = cast(:report as jsonb), lease_until = null,"
+                + " status = case when :final or attempts >= max_attempts then 'FAILED' else 'QUEUED' end,"
+                + " message = case when :final or attempts >= max_attempts then 'failed' else 'retrying' end,"
+                + " finished_at = case when :final or attempts >= max_attempts then now() end,"
+                + " next_run_at = now() + make_interval(secs => :retry)"
+                + " where id = :id and worker = :worker and status = 'RUNNING'")
+        .param("error", error)
+        .param("report", report == null ? null : json.writeValueAsString(report))
+        .param("final", finalFailure)
+        .param("retry", retryAfter.toMillis() / 1000.0)
+        .param("id", id)
+        .param("worker", worker)
+        .update();
+  }
+
+  /** Cancels a queued job at once; asks a running one to stop at its next checkpoint. */
+  public boolean cancel(long id) {
+    int queued =
+        jdbc.sql(
+                "update job set status = 'CANCELLED', cancel_requested = true, message = 'cancelled',"
+                    + " finished_at = now() where id = :id and status = 'QUEUED'")
+            .param("id", id)
+            .update();
+    if (queued == 1) {
+      return true;
+    }
+    return jdbc.sql("update job set cancel_requested = true where id = :id and status = 'RUNNING'")
+            .param("id", id)
+            .update()
+        == 1;
+  }
+
+  public void markCancelled(long id, String worker) {
+    jdbc.sql(
+            "update job set status = 'CANCELLED', message = 'cancelled', finished_at = now(),"
+                + " lease_until = null where id = :id and worker = :worker and status = 'RUNNING'")
+        .param("id", id)
+        .param("worker", worker)
+        .update();
+  }
+
+  /** Hands a running job back to the queue at shutdown, without counting the interrupted run. */
+  public void release(long id, String worker) {
+    jdbc.sql(
+            "update job set status = 'QUEUED', worker = null, lease_until = null,"
+                + " attempts = greatest(attempts - 1, 0), next_run_at = now(),"
+                + " message = 'released by ' || :worker || ' at shutdown'"
+                + " where id = :id and worker = :worker and status = 'RUNNING'")
+        .param("id", id)
+        .param("worker", worker)
+        .update();
+  }
+
+  private RowMapper<JobView> mapper() {
+    return (rs, n) ->
+        new JobView(
+            rs.getLong("id"),
+            rs.getString("kind"),
+            rs.getString("model_name"),
+            rs.getInt("version"),
+            rs.getString("pass"),
+            readMap(rs.getString("params")),
+            JobStatus.valueOf(rs.getString("status")),
+            rs.getInt("progress"),
+            rs.getString("message"),
+            rs.getInt("attempts"),
+            rs.getInt("max_attempts"),
+            rs.getBoolean("cancel_requested"),
+            rs.getString("error"),
+            (Integer) rs.getObject("result_version"),
+            rs.getString("report") == null ? null : readMap(rs.getString("report")),
+            json.readValue(rs.getString("log"), new TypeReference<List<Map<String, Object>>>() {}),
+            instant(rs, "created_at"),
+            rs.getString("created_by"),
+            instant(rs, "started_at"),
+            instant(rs, "finished_at"));
+  }
+
+  private Map<String, Object> readMap(String value) {
+    return json.readValue(value, new TypeReference<Map<String, Object>>() {});
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    Timestamp ts = rs.getTimestamp(column);
+    return ts == null ? null : ts.toInstant();
+  }
+}

@@ -1,0 +1,157 @@
+package dev.modelhub.optimize.internal;
+
+import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * quantize-int8-dynamic: MatMul/Gemm weights stored as int8; activations quantized at run time.
+ * Each rewritten node becomes the pattern ONNX Runtime's CPU provider fuses into one
+ * DynamicQuantizeMatMul kernel: DynamicQuantizeLinear(A) → MatMulInteger(A_q, W_q) → Cast →
+ * Mul(A_scale · W_scale) [→ Add(bias)]. Conv stays float.
+ */
+public final class QuantizeDynamicPass implements Pass {
+
+  @Override
+  public String name() {
+    return "quantize-int8-dynamic";
+  }
+
+  @Override
+  public Map<String, Object> normalize(Map<String, Object> raw) {
+    PassParams params = new PassParams(name(), raw, List.of("perChannel"));
+    params.bool("perChannel", false);
+    params.common();
+    return params.normalized();
+  }
+
+  @Override
+  public boolean searchable() {
+    return true;
+  }
+
+  @Override
+  public Map<String, Object> moreConservative(Map<String, Object> params) {
+    if (Boolean.TRUE.equals(params.get("perChannel"))) {
+      return null;
+    }
+    Map<String, Object> next = new LinkedHashMap<>(params);
+    next.put("perChannel", true);
+    return next;
+  }
+
+  @Override
+  public List<String> candidates(OnnxGraph graph, Map<String, Object> params) {
+    return WeightNodes.linear(graph).stream()
+        .filter(l -> !Pass.excluded(l.node(), params, Set.of()))
+        .map(l -> l.node().getName())
+        .toList();
+  }
+
+  @Override
+  public Map<String, Object> apply(
+      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
+    boolean perChannel = Boolean.TRUE.equals(params.get("perChannel"));
+    Map<NodeProto, WeightNodes.Linear> targets = new HashMap<>();
+    for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
+      if (!Pass.excluded(linear.node(), params, keepFloat)) {
+        targets.put(linear.node(), linear);
+      }
+    }
+    Map<String, String[]> quantizedInputs = new HashMap<>();
+    List<NodeProto> rewritten = new ArrayList<>();
+    List<String> done = new ArrayList<>();
+    for (NodeProto node : graph.nodes()) {
+      WeightNodes.Linear linear = targets.get(node);
+      if (linear == null) {
+        rewritten.add(node);
+        continue;
+      }
+      String a = node.getInput(0);
+      String[] aq =
+          quantizedInputs.computeIfAbsent(
+              a,
+              input -> {
+                String[] names = {
+                  graph.fresh(input + "_quantized"),
+                  graph.fresh(input + "_scale"),
+                  graph.fresh(input + "_zero_point")
+                };
+                rewritten.add(
+                    OnnxGraph.node(
+                        "DynamicQuantizeLinear",
+                        graph.fresh(input + "_QuantizeLinear"),
+                        List.of(input),
+                        List.of(names)));
+                return names;
+              });
+      String base = node.getName().isEmpty() ? graph.fresh(node.getOpType()) : node.getName();
+      String weight = linear.weight().getName();
+      float[] w = graph.floats(linear.weight());
+      if (linear.transposed()) {
+        w = Int8.transpose(w, linear.n(), linear.k());
+      }
+      long[] dims = {linear.k(), linear.n()};
+      Int8.Quantized q = Int8.quantize(w, dims, perChannel ? 1 : -1);
+      long[] scaleDims = perChannel ? new long[] {linear.n()} : new long[0];
+      String wq = graph.fresh(weight + "_quantized");
+      String ws = graph.fresh(weight + "_scale");
+      String wz = graph.fresh(weight + "_zero_point");
+      graph.putInitializer(OnnxGraph.int8Tensor(wq, dims, q.values()));
+      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, q.scales()));
+      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[q.scales().length]));
+      String integer = graph.fresh(base + "_MatMulInteger_output");
+      String scale = graph.fresh(base + "_scale");
+      String cast = graph.fresh(base + "_output_float");
+      boolean bias =
+          node.getOpType().equals("Gemm")
+              && node.getInputCount() > 2
+              && !node.getInput(2).isEmpty();
+      String output = node.getOutput(0);
+      String scaled = bias ? graph.fresh(base + "_scaled") : output;
+      rewritten.add(
+          OnnxGraph.node(
+              "MatMulInteger",
+              graph.fresh(base + "_MatMulInteger"),
+              List.of(aq[0], wq, aq[2], wz),
+              List.of(integer)));
+      rewritten.add(
+          OnnxGraph.node(
+              "Mul", graph.fresh(base + "_scale_Mul"), List.of(aq[1], ws), List.of(scale)));
+      rewritten.add(
+          OnnxGraph.node(
+              "Cast",
+              graph.fresh(base + "_Cast"),
+              List.of(integer),
+              List.of(cast),
+              OnnxGraph.intAttribute("to", TensorProto.DataType.FLOAT_VALUE)));
+      rewritten.add(
+          OnnxGraph.node(
+              "Mul", graph.fresh(base + "_output_Mul"), List.of(cast, scale), List.of(scaled)));
+      if (bias) {
+        rewritten.add(
+            OnnxGraph.node(
+                "Add",
+                graph.fresh(base + "_bias_Add"),
+                List.of(scaled, node.getInput(2)),
+                List.of(output)));
+      }
+      done.add(base);
+    }
+    graph.setNodes(rewritten);
+    for (WeightNodes.Linear linear : targets.values()) {
+      if (graph.consumers(linear.weight().getName()) == 0) {
+        graph.removeInitializer(linear.weight().getName());
+      }
+    }
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("quantizedNodes", done);
+    details.put("perChannel", perChannel);
+    return details;
+  }
+}

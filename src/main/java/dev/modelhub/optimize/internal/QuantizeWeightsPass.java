@@ -1,0 +1,126 @@
+package dev.modelhub.optimize.internal;
+
+import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.OperatorSetIdProto;
+import dev.modelhub.onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * quantize-int8-weights: weight-only int8. Each large MatMul/Gemm/Conv weight is stored as int8
+ * with per-output-channel scales and turned back into float by a DequantizeLinear at the start of
+ * the graph, so the computation itself is unchanged.
+ */
+public final class QuantizeWeightsPass implements Pass {
+
+  @Override
+  public String name() {
+    return "quantize-int8-weights";
+  }
+
+  @Override
+  public Map<String, Object> normalize(Map<String, Object> raw) {
+    PassParams params = new PassParams(name(), raw, List.of("perChannel", "minElements"));
+    params.bool("perChannel", true);
+    params.integer("minElements", 1024, 1);
+    params.common();
+    return params.normalized();
+  }
+
+  @Override
+  public boolean searchable() {
+    return true;
+  }
+
+  @Override
+  public Map<String, Object> moreConservative(Map<String, Object> params) {
+    if (Boolean.TRUE.equals(params.get("perChannel"))) {
+      return null;
+    }
+    Map<String, Object> next = new LinkedHashMap<>(params);
+    next.put("perChannel", true);
+    return next;
+  }
+
+  @Override
+  public List<String> candidates(OnnxGraph graph, Map<String, Object> params) {
+    return targets(graph, params, Set.of()).stream()
+        .map(t -> t.node().getName())
+        .distinct()
+        .toList();
+  }
+
+  private record Target(NodeProto node, TensorProto weight, int axis) {}
+
+  private List<Target> targets(OnnxGraph graph, Map<String, Object> params, Set<String> keep) {
+    int minElements = ((Number) params.getOrDefault("minElements", 1024)).intValue();
+    List<Target> found = new ArrayList<>();
+    for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
+      found.add(new Target(linear.node(), linear.weight(), linear.transposed() ? 0 : 1));
+    }
+    for (NodeProto conv : WeightNodes.conv(graph)) {
+      found.add(new Target(conv, graph.initializer(conv.getInput(1)), 0));
+    }
+    return found.stream()
+        .filter(t -> OnnxGraph.elements(t.weight()) >= minElements)
+        .filter(t -> !Pass.excluded(t.node(), params, keep))
+        // A weight shared with a node that must stay untouched is left alone.
+        .filter(t -> graph.consumers(t.weight().getName()) == 1)
+        .toList();
+  }
+
+  @Override
+  public Map<String, Object> apply(
+      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
+    boolean perChannel = Boolean.TRUE.equals(params.get("perChannel")) && opset(graph) >= 13;
+    List<NodeProto> dequantize = new ArrayList<>();
+    Set<String> done = new LinkedHashSet<>();
+    for (Target target : targets(graph, params, keepFloat)) {
+      TensorProto w = target.weight();
+      long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
+      Int8.Quantized q = Int8.quantize(graph.floats(w), dims, perChannel ? target.axis() : -1);
+      long[] scaleDims = perChannel ? new long[] {dims[target.axis()]} : new long[0];
+      String name = w.getName();
+      String wq = graph.fresh(name + "_quantized");
+      String ws = graph.fresh(name + "_scale");
+      String wz = graph.fresh(name + "_zero_point");
+      graph.removeInitializer(name);
+      graph.putInitializer(OnnxGraph.int8Tensor(wq, dims, q.values()));
+      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, q.scales()));
+      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[q.scales().length]));
+      dequantize.add(
+          perChannel
+              ? OnnxGraph.node(
+                  "DequantizeLinear",
+                  graph.fresh(name + "_DequantizeLinear"),
+                  List.of(wq, ws, wz),
+                  List.of(name),
+                  OnnxGraph.intAttribute("axis", target.axis()))
+              : OnnxGraph.node(
+                  "DequantizeLinear",
+                  graph.fresh(name + "_DequantizeLinear"),
+                  List.of(wq, ws, wz),
+                  List.of(name)));
+      done.add(target.node().getName());
+    }
+    List<NodeProto> nodes = new ArrayList<>(dequantize);
+    nodes.addAll(graph.nodes());
+    graph.setNodes(nodes);
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("quantizedNodes", List.copyOf(done));
+    details.put("perChannel", perChannel);
+    return details;
+  }
+
+  private static long opset(OnnxGraph graph) {
+    return graph.model().getOpsetImportList().stream()
+        .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
+        .mapToLong(OperatorSetIdProto::getVersion)
+        .max()
+        .orElse(1);
+  }
+}

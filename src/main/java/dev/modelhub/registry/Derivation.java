@@ -1,0 +1,14 @@
+package dev.modelhub.registry;
+
+import java.util.Map;
+
+/**
+ * How a variant was derived from its parent.
+ *
+ * @param parentVersion the version it was made from
+ * @param jobId the job that made it; a job registers at most one variant
+ * @param lineage the pass and its parameters
+ * @param report measurements against the parent
+ */
+public record Derivation(
+    int parentVersion, long jobId, Map<String, Object> lineage, Map<String, Object> report) {}

@@ -1,0 +1,29 @@
+package dev.modelhub.registry;
+
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import java.util.Map;
+
+/**
+ * A registered version, as other features need it.
+ *
+ * @param model the model's name
+ * @param version the version number
+ * @param digest {@code sha256:<hex>} of the artifact
+ * @param sizeBytes artifact size
+ * @param format artifact format
+ * @param signature inputs and outputs
+ * @param parameterCount number of weights, when known
+ * @param formatDetails inspection details
+ * @param status READY or ARCHIVED
+ */
+public record VersionRef(
+    String model,
+    int version,
+    String digest,
+    long sizeBytes,
+    ModelFormat format,
+    ModelSignature signature,
+    Long parameterCount,
+    Map<String, Object> formatDetails,
+    VersionStatus status) {}
