@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.ServingTest;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,5 +136,4 @@ class OptimizationIT extends ServingTest {
     assertThat(parent).isGreaterThan(0.9);
     assertThat(variant).isGreaterThanOrEqualTo(parent - points);
   }
-
 }

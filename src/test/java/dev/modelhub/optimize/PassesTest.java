@@ -1,55 +1,141 @@
 package dev.modelhub.optimize;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
-import dev.modelhub.optimize.internal.*;
+import dev.modelhub.onnx.ModelProto;
+import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.optimize.internal.CsvDataset;
+import dev.modelhub.optimize.internal.EvaluationData;
+import dev.modelhub.optimize.internal.Evaluator;
+import dev.modelhub.optimize.internal.OnnxGraph;
+import dev.modelhub.optimize.internal.Pass;
+import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** Each pass on the digits MLP, checked with ONNX Runtime on the digits test set. */
+@SuppressWarnings("unchecked")
 class PassesTest {
+
+  private static final ModelSignature DIGITS =
+      new ModelSignature(
+          List.of(new TensorSpec("input", "FP32", List.of(-1L, 64L))),
+          List.of(new TensorSpec("logits", "FP32", List.of(-1L, 10L))));
+
+  private static EvaluationData testSet;
+  private final Passes passes = new Passes();
   @TempDir Path temp;
 
-  @Test
-  void scratch() throws Exception {
+  @BeforeAll
+  static void loadTestSet() throws Exception {
+    try (InputStream in = PassesTest.class.getResourceAsStream("/data/digits-test.csv")) {
+      testSet = CsvDataset.parse(in, 10_000).toEvaluationData(DIGITS, "test");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "quantize-int8-dynamic",
+        "quantize-int8-weights",
+        "convert-fp16",
+        "prune-magnitude",
+        "low-rank"
+      })
+  void pass_keeps_inputs_and_outputs_and_the_variant_runs_close_to_the_parent(String name)
+      throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    ModelSignature sig =
-        new ModelSignature(
-            List.of(new TensorSpec("input", "FP32", List.of(-1L, 64L))),
-            List.of(new TensorSpec("logits", "FP32", List.of(-1L, 10L))));
-    CsvDataset csv;
-    try (InputStream in = getClass().getResourceAsStream("/data/digits-test.csv")) {
-      csv = CsvDataset.parse(in, 100000);
-    }
-    EvaluationData data = csv.toEvaluationData(sig, "test");
-    for (Pass pass :
-        List.of(
-            new QuantizeDynamicPass(),
-            new QuantizeWeightsPass(),
-            new ConvertFp16Pass(),
-            new PruneMagnitudePass(),
-            new LowRankPass())) {
-      OnnxGraph g = OnnxGraph.read(parent);
-      Map<String, Object> params = pass.normalize(Map.of());
-      Map<String, Object> details = pass.apply(g, params, Set.of());
-      Path out = g.write(temp.resolve(pass.name()));
-      var c = new Evaluator(100).compare(parent, out, data, () -> false);
-      System.out.printf(
-          "SCRATCH %-22s size %.3f acc %.4f -> %.4f agree %s p50 %.3f -> %.3f  %s%n",
-          pass.name(),
-          (double) Files.size(out) / Files.size(parent),
-          c.parent().accuracy(),
-          c.variant().accuracy(),
-          c.top1Agreement(),
-          c.parent().latencyP50Ms(),
-          c.variant().latencyP50Ms(),
-          details.toString().substring(0, Math.min(120, details.toString().length())));
-    }
+    Pass pass = passes.find(name).orElseThrow();
+    OnnxGraph graph = OnnxGraph.read(parent);
+    pass.apply(graph, pass.normalize(Map.of()), Set.of());
+    Path variant = graph.write(temp.resolve("variant"));
+
+    ModelProto before = ModelProto.parseFrom(Files.readAllBytes(parent));
+    ModelProto after = ModelProto.parseFrom(Files.readAllBytes(variant));
+    assertThat(after.getGraph().getInputList()).isEqualTo(before.getGraph().getInputList());
+    assertThat(after.getGraph().getOutputList()).isEqualTo(before.getGraph().getOutputList());
+    Evaluator.Comparison c = new Evaluator(5).compare(parent, variant, testSet, () -> false);
+    assertThat(c.top1Agreement()).isGreaterThan(0.95);
+    assertThat(c.variant().accuracy()).isGreaterThan(c.parent().accuracy() - 0.02);
+  }
+
+  @Test
+  void excluded_nodes_and_op_types_are_left_as_they_were() throws Exception {
+    Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
+    Pass pass = passes.find("quantize-int8-dynamic").orElseThrow();
+    OnnxGraph graph = OnnxGraph.read(parent);
+    String first = graph.nodes().get(0).getName();
+    Map<String, Object> details =
+        pass.apply(graph, pass.normalize(Map.of("exclude", List.of(first))), Set.of());
+    assertThat((List<Object>) details.get("quantizedNodes")).hasSize(2).doesNotContain(first);
+    assertThat(graph.nodes())
+        .anyMatch(n -> n.getName().equals(first) && n.getOpType().equals("Gemm"));
+
+    OnnxGraph untouched = OnnxGraph.read(parent);
+    Map<String, Object> none =
+        pass.apply(untouched, pass.normalize(Map.of("exclude", List.of("Gemm"))), Set.of());
+    assertThat((List<Object>) none.get("quantizedNodes")).isEmpty();
+  }
+
+  @Test
+  void a_model_with_external_data_is_read_from_its_data_file() throws Exception {
+    OnnxModels.ExternalModel external =
+        OnnxModels.withExternalData(OnnxModels.mlp(4, 64, 128, 10), "weights.bin");
+    Path dir = Files.createDirectories(temp.resolve("external"));
+    Path model = Files.write(dir.resolve("model.onnx"), external.model().toByteArray());
+    Files.write(dir.resolve("weights.bin"), external.data());
+    Pass pass = passes.find("quantize-int8-weights").orElseThrow();
+
+    OnnxGraph graph = OnnxGraph.read(model);
+    pass.apply(graph, pass.normalize(Map.of("minElements", 1)), Set.of());
+    Path variant = graph.write(temp.resolve("out"));
+
+    ModelProto written = ModelProto.parseFrom(Files.readAllBytes(variant));
+    assertThat(written.getGraph().getInitializerList())
+        .allMatch(t -> t.getDataLocation() != TensorProto.DataLocation.EXTERNAL);
+    assertThat(written.getGraph().getNodeList())
+        .extracting(NodeProto::getOpType)
+        .contains("DequantizeLinear");
+    EvaluationData generated = EvaluationData.generated(DIGITS, 16, 1);
+    assertThat(new Evaluator(2).compare(model, variant, generated, () -> false).top1Agreement())
+        .isGreaterThan(0.9);
+  }
+
+  @Test
+  void parameters_are_checked_when_given() {
+    assertThatThrownBy(
+            () -> passes.find("prune-magnitude").orElseThrow().normalize(Map.of("sparsity", 1.5)))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("'sparsity' must be > 0.0 and ≤ 0.99");
+    assertThatThrownBy(() -> passes.find("low-rank").orElseThrow().normalize(Map.of("rank", 3)))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("unknown parameter 'rank'");
+    assertThatThrownBy(
+            () ->
+                passes
+                    .find("quantize-int8-dynamic")
+                    .orElseThrow()
+                    .normalize(Map.of("perChannel", "yes")))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("true or false");
+    assertThat(passes.find("convert-fp16").orElseThrow().normalize(Map.of()))
+        .containsKey("blockList")
+        .containsEntry("exclude", List.of());
   }
 }

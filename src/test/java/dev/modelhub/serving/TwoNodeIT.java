@@ -2,18 +2,14 @@ package dev.modelhub.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.modelhub.ModelhubApplication;
 import dev.modelhub.support.Api;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
-import dev.modelhub.support.TestInfrastructure;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.Environment;
 
@@ -73,35 +69,13 @@ class TwoNodeIT extends ServingTest {
   }
 
   private ConfigurableApplicationContext startNode(boolean notifications, Duration reconcile) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put("server.port", "0");
-    properties.put("spring.datasource.url", environment.getProperty("spring.datasource.url"));
-    properties.put(
-        "spring.datasource.username", environment.getProperty("spring.datasource.username"));
-    properties.put(
-        "spring.datasource.password", environment.getProperty("spring.datasource.password"));
-    properties.put("modelhub.storage.endpoint", objectStorage.endpoint());
-    properties.put("modelhub.storage.access-key", storageProperties.accessKey());
-    properties.put("modelhub.storage.secret-key", storageProperties.secretKey());
-    properties.put("modelhub.storage.bucket", storageProperties.bucket());
-    properties.put(
-        "modelhub.storage.spool-dir", TestInfrastructure.newScratchDir("node-spool").toString());
-    properties.put(
-        "modelhub.serving.cache.dir", TestInfrastructure.newScratchDir("node-cache").toString());
-    properties.put("modelhub.serving.engine-cache-dir", "target/engines");
-    properties.put("modelhub.serving.notifications", Boolean.toString(notifications));
-    properties.put("modelhub.serving.reconcile-interval", reconcile.toMillis() + "ms");
-    properties.put("modelhub.serving.warmup-requests", "1");
-    // As command-line arguments: builder "properties" are defaults that application.yml overrides.
-    String[] args =
-        properties.entrySet().stream()
-            .map(e -> "--" + e.getKey() + "=" + e.getValue())
-            .toArray(String[]::new);
-    return new SpringApplicationBuilder(ModelhubApplication.class).run(args);
-  }
-
-  private static int port(ConfigurableApplicationContext node) {
-    return Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
+    return startNode(
+        environment,
+        Map.of(
+            "modelhub.serving.notifications",
+            Boolean.toString(notifications),
+            "modelhub.serving.reconcile-interval",
+            reconcile.toMillis() + "ms"));
   }
 
   private static String infer(Api node, String model) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.modelhub.support.Api.Response;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -133,6 +134,44 @@ public abstract class ServingTest extends IntegrationTest {
 
   protected JsonNode job(long id) {
     return api.get("/api/v1/jobs/" + id).json();
+  }
+
+  /**
+   * Starts another application instance on its own port, sharing this one's PostgreSQL and S3, with
+   * {@code overrides} on top.
+   */
+  protected org.springframework.context.ConfigurableApplicationContext startNode(
+      org.springframework.core.env.Environment environment, Map<String, String> overrides) {
+    Map<String, String> properties = new java.util.HashMap<>();
+    properties.put("server.port", "0");
+    for (String key :
+        List.of(
+            "spring.datasource.url", "spring.datasource.username", "spring.datasource.password")) {
+      properties.put(key, environment.getProperty(key));
+    }
+    properties.put("modelhub.storage.endpoint", objectStorage.endpoint());
+    properties.put("modelhub.storage.access-key", storageProperties.accessKey());
+    properties.put("modelhub.storage.secret-key", storageProperties.secretKey());
+    properties.put("modelhub.storage.bucket", storageProperties.bucket());
+    properties.put(
+        "modelhub.storage.spool-dir", TestInfrastructure.newScratchDir("node-spool").toString());
+    properties.put(
+        "modelhub.serving.cache.dir", TestInfrastructure.newScratchDir("node-cache").toString());
+    properties.put("modelhub.serving.engine-cache-dir", "target/engines");
+    properties.put("modelhub.serving.warmup-requests", "1");
+    properties.putAll(overrides);
+    // As command-line arguments: builder "properties" are defaults that application.yml overrides.
+    String[] args =
+        properties.entrySet().stream()
+            .map(e -> "--" + e.getKey() + "=" + e.getValue())
+            .toArray(String[]::new);
+    return new org.springframework.boot.builder.SpringApplicationBuilder(
+            dev.modelhub.ModelhubApplication.class)
+        .run(args);
+  }
+
+  protected static int port(org.springframework.context.ConfigurableApplicationContext node) {
+    return Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
   }
 
   protected static java.util.Optional<JsonNode> slot(Api node, String model, String alias) {

@@ -68,6 +68,11 @@ public class JobRunner {
     this.workDir = workDir;
   }
 
+  /** The same runner with other job settings (latency runs, sample counts). */
+  public JobRunner withProperties(JobProperties other) {
+    return new JobRunner(registry, store, unpacker, datasets, jobs, passes, other, workDir);
+  }
+
   /** What a successful run produced. */
   public record Result(int version, Map<String, Object> report) {}
 

@@ -1,0 +1,181 @@
+package dev.modelhub.optimize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.modelhub.optimize.internal.JobRunner;
+import dev.modelhub.optimize.internal.JobStore;
+import dev.modelhub.optimize.internal.JobWorker;
+import dev.modelhub.support.Api;
+import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.ServingTest;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
+import org.springframework.test.context.TestPropertySource;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The job queue when things go wrong. This node runs no worker of its own; the tests drive workers
+ * directly, with a one-second lease.
+ */
+@TestPropertySource(properties = {"modelhub.jobs.enabled=false", "modelhub.serving.enabled=false"})
+class JobLifecycleIT extends ServingTest {
+
+  @Autowired JobStore store;
+  @Autowired JobRunner runner;
+  @Autowired MeterRegistry meters;
+  @Autowired Environment environment;
+
+  private String model;
+  private JobWorker started;
+
+  @BeforeEach
+  void digits() {
+    model = uniqueName("jobs");
+    register(model, Fixtures.bytes("digits_mlp.onnx"), "mlp.onnx");
+    uploadDigitsTestSet(model, "test");
+  }
+
+  @AfterEach
+  void stopWorker() {
+    if (started != null) {
+      started.stop();
+    }
+  }
+
+  @Test
+  void a_dead_workers_job_is_taken_over_and_registers_exactly_one_variant() {
+    long id = optimize(model, 1, "quantize-int8-dynamic", Map.of("dataset", "test"));
+    JobWorker a = worker("a", 20);
+    JobWorker b = worker("b", 20);
+
+    // A claims the job and goes silent: no heartbeat renews its one-second lease.
+    var claimedByA = a.claimOnly().orElseThrow();
+    assertThat(job(id).get("status").asString()).isEqualTo("RUNNING");
+    // B takes it over once the lease has run out, and finishes it.
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(100))
+        .until(b::runNextJob);
+    JsonNode done = job(id);
+    assertThat(done.get("status").asString()).isEqualTo("SUCCEEDED");
+    assertThat(done.get("attempts").asInt()).isEqualTo(2);
+    int variant = done.get("resultVersion").asInt();
+
+    // A was only slow, not dead: it finishes its run too, late. Still one variant.
+    a.execute(claimedByA);
+    assertThat(variantsOf(id)).isEqualTo(1);
+    assertThat(versionRows(model)).isEqualTo(2);
+    assertThat(job(id).get("resultVersion").asInt()).isEqualTo(variant);
+  }
+
+  @Test
+  void a_cancelled_running_job_stops_and_registers_nothing() {
+    long id = optimize(model, 1, "quantize-int8-dynamic", Map.of("dataset", "test"));
+    // Latency measured a million times: the job is still evaluating when the cancel comes.
+    started = worker("slow", 1_000_000);
+    started.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> job(id).get("progress").asInt() >= 20);
+
+    JsonNode cancelling = api.postJson("/api/v1/jobs/" + id + "/cancel", Map.of()).json();
+    assertThat(cancelling.get("cancelRequested").asBoolean()).isTrue();
+
+    JsonNode job = awaitJob(id);
+    assertThat(job.get("status").asString()).isEqualTo("CANCELLED");
+    assertThat(job.get("resultVersion").isNull()).isTrue();
+    assertThat(variantsOf(id)).isZero();
+    assertThat(versionRows(model)).isEqualTo(1);
+  }
+
+  @Test
+  void a_queued_job_is_cancelled_at_once_and_a_finished_one_cannot_be() {
+    long id = optimize(model, 1, "convert-fp16", Map.of());
+    JsonNode cancelled = api.postJson("/api/v1/jobs/" + id + "/cancel", Map.of()).json();
+    assertThat(cancelled.get("status").asString()).isEqualTo("CANCELLED");
+    var again = api.postJson("/api/v1/jobs/" + id + "/cancel", Map.of());
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.json().get("type").asString()).endsWith("/job-finished");
+    assertThat(worker("idle", 20).runNextJob()).as("a cancelled job is never claimed").isFalse();
+  }
+
+  @Test
+  void shutdown_releases_a_running_job_for_another_worker_without_counting_the_run() {
+    long id = optimize(model, 1, "quantize-int8-dynamic", Map.of("dataset", "test"));
+    JobWorker leaving = worker("leaving", 1_000_000);
+    leaving.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> job(id).get("progress").asInt() >= 20);
+
+    leaving.stop();
+
+    JsonNode released = job(id);
+    assertThat(released.get("status").asString()).isEqualTo("QUEUED");
+    assertThat(released.get("attempts").asInt()).isZero();
+    assertThat(released.get("message").asString()).contains("released");
+    assertThat(worker("next", 20).runNextJob()).isTrue();
+    assertThat(job(id).get("status").asString()).isEqualTo("SUCCEEDED");
+    assertThat(job(id).get("attempts").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void jobs_queued_before_a_restart_run_after_it() {
+    long id = optimize(model, 1, "convert-fp16", Map.of("dataset", "test"));
+    assertThat(job(id).get("status").asString()).isEqualTo("QUEUED");
+
+    // A node that starts later (as this one would after a restart) finds the job in PostgreSQL.
+    try (ConfigurableApplicationContext restarted =
+        startNode(
+            environment,
+            Map.of(
+                "modelhub.jobs.enabled",
+                "true",
+                "modelhub.jobs.poll-interval",
+                "200ms",
+                "modelhub.serving.enabled",
+                "false"))) {
+      Api node = new Api(port(restarted), json);
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  node.get("/api/v1/jobs/" + id)
+                      .json()
+                      .get("status")
+                      .asString()
+                      .equals("SUCCEEDED"));
+    }
+    assertThat(variantsOf(id)).isEqualTo(1);
+  }
+
+  private JobWorker worker(String name, int latencyRuns) {
+    JobProperties properties =
+        new JobProperties(
+            true,
+            1,
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1),
+            3,
+            Duration.ofSeconds(1),
+            latencyRuns,
+            32,
+            100_000,
+            DataSize.ofMegabytes(64));
+    return new JobWorker(
+        "test-" + name, store, runner.withProperties(properties), properties, meters);
+  }
+
+  private long variantsOf(long job) {
+    return jdbc.sql("select count(*) from model_version where produced_by_job_id = ?")
+        .param(job)
+        .query(Long.class)
+        .single();
+  }
+}
