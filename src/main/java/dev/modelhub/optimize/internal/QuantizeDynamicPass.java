@@ -15,7 +15,7 @@ import java.util.Set;
  * DynamicQuantizeMatMul kernel: DynamicQuantizeLinear(A) → MatMulInteger(A_q, W_q) → Cast →
  * Mul(A_scale · W_scale) [→ Add(bias)]. Conv stays float.
  */
-public final class QuantizeDynamicPass implements Pass {
+public final class QuantizeDynamicPass extends Int8Pass {
 
   @Override
   public String name() {
@@ -28,21 +28,6 @@ public final class QuantizeDynamicPass implements Pass {
     params.bool("perChannel", false);
     params.common();
     return params.normalized();
-  }
-
-  @Override
-  public boolean searchable() {
-    return true;
-  }
-
-  @Override
-  public Map<String, Object> moreConservative(Map<String, Object> params) {
-    if (Boolean.TRUE.equals(params.get("perChannel"))) {
-      return null;
-    }
-    Map<String, Object> next = new LinkedHashMap<>(params);
-    next.put("perChannel", true);
-    return next;
   }
 
   @Override

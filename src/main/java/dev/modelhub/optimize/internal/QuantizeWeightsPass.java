@@ -15,7 +15,7 @@ import java.util.Set;
  * with per-output-channel scales and turned back into float by a DequantizeLinear at the start of
  * the graph, so the computation itself is unchanged.
  */
-public final class QuantizeWeightsPass implements Pass {
+public final class QuantizeWeightsPass extends Int8Pass {
 
   @Override
   public String name() {
@@ -29,21 +29,6 @@ public final class QuantizeWeightsPass implements Pass {
     params.integer("minElements", 1024, 1);
     params.common();
     return params.normalized();
-  }
-
-  @Override
-  public boolean searchable() {
-    return true;
-  }
-
-  @Override
-  public Map<String, Object> moreConservative(Map<String, Object> params) {
-    if (Boolean.TRUE.equals(params.get("perChannel"))) {
-      return null;
-    }
-    Map<String, Object> next = new LinkedHashMap<>(params);
-    next.put("perChannel", true);
-    return next;
   }
 
   @Override
