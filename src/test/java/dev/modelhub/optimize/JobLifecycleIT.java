@@ -96,6 +96,39 @@ class JobLifecycleIT extends ServingTest {
   }
 
   @Test
+  void a_failing_job_is_retried_with_backoff_then_failed_with_the_last_error() throws Exception {
+    // The parent registers (inspection does not read weights) but ONNX Runtime cannot load it.
+    String broken = uniqueName("broken");
+    register(broken, dev.modelhub.support.OnnxModels.corruptedDigits(), "broken.onnx");
+    long id = optimize(broken, 1, "convert-fp16", Map.of());
+    JobWorker worker = worker("retry", 20);
+
+    assertThat(worker.runNextJob()).isTrue();
+    JsonNode first = job(id);
+    assertThat(first.get("status").asString()).isEqualTo("QUEUED");
+    assertThat(first.get("attempts").asInt()).isEqualTo(1);
+    assertThat(first.get("error").asString()).isNotBlank();
+    assertThat(worker.runNextJob()).as("not due again before its 1 s backoff").isFalse();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .until(worker::runNextJob);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .until(worker::runNextJob);
+
+    JsonNode last = job(id);
+    assertThat(last.get("status").asString()).isEqualTo("FAILED");
+    assertThat(last.get("attempts").asInt()).isEqualTo(3);
+    assertThat(last.get("error").asString()).isNotBlank();
+    assertThat(last.get("finishedAt").asString()).isNotBlank();
+    assertThat(worker.runNextJob()).as("a FAILED job is never claimed again").isFalse();
+    assertThat(variantsOf(id)).isZero();
+  }
+
+  @Test
   void a_queued_job_is_cancelled_at_once_and_a_finished_one_cannot_be() {
     long id = optimize(model, 1, "convert-fp16", Map.of());
     JsonNode cancelled = api.postJson("/api/v1/jobs/" + id + "/cancel", Map.of()).json();

@@ -118,6 +118,24 @@ class PassesTest {
   }
 
   @Test
+  void a_variant_over_the_inline_limit_is_written_with_external_data_that_onnx_runtime_loads()
+      throws Exception {
+    Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
+    Pass pass = passes.find("convert-fp16").orElseThrow();
+    OnnxGraph graph = OnnxGraph.read(parent);
+    pass.apply(graph, pass.normalize(Map.of()), Set.of());
+
+    Path variant = graph.write(temp.resolve("external-out"), 0);
+
+    Path data = variant.resolveSibling("model.onnx.data");
+    assertThat(data).exists();
+    assertThat(Files.size(data)).isGreaterThan(90_000);
+    assertThat(Files.size(variant)).isLessThan(10_000);
+    assertThat(new Evaluator(2).compare(parent, variant, testSet, () -> false).top1Agreement())
+        .isEqualTo(1.0);
+  }
+
+  @Test
   void parameters_are_checked_when_given() {
     assertThatThrownBy(
             () -> passes.find("prune-magnitude").orElseThrow().normalize(Map.of("sparsity", 1.5)))

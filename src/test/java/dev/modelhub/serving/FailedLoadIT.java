@@ -3,10 +3,9 @@ package dev.modelhub.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.ByteString;
-import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -15,21 +14,11 @@ import tools.jackson.databind.JsonNode;
 /** A version that registers fine but cannot load never takes the model down. */
 class FailedLoadIT extends ServingTest {
 
-  /** The digits MLP with its first weight matrix cut short: inspection passes, loading fails. */
-  static byte[] corruptedWeights() throws Exception {
-    ModelProto model = ModelProto.parseFrom(Fixtures.bytes("digits_mlp.onnx"));
-    ModelProto.Builder broken = model.toBuilder();
-    var weight = broken.getGraphBuilder().getInitializerBuilder(0);
-    ByteString raw = weight.getRawData();
-    weight.setRawData(raw.substring(0, raw.size() / 2));
-    return broken.build().toByteArray();
-  }
-
   @Test
   void old_version_keeps_answering_when_the_new_one_fails_to_load() throws Exception {
     String model = uniqueName("failing");
     int good = register(model, Fixtures.bytes("digits_mlp.onnx"), "good.onnx");
-    int bad = register(model, corruptedWeights(), "bad.onnx");
+    int bad = register(model, OnnxModels.corruptedDigits(), "bad.onnx");
     promote(model, "production", good);
     awaitServing(model, "production", good);
     double failuresBefore = loadFailures(model);
@@ -89,7 +78,7 @@ class FailedLoadIT extends ServingTest {
   void a_model_with_nothing_older_answers_503_with_retry_after_while_it_cannot_load()
       throws Exception {
     String model = uniqueName("never");
-    int bad = register(model, corruptedWeights(), "bad.onnx");
+    int bad = register(model, OnnxModels.corruptedDigits(), "bad.onnx");
     promote(model, "production", bad);
     await().atMost(LOAD_TIMEOUT).until(() -> loadFailures(model) > 0);
 

@@ -131,6 +131,20 @@ public final class OnnxModels {
         .build();
   }
 
+  /** The digits MLP with its first weight matrix cut short: inspection passes, loading fails. */
+  public static byte[] corruptedDigits() {
+    try {
+      ModelProto.Builder broken =
+          ModelProto.parseFrom(Fixtures.bytes("digits_mlp.onnx")).toBuilder();
+      TensorProto.Builder weight = broken.getGraphBuilder().getInitializerBuilder(0);
+      ByteString raw = weight.getRawData();
+      weight.setRawData(raw.substring(0, raw.size() / 2));
+      return broken.build().toByteArray();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The number of weights {@link #mlp} creates. */
   public static long mlpParameters(int... sizes) {
     long n = 0;

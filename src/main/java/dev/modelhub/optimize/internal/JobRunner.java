@@ -4,6 +4,7 @@ import dev.modelhub.artifact.ArchiveType;
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.optimize.DatasetView;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
@@ -20,13 +21,11 @@ import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -158,7 +157,7 @@ public class JobRunner {
       jobs.log(job.id(), "registered v" + variant.version());
       return new Result(variant.version(), report);
     } finally {
-      deleteTree(work);
+      FileTrees.deleteQuietly(work);
     }
   }
 
@@ -370,15 +369,5 @@ public class JobRunner {
 
   static double round(double v) {
     return Math.round(v * 10_000) / 10_000.0;
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException ignored) {
-      // Scratch space; the next run of the same job uses a new folder.
-    }
   }
 }

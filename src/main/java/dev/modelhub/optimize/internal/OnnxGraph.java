@@ -291,11 +291,17 @@ public final class OnnxGraph {
    * file.
    */
   public Path write(Path dir) {
+    return write(dir, INLINE_LIMIT);
+  }
+
+  /** As {@link #write(Path)}, with external data above {@code inlineLimit} bytes of tensors. */
+  public Path write(Path dir, long inlineLimit) {
     GraphProto.Builder graph = model.getGraphBuilder();
     graph.clearNode().addAllNode(nodes);
     graph.clearInitializer();
     long total = initializers.values().stream().mapToLong(t -> t.getRawData().size()).sum();
-    boolean external = total > INLINE_LIMIT;
+    boolean external = total > inlineLimit;
+    long externalThreshold = Math.min(EXTERNAL_THRESHOLD, inlineLimit);
     Path file = dir.resolve("model.onnx");
     try {
       Files.createDirectories(dir);
@@ -313,7 +319,7 @@ public final class OnnxGraph {
         long offset = 0;
         for (TensorProto t : initializers.values()) {
           TensorProto tensor = inline(t);
-          if (tensor.getRawData().size() < EXTERNAL_THRESHOLD) {
+          if (tensor.getRawData().size() < externalThreshold) {
             graph.addInitializer(tensor);
             continue;
           }

@@ -5,6 +5,7 @@ import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.UnpackedArchive;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.ModelFormat;
 import java.io.IOException;
 import java.io.InputStream;
@@ -136,7 +137,7 @@ public class ArtifactCache {
       }
       Files.createFile(tmp.resolve(READY_MARKER));
       Path dir = root.resolve(digest.hex());
-      deleteTree(dir);
+      FileTrees.deleteQuietly(dir);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
       return new Entry(dir, treeSize(dir), ticks.incrementAndGet());
     } catch (IOException e) {
@@ -144,7 +145,7 @@ public class ArtifactCache {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     } finally {
-      deleteTree(tmp);
+      FileTrees.deleteQuietly(tmp);
     }
   }
 
@@ -164,7 +165,7 @@ public class ArtifactCache {
           break;
         }
         entries.remove(candidate.getKey());
-        deleteTree(candidate.getValue().dir);
+        FileTrees.deleteQuietly(candidate.getValue().dir);
         total -= candidate.getValue().bytes;
         log.info("Evicted sha256:{} from the artifact cache", candidate.getKey());
       }
@@ -188,7 +189,7 @@ public class ArtifactCache {
           if (name.matches("[0-9a-f]{64}") && Files.exists(dir.resolve(READY_MARKER))) {
             entries.put(name, new Entry(dir, treeSize(dir), ticks.incrementAndGet()));
           } else {
-            deleteTree(dir);
+            FileTrees.deleteQuietly(dir);
           }
         }
       }
@@ -216,19 +217,6 @@ public class ArtifactCache {
       return Files.size(file);
     } catch (IOException e) {
       return 0;
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      log.warn("Could not delete {}: {}", dir, e.getMessage());
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.serving.ServingProperties;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,21 +114,12 @@ public final class EngineBootstrap {
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException alreadyThere) {
-        deleteTree(tmp);
+        FileTrees.deleteQuietly(tmp);
       }
       log.info("Extracted TensorFlow {} natives to {}", TF_VERSION, target);
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract TensorFlow natives to " + target, e);
     }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (var files = Files.list(dir)) {
-      for (Path file : files.toList()) {
-        Files.deleteIfExists(file);
-      }
-    }
-    Files.deleteIfExists(dir);
   }
 }
