@@ -105,16 +105,6 @@ public class ArtifactStore {
     }
   }
 
-  /** The stored size of a blob, or empty if no blob has that digest. */
-  public Optional<Long> size(Digest digest) {
-    try {
-      return storage.size(digest.objectKey());
-    } catch (IOException e) {
-      throw new StorageUnavailableException(
-          "Object storage at " + storage.endpoint() + " failed", e);
-    }
-  }
-
   /** Opens {@code length} bytes of a blob from {@code offset} (a null length reads to the end). */
   public InputStream open(Digest digest, long offset, Long length) {
     try {

@@ -13,7 +13,6 @@ import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
 import dev.modelhub.registry.VersionStatus;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -181,9 +180,5 @@ public class OptimizationService {
     }
     jobs.cancel(id);
     return get(id);
-  }
-
-  public List<String> passNames() {
-    return passes.names();
   }
 }

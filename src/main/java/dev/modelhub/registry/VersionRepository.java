@@ -26,7 +26,5 @@ interface VersionRepository extends JpaRepository<VersionEntity, Long> {
       nativeQuery = true)
   List<VersionEntity> findLatestReady(@Param("modelIds") Collection<Long> modelIds);
 
-  long countByModelId(Long modelId);
-
   Optional<VersionEntity> findByProducedByJobId(Long jobId);
 }

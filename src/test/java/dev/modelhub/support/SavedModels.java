@@ -59,23 +59,16 @@ public final class SavedModels {
             .setOp("Softmax")
             .addInput("logits")
             .putAttr("T", type(DataType.DT_FLOAT)));
-    SignatureDef signature =
-        SignatureDef.newBuilder()
-            .putInputs("x", info("x:0", -1, inputs))
-            .putOutputs("probabilities", info("probabilities:0", -1, classes))
-            .setMethodName("tensorflow/serving/predict")
-            .build();
-    MetaGraphDef meta =
-        MetaGraphDef.newBuilder()
-            .setMetaInfoDef(
-                MetaGraphDef.MetaInfoDef.newBuilder()
-                    .addTags("serve")
-                    .setTensorflowVersion("2.18.0")
-                    .setTensorflowGitVersion("modelhub-tests"))
-            .setGraphDef(graph)
-            .putSignatureDef("serving_default", signature)
-            .build();
-    return SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
+    return servingModel(
+        graph,
+        "x",
+        info("x:0", -1, inputs),
+        "probabilities",
+        info("probabilities:0", -1, classes),
+        MetaGraphDef.MetaInfoDef.newBuilder()
+            .addTags("serve")
+            .setTensorflowVersion("2.18.0")
+            .setTensorflowGitVersion("modelhub-tests"));
   }
 
   /**
@@ -145,18 +138,34 @@ public final class SavedModels {
             .setOp("Identity")
             .addInput(current)
             .putAttr("T", type(DataType.DT_FLOAT)));
+    return servingModel(
+        graph,
+        "input",
+        info("input:0", -1, inputs),
+        "logits",
+        info("logits:0", -1, outputs),
+        MetaGraphDef.MetaInfoDef.newBuilder().addTags("serve").setTensorflowVersion("2.10.1"));
+  }
+
+  /**
+   * A SavedModel whose one "serve" graph has a serving_default signature of one input, one output.
+   */
+  private static SavedModel servingModel(
+      GraphDef.Builder graph,
+      String inputName,
+      TensorInfo input,
+      String outputName,
+      TensorInfo output,
+      MetaGraphDef.MetaInfoDef.Builder metaInfo) {
     SignatureDef signature =
         SignatureDef.newBuilder()
-            .putInputs("input", info("input:0", -1, inputs))
-            .putOutputs("logits", info("logits:0", -1, outputs))
+            .putInputs(inputName, input)
+            .putOutputs(outputName, output)
             .setMethodName("tensorflow/serving/predict")
             .build();
     MetaGraphDef meta =
         MetaGraphDef.newBuilder()
-            .setMetaInfoDef(
-                MetaGraphDef.MetaInfoDef.newBuilder()
-                    .addTags("serve")
-                    .setTensorflowVersion("2.10.1"))
+            .setMetaInfoDef(metaInfo)
             .setGraphDef(graph)
             .putSignatureDef("serving_default", signature)
             .build();

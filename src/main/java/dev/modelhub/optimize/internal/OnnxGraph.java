@@ -73,10 +73,6 @@ public final class OnnxGraph {
     }
   }
 
-  public static OnnxGraph of(ModelProto proto) {
-    return new OnnxGraph(proto, null);
-  }
-
   public List<NodeProto> nodes() {
     return nodes;
   }

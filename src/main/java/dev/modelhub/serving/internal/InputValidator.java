@@ -73,13 +73,6 @@ final class InputValidator {
               + spec.datatype()
               + ".");
     }
-    if (!TensorConversion.supported(spec.datatype())) {
-      throw ServingExceptions.invalidInput(
-          name
-              + " has datatype "
-              + spec.datatype()
-              + ", which this server cannot pass to an engine.");
-    }
     long[] shape = input.shape();
     for (long dim : shape) {
       if (dim < 0) {

@@ -101,10 +101,6 @@ public final class LoadedVersion {
     return state;
   }
 
-  public int inFlight() {
-    return inFlight.get();
-  }
-
   /** Takes a reference for one request; false once the version is draining. */
   public boolean tryAcquire() {
     inFlight.incrementAndGet();

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -69,7 +68,6 @@ public class ServingController implements AutoCloseable {
   private final ScheduledExecutorService controller;
   private final ExecutorService loads;
   private final ExecutorService drains;
-  private final AtomicInteger reconcileFailures = new AtomicInteger();
   private final AtomicInteger draining = new AtomicInteger();
   private final Set<VersionKey> drainingVersions = ConcurrentHashMap.newKeySet();
 
@@ -121,17 +119,10 @@ public class ServingController implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  /** Reconciles failing so far in a row (the loop logs and carries on). */
-  public int reconcileFailures() {
-    return reconcileFailures.get();
-  }
-
   private void guarded(Runnable step) {
     try {
       step.run();
-      reconcileFailures.set(0);
     } catch (RuntimeException e) {
-      reconcileFailures.incrementAndGet();
       log.warn("Reconcile failed: {}", e.toString());
     }
   }
@@ -396,28 +387,11 @@ public class ServingController implements AutoCloseable {
     return versions;
   }
 
-  /** The versions a model's aliases point at (loaded or not), for metadata of loading models. */
-  public List<LoadedVersion> loadedVersions(String model) {
-    List<LoadedVersion> found = new ArrayList<>();
-    for (Slot slot : slots.values()) {
-      LoadedVersion current = slot.current;
-      if (slot.model.equals(model) && current != null && !found.contains(current)) {
-        found.add(current);
-      }
-    }
-    found.sort(Comparator.comparingInt(LoadedVersion::version));
-    return found;
-  }
-
   public List<SlotStatus> status() {
     return slots.values().stream()
         .map(Slot::status)
         .sorted(Comparator.comparing(SlotStatus::model).thenComparing(SlotStatus::alias))
         .toList();
-  }
-
-  public boolean knows(String model) {
-    return slots.keySet().stream().anyMatch(k -> k.model().equals(model));
   }
 
   int servedVersionCount() {

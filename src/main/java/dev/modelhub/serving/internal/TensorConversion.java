@@ -47,10 +47,6 @@ final class TensorConversion {
 
   private TensorConversion() {}
 
-  static boolean supported(String datatype) {
-    return TO_DJL.containsKey(datatype);
-  }
-
   /** Whether {@code format}'s engine can take and return tensors of {@code datatype}. */
   static boolean supported(ModelFormat format, String datatype) {
     return ENGINE_DATATYPES.get(format).contains(datatype);
