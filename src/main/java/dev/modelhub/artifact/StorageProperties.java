@@ -11,8 +11,10 @@ import org.springframework.util.unit.DataSize;
  *
  * @param endpoint URL of the S3 service (MinIO, AWS S3…); when empty Modelhub starts its embedded
  *     S3 server and uses that instead
- * @param accessKey S3 access key (also the embedded server's)
- * @param secretKey S3 secret key (also the embedded server's)
+ * @param accessKey S3 access key; required with an external endpoint, and made up at each start for
+ *     the embedded server when unset
+ * @param secretKey S3 secret key; required with an external endpoint, and made up at each start for
+ *     the embedded server when unset
  * @param bucket bucket holding all blobs; created when missing
  * @param region S3 region sent with requests
  * @param partSize size of each multipart-upload part, and so the memory one upload buffers (≥ 5MB;
@@ -27,8 +29,8 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("modelhub.storage")
 public record StorageProperties(
     String endpoint,
-    @DefaultValue("modelhub") String accessKey,
-    @DefaultValue("modelhub-secret") String secretKey,
+    String accessKey,
+    String secretKey,
     @DefaultValue("modelhub") String bucket,
     @DefaultValue("us-east-1") String region,
     @DefaultValue("16MB") DataSize partSize,

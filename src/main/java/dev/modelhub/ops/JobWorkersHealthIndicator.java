@@ -1,6 +1,5 @@
 package dev.modelhub.ops;
 
-import dev.modelhub.optimize.JobStatus;
 import dev.modelhub.optimize.OptimizationService;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -23,7 +22,7 @@ class JobWorkersHealthIndicator extends AbstractHealthIndicator {
   @Override
   protected void doHealthCheck(Health.Builder builder) {
     var worker = optimizations.workerStatus();
-    builder.withDetail("queued", optimizations.list(null, JobStatus.QUEUED, 0, 1).totalItems());
+    builder.withDetail("queued", optimizations.queued());
     builder.withDetail("workerEnabled", worker != null);
     if (worker == null) {
       builder.up();

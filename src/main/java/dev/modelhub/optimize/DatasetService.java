@@ -8,12 +8,16 @@ import dev.modelhub.common.NotFoundException;
 import dev.modelhub.optimize.internal.CsvDataset;
 import dev.modelhub.optimize.internal.DatasetStore;
 import dev.modelhub.registry.RegistryService;
+import dev.modelhub.security.AuditEntry;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.Caller;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Datasets of a model: CSV files stored as blobs, checked when uploaded against the model's newest
@@ -27,19 +31,25 @@ public class DatasetService {
   private final ArtifactStore store;
   private final DatasetStore datasets;
   private final JobProperties properties;
+  private final AuditLog audit;
+  private final TransactionTemplate transactions;
 
   public DatasetService(
       RegistryService registry,
       ArtifactStore store,
       DatasetStore datasets,
-      JobProperties properties) {
+      JobProperties properties,
+      AuditLog audit,
+      TransactionTemplate transactions) {
     this.registry = registry;
     this.store = store;
     this.datasets = datasets;
     this.properties = properties;
+    this.audit = audit;
+    this.transactions = transactions;
   }
 
-  public DatasetView upload(String model, String name, InputStream csv, String actor) {
+  public DatasetView upload(String model, String name, InputStream csv, Caller caller) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new InvalidRequestException(
           "Dataset name '" + name + "' must be 1-63 characters of a-z, 0-9, '.', '_' or '-'.");
@@ -63,24 +73,37 @@ public class DatasetService {
       }
       registry.latestVersion(model).ifPresent(latest -> parsed.checkFits(latest.signature()));
       String digest = store.promote(staged).toString();
-      long id =
-          datasets
-              .insert(
-                  modelId,
-                  name,
-                  digest,
-                  staged.sizeBytes(),
-                  parsed.rows().length,
-                  parsed.columns().size(),
-                  parsed.labels() != null,
-                  actor)
-              .orElseThrow(
-                  () ->
-                      new ConflictException(
-                          "dataset-exists",
-                          "Dataset already exists",
-                          "Model '" + model + "' already has a dataset named '" + name + "'."));
-      return datasets.find(model, id).orElseThrow();
+      // The row and its audit event commit together, after the blob is stored.
+      return transactions.execute(
+          status -> {
+            long id =
+                datasets
+                    .insert(
+                        modelId,
+                        name,
+                        digest,
+                        staged.sizeBytes(),
+                        parsed.rows().length,
+                        parsed.columns().size(),
+                        parsed.labels() != null,
+                        caller.name())
+                    .orElseThrow(
+                        () ->
+                            new ConflictException(
+                                "dataset-exists",
+                                "Dataset already exists",
+                                "Model '"
+                                    + model
+                                    + "' already has a dataset named '"
+                                    + name
+                                    + "'."));
+            audit.record(
+                caller,
+                AuditEntry.of("dataset.create")
+                    .withModel(model)
+                    .withDetail(name + " (" + parsed.rows().length + " rows, " + digest + ")"));
+            return datasets.find(model, id).orElseThrow();
+          });
     } finally {
       store.release(staged);
     }

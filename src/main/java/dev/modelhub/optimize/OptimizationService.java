@@ -13,7 +13,12 @@ import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
 import dev.modelhub.registry.VersionStatus;
+import dev.modelhub.security.AuditEntry;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.ModelScope;
 import java.util.Map;
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Submits, reads and cancels optimization jobs. Everything knowable at submit time is checked here:
@@ -27,6 +32,7 @@ public class OptimizationService {
   private final DatasetStore datasets;
   private final Passes passes;
   private final JobProperties properties;
+  private final AuditLog audit;
   private final org.springframework.beans.factory.ObjectProvider<
           dev.modelhub.optimize.internal.JobWorker>
       worker;
@@ -37,8 +43,10 @@ public class OptimizationService {
       DatasetStore datasets,
       Passes passes,
       JobProperties properties,
+      AuditLog audit,
       org.springframework.beans.factory.ObjectProvider<dev.modelhub.optimize.internal.JobWorker>
           worker) {
+    this.audit = audit;
     this.registry = registry;
     this.jobs = jobs;
     this.datasets = datasets;
@@ -61,8 +69,10 @@ public class OptimizationService {
     return w == null ? null : new WorkerStatus(w.id(), w.runningJobs(), w.pollFailures());
   }
 
+  /** Queues a job; it and its audit event commit together. */
+  @Transactional
   public JobView submit(
-      String model, int version, String passName, Map<String, Object> rawParams, String actor) {
+      String model, int version, String passName, Map<String, Object> rawParams, Caller caller) {
     VersionRef parent =
         registry
             .version(model, version)
@@ -104,8 +114,16 @@ public class OptimizationService {
               + ".");
     }
     checkEvaluationData(model, parent, params);
-    long id = jobs.insert(model, version, passName, params, properties.maxAttempts(), actor);
-    return get(id);
+    long id =
+        jobs.insert(model, version, passName, params, properties.maxAttempts(), caller.name());
+    audit.record(
+        caller,
+        AuditEntry.of("job.submit")
+            .withModel(model)
+            .withVersion(version)
+            .withJob(id)
+            .withDetail(passName + " " + params));
+    return find(id);
   }
 
   private void checkEvaluationData(String model, VersionRef parent, Map<String, Object> params) {
@@ -154,7 +172,16 @@ public class OptimizationService {
         .checkFits(parent.signature());
   }
 
-  public JobView get(long id) {
+  /** A job, if the caller may see its model (403 otherwise). */
+  public JobView get(long id, Caller caller) {
+    JobView job = find(id);
+    if (!caller.mayAccess(job.model())) {
+      throw new dev.modelhub.security.ModelOutOfScope(caller);
+    }
+    return job;
+  }
+
+  private JobView find(long id) {
     return jobs.find(id)
         .orElseThrow(
             () ->
@@ -162,16 +189,25 @@ public class OptimizationService {
                     "job-not-found", "Job not found", "No job has id " + id + "."));
   }
 
-  public dev.modelhub.registry.PageView<JobView> list(
-      String model, JobStatus status, int page, int size) {
-    long total = jobs.count(model, status);
-    return new dev.modelhub.registry.PageView<>(
-        jobs.list(model, status, page, size), page, size, total, (int) ((total + size - 1) / size));
+  /** Jobs waiting for a worker, on every model. */
+  public long queued() {
+    return jobs.count(null, JobStatus.QUEUED, ModelScope.ALL.regex());
+  }
+
+  /** Jobs of the models in {@code scope}, newest first. */
+  public dev.modelhub.common.PageView<JobView> list(
+      String model, JobStatus status, ModelScope scope, int page, int size) {
+    return dev.modelhub.common.PageView.of(
+        jobs.list(model, status, scope.regex(), page, size),
+        page,
+        size,
+        jobs.count(model, status, scope.regex()));
   }
 
   /** Cancels a queued job now, a running one at its next checkpoint; a finished job is a 409. */
-  public JobView cancel(long id) {
-    JobView job = get(id);
+  @Transactional
+  public JobView cancel(long id, Caller caller) {
+    JobView job = get(id, caller);
     if (job.status().finished()) {
       throw new ConflictException(
           "job-finished",
@@ -179,6 +215,13 @@ public class OptimizationService {
           "Job " + id + " is " + job.status() + "; only queued or running jobs can be cancelled.");
     }
     jobs.cancel(id);
-    return get(id);
+    audit.record(
+        caller,
+        AuditEntry.of("job.cancel")
+            .withModel(job.model())
+            .withVersion(job.version())
+            .withJob(id)
+            .withDetail("was " + job.status()));
+    return find(id);
   }
 }

@@ -9,6 +9,8 @@ import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
 import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.registry.RegistryService;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.ModelScope;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
@@ -19,6 +21,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.ObjectMapper;
 
 /** Jobs are submitted on every node; the worker runs where {@code modelhub.jobs.enabled} is on. */
@@ -47,12 +50,16 @@ class OptimizeConfiguration {
       DatasetStore datasets,
       Passes passes,
       JobProperties properties,
+      AuditLog audit,
       MeterRegistry meters,
       org.springframework.beans.factory.ObjectProvider<JobWorker> worker) {
-    Gauge.builder("modelhub.jobs.queued", jobs, j -> j.count(null, JobStatus.QUEUED))
+    Gauge.builder(
+            "modelhub.jobs.queued",
+            jobs,
+            j -> j.count(null, JobStatus.QUEUED, ModelScope.ALL.regex()))
         .description("Jobs waiting for a worker")
         .register(meters);
-    return new OptimizationService(registry, jobs, datasets, passes, properties, worker);
+    return new OptimizationService(registry, jobs, datasets, passes, properties, audit, worker);
   }
 
   @Bean
@@ -60,8 +67,10 @@ class OptimizeConfiguration {
       RegistryService registry,
       ArtifactStore store,
       DatasetStore datasets,
-      JobProperties properties) {
-    return new DatasetService(registry, store, datasets, properties);
+      JobProperties properties,
+      AuditLog audit,
+      TransactionTemplate transactions) {
+    return new DatasetService(registry, store, datasets, properties, audit, transactions);
   }
 
   @Bean

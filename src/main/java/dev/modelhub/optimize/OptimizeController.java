@@ -1,8 +1,10 @@
 package dev.modelhub.optimize;
 
-import dev.modelhub.common.Actors;
 import dev.modelhub.common.InvalidRequestException;
-import dev.modelhub.registry.PageView;
+import dev.modelhub.common.PageView;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.Role;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -21,7 +23,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -46,53 +47,57 @@ class OptimizeController {
   }
 
   @PostMapping("/api/v1/models/{name}/versions/{version}/optimizations")
+  @Allow(Role.PUBLISHER)
   ResponseEntity<JobView> optimize(
       @PathVariable String name,
       @PathVariable int version,
       @RequestBody OptimizationRequest request,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor) {
-    JobView job =
-        optimizations.submit(
-            name, version, request.pass(), request.params(), Actors.fromHeader(actor));
+      Caller caller) {
+    JobView job = optimizations.submit(name, version, request.pass(), request.params(), caller);
     return ResponseEntity.status(HttpStatus.ACCEPTED)
         .location(URI.create("/api/v1/jobs/" + job.id()))
         .body(job);
   }
 
   @GetMapping("/api/v1/jobs/{id}")
-  JobView job(@PathVariable long id) {
-    return optimizations.get(id);
+  @Allow(Role.VIEWER)
+  JobView job(@PathVariable long id, Caller caller) {
+    return optimizations.get(id, caller);
   }
 
+  /** Jobs of the models the caller may see, newest first. */
   @GetMapping("/api/v1/jobs")
+  @Allow(Role.VIEWER)
   PageView<JobView> jobs(
       @RequestParam(required = false) String model,
       @RequestParam(required = false) JobStatus status,
       @RequestParam(defaultValue = "0") @Min(0) int page,
-      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
-    return optimizations.list(model, status, page, size);
+      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size,
+      Caller caller) {
+    return optimizations.list(model, status, caller.scope(), page, size);
   }
 
   @PostMapping("/api/v1/jobs/{id}/cancel")
-  JobView cancel(@PathVariable long id) {
-    return optimizations.cancel(id);
+  @Allow(Role.PUBLISHER)
+  JobView cancel(@PathVariable long id, Caller caller) {
+    return optimizations.cancel(id, caller);
   }
 
   /** Uploads a CSV dataset: the raw body as text/csv, or a multipart 'file' part. */
   @PostMapping("/api/v1/models/{name}/datasets")
+  @Allow(Role.PUBLISHER)
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,
       @RequestParam("name") String datasetName,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor,
+      Caller caller,
       HttpServletRequest request)
       throws IOException {
     String type = request.getContentType() == null ? "" : request.getContentType();
     DatasetView dataset;
     if (type.startsWith(MediaType.MULTIPART_FORM_DATA_VALUE)) {
-      dataset = fromMultipart(name, datasetName, Actors.fromHeader(actor), request);
+      dataset = fromMultipart(name, datasetName, caller, request);
     } else if (type.startsWith("text/csv") || type.startsWith(MediaType.TEXT_PLAIN_VALUE)) {
-      dataset =
-          datasets.upload(name, datasetName, request.getInputStream(), Actors.fromHeader(actor));
+      dataset = datasets.upload(name, datasetName, request.getInputStream(), caller);
     } else {
       throw new InvalidRequestException(
           "unsupported-media-type",
@@ -107,18 +112,19 @@ class OptimizeController {
   }
 
   @GetMapping("/api/v1/models/{name}/datasets")
+  @Allow(Role.VIEWER)
   List<DatasetView> datasets(@PathVariable String name) {
     return datasets.list(name);
   }
 
   private DatasetView fromMultipart(
-      String model, String name, String actor, HttpServletRequest request) throws IOException {
+      String model, String name, Caller caller, HttpServletRequest request) throws IOException {
     FileItemInputIterator parts = new JakartaServletFileUpload<>().getItemIterator(request);
     while (parts.hasNext()) {
       FileItemInput part = parts.next();
       if ("file".equals(part.getFieldName())) {
         try (InputStream in = part.getInputStream()) {
-          return datasets.upload(model, name, in, actor);
+          return datasets.upload(model, name, in, caller);
         }
       }
     }

@@ -1,6 +1,9 @@
 package dev.modelhub.registry;
 
-import dev.modelhub.common.Actors;
+import dev.modelhub.common.PageView;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.Role;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -11,7 +14,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -28,34 +30,37 @@ class AliasController {
   }
 
   @GetMapping
+  @Allow(Role.VIEWER)
   List<AliasView> list(@PathVariable String name) {
     return aliases.list(name);
   }
 
   @GetMapping("/{alias}")
+  @Allow(Role.VIEWER)
   AliasView get(@PathVariable String name, @PathVariable String alias) {
     return aliases.get(name, alias);
   }
 
   @PutMapping("/{alias}")
+  @Allow(Role.DEPLOYER)
   AliasView move(
       @PathVariable String name,
       @PathVariable String alias,
       @Valid @RequestBody Requests.MoveAlias request,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor) {
-    return aliases.move(name, alias, request.version(), Actors.fromHeader(actor));
+      Caller caller) {
+    return aliases.move(name, alias, request.version(), caller);
   }
 
   @DeleteMapping("/{alias}")
+  @Allow(Role.DEPLOYER)
   ResponseEntity<Void> delete(
-      @PathVariable String name,
-      @PathVariable String alias,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor) {
-    aliases.delete(name, alias, Actors.fromHeader(actor));
+      @PathVariable String name, @PathVariable String alias, Caller caller) {
+    aliases.delete(name, alias, caller);
     return ResponseEntity.noContent().build();
   }
 
   @GetMapping("/{alias}/history")
+  @Allow(Role.VIEWER)
   PageView<AliasMove> history(
       @PathVariable String name,
       @PathVariable String alias,

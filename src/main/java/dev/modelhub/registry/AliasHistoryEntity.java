@@ -21,11 +21,19 @@ class AliasHistoryEntity {
   private Integer toVersion;
   private Instant movedAt;
   private String movedBy;
+  private Long auditEventId;
 
   protected AliasHistoryEntity() {}
 
   AliasHistoryEntity(
-      Long modelId, String alias, Integer fromVersion, Integer toVersion, Instant at, String by) {
+      Long modelId,
+      String alias,
+      Integer fromVersion,
+      Integer toVersion,
+      Instant at,
+      String by,
+      Long auditEventId) {
+    this.auditEventId = auditEventId;
     this.modelId = modelId;
     this.alias = alias;
     this.fromVersion = fromVersion;
@@ -39,6 +47,6 @@ class AliasHistoryEntity {
   }
 
   AliasMove toView() {
-    return new AliasMove(alias, fromVersion, toVersion, movedAt, movedBy);
+    return new AliasMove(alias, fromVersion, toVersion, movedAt, movedBy, auditEventId);
   }
 }

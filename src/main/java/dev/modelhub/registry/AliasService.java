@@ -1,5 +1,9 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.common.PageView;
+import dev.modelhub.security.AuditEntry;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.Caller;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -25,6 +29,7 @@ class AliasService {
   private final AliasHistoryRepository history;
   private final ApplicationEventPublisher events;
   private final JdbcClient jdbc;
+  private final AuditLog audit;
   private final Clock clock;
 
   AliasService(
@@ -34,6 +39,7 @@ class AliasService {
       AliasHistoryRepository history,
       ApplicationEventPublisher events,
       JdbcClient jdbc,
+      AuditLog audit,
       Clock clock) {
     this.models = models;
     this.versions = versions;
@@ -41,6 +47,7 @@ class AliasService {
     this.history = history;
     this.events = events;
     this.jdbc = jdbc;
+    this.audit = audit;
     this.clock = clock;
   }
 
@@ -49,7 +56,8 @@ class AliasService {
    * records nothing, so a pipeline may safely retry.
    */
   @Transactional
-  AliasView move(String modelName, String alias, int number, String actor) {
+  AliasView move(String modelName, String alias, int number, Caller caller) {
+    String actor = caller.name();
     Names.checkAlias(alias);
     ModelEntity model = lock(modelName);
     VersionEntity target =
@@ -60,23 +68,33 @@ class AliasService {
       throw RegistryExceptions.versionArchived(modelName, number);
     }
     Optional<AliasEntity> current = aliases.findByModelIdAndAlias(model.id(), alias);
+    AuditEntry entry = AuditEntry.of("alias.move").withModel(modelName).withAlias(alias);
     if (current.isPresent() && current.get().versionId().equals(target.id())) {
+      audit.record(
+          caller, entry.withVersion(number).withDetail("already at v" + number + "; no change"));
       return view(modelName, current.get(), target);
     }
     Instant now = clock.instant();
     Integer from = current.map(a -> versionNumber(a.versionId())).orElse(null);
+    long event =
+        audit.record(
+            caller,
+            entry
+                .withVersion(number)
+                .withDetail((from == null ? "new" : "v" + from) + " → v" + number));
     AliasEntity entity =
         current.orElseGet(() -> new AliasEntity(model.id(), alias, target.id(), now, actor));
     entity.moveTo(target.id(), now, actor);
     aliases.save(entity);
-    history.save(new AliasHistoryEntity(model.id(), alias, from, number, now, actor));
+    history.save(new AliasHistoryEntity(model.id(), alias, from, number, now, actor, event));
     notifyOtherNodes(modelName);
     events.publishEvent(new AliasMoved(modelName, alias, from, number, now, actor));
     return view(modelName, entity, target);
   }
 
   @Transactional
-  void delete(String modelName, String alias, String actor) {
+  void delete(String modelName, String alias, Caller caller) {
+    String actor = caller.name();
     ModelEntity model = lock(modelName);
     AliasEntity entity =
         aliases
@@ -85,7 +103,15 @@ class AliasService {
     int from = versionNumber(entity.versionId());
     Instant now = clock.instant();
     aliases.delete(entity);
-    history.save(new AliasHistoryEntity(model.id(), alias, from, null, now, actor));
+    long event =
+        audit.record(
+            caller,
+            AuditEntry.of("alias.delete")
+                .withModel(modelName)
+                .withAlias(alias)
+                .withVersion(from)
+                .withDetail("v" + from + " → none"));
+    history.save(new AliasHistoryEntity(model.id(), alias, from, null, now, actor, event));
     notifyOtherNodes(modelName);
     events.publishEvent(new AliasRemoved(modelName, alias, from, now, actor));
   }

@@ -1,6 +1,10 @@
 package dev.modelhub.registry;
 
-import dev.modelhub.common.Actors;
+import dev.modelhub.common.PageView;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.ModelOutOfScope;
+import dev.modelhub.security.Role;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -13,7 +17,6 @@ import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -30,38 +33,49 @@ class ModelController {
   }
 
   @PostMapping
+  @Allow(Role.PUBLISHER)
   ResponseEntity<ModelView> create(
-      @Valid @RequestBody Requests.CreateModel request,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor) {
-    ModelView model = models.create(request, Actors.fromHeader(actor));
+      @Valid @RequestBody Requests.CreateModel request, Caller caller) {
+    if (!caller.mayAccess(request.name())) {
+      throw new ModelOutOfScope(caller); // the name is in the body, not the path
+    }
+    ModelView model = models.create(request, caller);
     return ResponseEntity.created(URI.create("/api/v1/models/" + model.name())).body(model);
   }
 
+  /** Models the caller may see, by name; {@code query} searches names and descriptions. */
   @GetMapping
+  @Allow(Role.VIEWER)
   PageView<ModelView> list(
       @RequestParam(required = false) String query,
       @RequestParam(defaultValue = "0") @Min(0) int page,
-      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
-    return models.list(query, page, size);
+      @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size,
+      Caller caller) {
+    return models.list(query, caller.scope(), page, size);
   }
 
   @GetMapping("/{name}")
+  @Allow(Role.VIEWER)
   ModelView get(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name) {
     return models.get(name);
   }
 
   @PatchMapping("/{name}")
+  @Allow(Role.PUBLISHER)
   ModelView update(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
-      @Valid @RequestBody Requests.Update request) {
-    return models.update(name, request);
+      @Valid @RequestBody Requests.Update request,
+      Caller caller) {
+    return models.update(name, request, caller);
   }
 
   @DeleteMapping("/{name}")
+  @Allow(Role.ADMIN)
   ResponseEntity<Void> delete(
-      @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name) {
-    models.delete(name);
+      @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
+      Caller caller) {
+    models.delete(name, caller);
     return ResponseEntity.noContent().build();
   }
 }

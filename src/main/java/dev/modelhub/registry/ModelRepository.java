@@ -34,9 +34,19 @@ interface ModelRepository extends JpaRepository<ModelEntity, Long> {
   int insertIfAbsent(
       @Param("name") String name, @Param("now") Instant now, @Param("actor") String actor);
 
+  /**
+   * Models whose name matches the regular expression {@code scope} (a caller's model patterns) and
+   * whose name or description contains {@code query}.
+   */
   @Query(
-      "select m from ModelEntity m where :query = ''"
-          + " or lower(m.name) like concat('%', lower(:query), '%')"
-          + " or lower(coalesce(m.description, '')) like concat('%', lower(:query), '%')")
-  Page<ModelEntity> search(@Param("query") String query, Pageable pageable);
+      value = "select * from model m where m.name ~ :scope and (:query = ''" + SEARCH + ")",
+      countQuery =
+          "select count(*) from model m where m.name ~ :scope and (:query = ''" + SEARCH + ")",
+      nativeQuery = true)
+  Page<ModelEntity> search(
+      @Param("query") String query, @Param("scope") String scope, Pageable pageable);
+
+  String SEARCH =
+      " or strpos(lower(m.name), lower(:query)) > 0"
+          + " or strpos(lower(coalesce(m.description, '')), lower(:query)) > 0";
 }

@@ -1,5 +1,10 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.common.PageView;
+import dev.modelhub.security.AuditEntry;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.ModelScope;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
@@ -22,6 +27,7 @@ class ModelService {
   private final VersionRepository versions;
   private final AliasRepository aliases;
   private final Views views;
+  private final AuditLog audit;
   private final Clock clock;
 
   ModelService(
@@ -29,30 +35,35 @@ class ModelService {
       VersionRepository versions,
       AliasRepository aliases,
       Views views,
+      AuditLog audit,
       Clock clock) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.views = views;
+    this.audit = audit;
     this.clock = clock;
   }
 
   @Transactional
-  ModelView create(Requests.CreateModel request, String actor) {
+  ModelView create(Requests.CreateModel request, Caller caller) {
     Instant now = clock.instant();
-    if (models.insertIfAbsent(request.name(), now, actor) == 0) {
+    if (models.insertIfAbsent(request.name(), now, caller.name()) == 0) {
       throw RegistryExceptions.modelExists(request.name());
     }
     ModelEntity model = models.lockByName(request.name()).orElseThrow();
     model.update(request.description(), request.tags(), now);
+    audit.record(caller, AuditEntry.of("model.create").withModel(request.name()));
     return view(model);
   }
 
   @Transactional(readOnly = true)
-  PageView<ModelView> list(String query, int page, int size) {
+  PageView<ModelView> list(String query, ModelScope scope, int page, int size) {
     Page<ModelEntity> found =
         models.search(
-            query == null ? "" : query.strip(), PageRequest.of(page, size, Sort.by("name")));
+            query == null ? "" : query.strip(),
+            scope.regex(),
+            PageRequest.of(page, size, Sort.by("name")));
     return PageView.of(found, this::views);
   }
 
@@ -62,15 +73,16 @@ class ModelService {
   }
 
   @Transactional
-  ModelView update(String name, Requests.Update request) {
+  ModelView update(String name, Requests.Update request, Caller caller) {
     ModelEntity model =
         models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
     model.update(request.description(), request.tags(), clock.instant());
+    audit.record(caller, AuditEntry.of("model.update").withModel(name));
     return view(model);
   }
 
   @Transactional
-  void delete(String name) {
+  void delete(String name, Caller caller) {
     ModelEntity model =
         models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
     List<String> pointing =
@@ -81,6 +93,7 @@ class ModelService {
     // Versions and history go with the model (ON DELETE CASCADE). Blobs stay: other versions
     // may share them, and unreferenced blobs are object-storage garbage, not lost data.
     models.delete(model);
+    audit.record(caller, AuditEntry.of("model.delete").withModel(name));
   }
 
   ModelEntity find(String name) {

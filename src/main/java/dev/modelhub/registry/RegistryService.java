@@ -2,6 +2,7 @@ package dev.modelhub.registry;
 
 import dev.modelhub.artifact.StagedArtifact;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.security.Caller;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,13 @@ public class RegistryService {
     }
     try {
       return uploads.complete(
-          model, staged, filename, null, Requests.VersionMetadata.EMPTY, actor, derivation);
+          model,
+          staged,
+          filename,
+          null,
+          Requests.VersionMetadata.EMPTY,
+          Caller.system(actor),
+          derivation);
     } catch (DataIntegrityViolationException concurrentDuplicate) {
       // Another run of the same job committed first: its variant is the one.
       return versions

@@ -1,9 +1,12 @@
 package dev.modelhub.registry;
 
-import dev.modelhub.common.Actors;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.ModelhubException;
+import dev.modelhub.common.PageView;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.Role;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.servlet.http.HttpServletRequest;
@@ -26,7 +29,6 @@ import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -64,6 +66,7 @@ class VersionController {
    * many gigabytes.
    */
   @PostMapping
+  @Allow(Role.PUBLISHER)
   @io.swagger.v3.oas.annotations.parameters.RequestBody(
       description =
           "The artifact as application/octet-stream, or multipart/form-data with a 'file' part and"
@@ -78,7 +81,7 @@ class VersionController {
       @PathVariable String name,
       @RequestParam(required = false) String filename,
       @RequestParam(required = false) String format,
-      @RequestHeader(name = Actors.HEADER, required = false) String actor,
+      Caller caller,
       HttpServletRequest request)
       throws IOException {
     Names.checkModel(name);
@@ -96,19 +99,12 @@ class VersionController {
         throw e;
       }
       String file = filename != null ? filename : parts.filename();
-      version =
-          uploads.complete(
-              name, parts.staged(), file, declared, metadata, Actors.fromHeader(actor));
+      version = uploads.complete(name, parts.staged(), file, declared, metadata, caller);
     } else if (type.isCompatibleWith(MediaType.APPLICATION_OCTET_STREAM)) {
       var staged = uploads.stage(request.getInputStream(), request.getContentLengthLong());
       version =
           uploads.complete(
-              name,
-              staged,
-              filename,
-              declared,
-              Requests.VersionMetadata.EMPTY,
-              Actors.fromHeader(actor));
+              name, staged, filename, declared, Requests.VersionMetadata.EMPTY, caller);
     } else {
       throw new UnsupportedUploadType(type);
     }
@@ -118,6 +114,7 @@ class VersionController {
   }
 
   @GetMapping
+  @Allow(Role.VIEWER)
   PageView<VersionView> list(
       @PathVariable String name,
       @RequestParam(defaultValue = "0") @Min(0) int page,
@@ -126,31 +123,37 @@ class VersionController {
   }
 
   @GetMapping("/{version}")
+  @Allow(Role.VIEWER)
   VersionView get(@PathVariable String name, @PathVariable int version) {
     return versions.get(name, version);
   }
 
   @PatchMapping("/{version}")
+  @Allow(Role.PUBLISHER)
   VersionView update(
       @PathVariable String name,
       @PathVariable int version,
-      @Valid @RequestBody Requests.Update request) {
-    return versions.update(name, version, request);
+      @Valid @RequestBody Requests.Update request,
+      Caller caller) {
+    return versions.update(name, version, request, caller);
   }
 
   /** Archives the version (it stays downloadable); refused while an alias points at it. */
   @DeleteMapping("/{version}")
-  VersionView archive(@PathVariable String name, @PathVariable int version) {
-    return versions.archive(name, version);
+  @Allow(Role.ADMIN)
+  VersionView archive(@PathVariable String name, @PathVariable int version, Caller caller) {
+    return versions.archive(name, version, caller);
   }
 
   /** The measurements of a variant against its parent. */
   @GetMapping("/{version}/report")
+  @Allow(Role.VIEWER)
   java.util.Map<String, Object> report(@PathVariable String name, @PathVariable int version) {
     return versions.report(name, version);
   }
 
   @GetMapping("/{version}/artifact")
+  @Allow(Role.VIEWER)
   void download(
       @PathVariable String name,
       @PathVariable int version,

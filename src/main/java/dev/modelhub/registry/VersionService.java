@@ -1,7 +1,11 @@
 package dev.modelhub.registry;
 
 import dev.modelhub.artifact.Digest;
+import dev.modelhub.common.PageView;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.security.AuditEntry;
+import dev.modelhub.security.AuditLog;
+import dev.modelhub.security.Caller;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -20,6 +24,7 @@ class VersionService {
   private final AliasRepository aliases;
   private final Views views;
   private final ApplicationEventPublisher events;
+  private final AuditLog audit;
   private final Clock clock;
 
   VersionService(
@@ -28,12 +33,14 @@ class VersionService {
       AliasRepository aliases,
       Views views,
       ApplicationEventPublisher events,
+      AuditLog audit,
       Clock clock) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.views = views;
     this.events = events;
+    this.audit = audit;
     this.clock = clock;
   }
 
@@ -49,10 +56,10 @@ class VersionService {
       String filename,
       ArtifactInspection inspection,
       Requests.VersionMetadata metadata,
-      String actor,
+      Caller caller,
       Derivation derivation) {
     Instant now = clock.instant();
-    models.insertIfAbsent(modelName, now, actor);
+    boolean newModel = models.insertIfAbsent(modelName, now, caller.name()) == 1;
     ModelEntity model = models.lockByName(modelName).orElseThrow();
     if (derivation != null) {
       // A job whose variant is registered already (it ran twice) gets that variant back.
@@ -76,11 +83,28 @@ class VersionService {
             metadata.description(),
             metadata.tags(),
             now,
-            actor);
+            caller.name());
     if (derivation != null) {
       entity.derivedFrom(version(model, derivation.parentVersion()).id(), derivation);
     }
     VersionEntity version = versions.save(entity);
+    audit.record(
+        caller,
+        AuditEntry.of("version.create")
+            .withModel(modelName)
+            .withVersion(number)
+            .withJob(derivation == null ? null : derivation.jobId())
+            .withDetail(
+                inspection.format().id()
+                    + " "
+                    + digest
+                    + (newModel ? "; model created" : "")
+                    + (derivation == null
+                        ? ""
+                        : "; variant of v"
+                            + derivation.parentVersion()
+                            + " by job "
+                            + derivation.jobId())));
     events.publishEvent(
         new VersionRegistered(modelName, number, digest.toString(), inspection.format()));
     return views.version(modelName, version, List.of());
@@ -102,16 +126,17 @@ class VersionService {
   }
 
   @Transactional
-  VersionView update(String modelName, int number, Requests.Update request) {
+  VersionView update(String modelName, int number, Requests.Update request, Caller caller) {
     ModelEntity model = find(modelName);
     VersionEntity version = version(model, number);
     version.update(request.description(), request.tags(), clock.instant());
+    audit.record(caller, AuditEntry.of("version.update").withModel(modelName).withVersion(number));
     return view(modelName, version);
   }
 
   /** Archives a version, refused while an alias points at it. */
   @Transactional
-  VersionView archive(String modelName, int number) {
+  VersionView archive(String modelName, int number, Caller caller) {
     ModelEntity model =
         models.lockByName(modelName).orElseThrow(() -> RegistryExceptions.modelNotFound(modelName));
     VersionEntity version = version(model, number);
@@ -120,6 +145,7 @@ class VersionService {
       throw RegistryExceptions.versionHasAliases(modelName, number, pointing);
     }
     version.archive(clock.instant());
+    audit.record(caller, AuditEntry.of("version.archive").withModel(modelName).withVersion(number));
     return view(modelName, version);
   }
 

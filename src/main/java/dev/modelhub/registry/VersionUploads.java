@@ -8,6 +8,7 @@ import dev.modelhub.format.ArtifactInspection;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
+import dev.modelhub.security.Caller;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -67,8 +68,8 @@ class VersionUploads {
       String filename,
       ModelFormat format,
       Requests.VersionMetadata metadata,
-      String actor) {
-    return complete(model, staged, filename, format, metadata, actor, null);
+      Caller caller) {
+    return complete(model, staged, filename, format, metadata, caller, null);
   }
 
   /** The same for a variant produced by a job. */
@@ -78,7 +79,7 @@ class VersionUploads {
       String filename,
       ModelFormat format,
       Requests.VersionMetadata metadata,
-      String actor,
+      Caller caller,
       Derivation derivation) {
     try {
       if (staged.sizeBytes() == 0) {
@@ -89,7 +90,14 @@ class VersionUploads {
       Digest digest = store.promote(staged);
       VersionView version =
           versions.create(
-              model, digest, staged.sizeBytes(), filename, inspection, metadata, actor, derivation);
+              model,
+              digest,
+              staged.sizeBytes(),
+              filename,
+              inspection,
+              metadata,
+              caller,
+              derivation);
       count("registered");
       Counter.builder("modelhub.uploads.bytes")
           .description("Bytes of registered artifacts")

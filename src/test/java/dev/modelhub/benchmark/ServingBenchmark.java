@@ -16,6 +16,7 @@ import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.SavedModels;
 import dev.modelhub.support.ServingTest;
+import dev.modelhub.support.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -161,6 +162,8 @@ class ServingBenchmark extends ServingTest {
         HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/v2/models/" + model + "/infer"))
             .header("Content-Type", "application/json")
+            // Inference needs a key: the benchmark measures the authenticated path users take.
+            .header("Authorization", "Bearer " + TestSecrets.adminKey())
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build();
     return () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.support.IntegrationTest;
+import dev.modelhub.support.TestSecrets;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -39,6 +40,9 @@ class AbandonedUploadIT extends IntegrationTest {
                   + model
                   + "/versions?filename=big.onnx HTTP/1.1\r\n"
                   + "Host: 127.0.0.1\r\n"
+                  + "Authorization: Bearer "
+                  + TestSecrets.adminKey()
+                  + "\r\n"
                   + "Content-Type: application/octet-stream\r\n"
                   + "Content-Length: "
                   + declared

@@ -3,14 +3,16 @@ package dev.modelhub.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.modelhub.security.Caller;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.IntegrationTest;
 import dev.modelhub.support.OnnxModels;
-import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -32,9 +34,10 @@ class AliasIT extends IntegrationTest {
   void moving_and_deleting_an_alias_publish_events() {
     String model = modelWithVersions(2);
 
-    aliases.move(model, "staging", 1, "pipeline");
-    aliases.move(model, "staging", 2, "pipeline");
-    aliases.delete(model, "staging", "pipeline");
+    Caller pipeline = Caller.system("pipeline");
+    aliases.move(model, "staging", 1, pipeline);
+    aliases.move(model, "staging", 2, pipeline);
+    aliases.delete(model, "staging", pipeline);
 
     assertThat(events.stream(AliasMoved.class).filter(e -> e.model().equals(model)))
         .extracting(
@@ -49,32 +52,46 @@ class AliasIT extends IntegrationTest {
   void moves_are_recorded_with_from_to_at_and_by_and_deleting_keeps_the_history() {
     String model = modelWithVersions(3);
     String alias = "/api/v1/models/" + model + "/aliases/production";
+    String run1 = uniqueName("ci/run-1");
+    String run2 = uniqueName("ci/run-2");
+    String run2Retry = uniqueName("ci/run-2-retry");
+    String deleter = uniqueName("ci/cleanup");
+    Map<String, String> keys = new HashMap<>();
+    for (String name : List.of(run1, run2, run2Retry, deleter)) {
+      keys.put(name, createKey(name, "deployer"));
+    }
 
-    Response first = move(alias, 1, "ci/run-1");
+    Response first = move(alias, 1, keys.get(run1));
     assertThat(first.status()).as(first.toString()).isEqualTo(200);
     assertThat(first.json().get("version").asInt()).isEqualTo(1);
     assertThat(first.json().get("previousVersion").isNull()).isTrue();
-    Response second = move(alias, 3, "ci/run-2");
+    Response second = move(alias, 3, keys.get(run2));
     assertThat(second.json().get("previousVersion").asInt()).isEqualTo(1);
-    assertThat(second.json().get("updatedBy").asString()).isEqualTo("ci/run-2");
+    assertThat(second.json().get("updatedBy").asString()).isEqualTo(run2);
     // Pointing it where it already points is a no-op a retrying pipeline can rely on.
-    Response retry = move(alias, 3, "ci/run-2-retry");
-    assertThat(retry.json().get("updatedBy").asString()).isEqualTo("ci/run-2");
+    Response retry = move(alias, 3, keys.get(run2Retry));
+    assertThat(retry.json().get("updatedBy").asString()).isEqualTo(run2);
 
     JsonNode list = api.get("/api/v1/models/" + model + "/aliases").json();
     assertThat(list).hasSize(1);
     assertThat(list.get(0).get("alias").asString()).isEqualTo("production");
     assertThat(list.get(0).get("digest").asString()).startsWith("sha256:");
 
-    assertThat(api.delete(alias).status()).isEqualTo(204);
+    assertThat(api.as(keys.get(deleter)).delete(alias).status()).isEqualTo(204);
     assertThat(api.get(alias).status()).isEqualTo(404);
 
     List<JsonNode> history = history(model, "production");
     assertThat(history).hasSize(3);
-    assertMove(history.get(0), null, 1, "ci/run-1");
-    assertMove(history.get(1), 1, 3, "ci/run-2");
-    assertMove(history.get(2), 3, null, "anonymous");
+    assertMove(history.get(0), null, 1, run1);
+    assertMove(history.get(1), 1, 3, run2);
+    assertMove(history.get(2), 3, null, deleter);
     assertThat(history.get(0).get("at").asString()).isNotBlank();
+    // Each entry links to the audit event that recorded it, by the same actor.
+    for (JsonNode entry : history) {
+      JsonNode event = auditEvent(model, entry.get("auditEvent").asLong());
+      assertThat(event.get("actor").asString()).isEqualTo(entry.get("by").asString());
+      assertThat(event.get("alias").asString()).isEqualTo("production");
+    }
   }
 
   @Test
@@ -83,6 +100,10 @@ class AliasIT extends IntegrationTest {
     String alias = "/api/v1/models/" + model + "/aliases/production";
     int threads = 8;
     int movesPerThread = 15;
+    List<String> moverKeys = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      moverKeys.add(createKey(uniqueName("mover-" + t), "deployer"));
+    }
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Future<List<JsonNode>>> results = new ArrayList<>();
@@ -96,7 +117,7 @@ class AliasIT extends IntegrationTest {
                   List<JsonNode> responses = new ArrayList<>();
                   for (int i = 0; i < movesPerThread; i++) {
                     int target = 1 + (thread + i) % 4;
-                    Response r = move(alias, target, "mover-" + thread + "-" + i);
+                    Response r = move(alias, target, moverKeys.get(thread));
                     assertThat(r.status()).as(r.toString()).isEqualTo(200);
                     responses.add(r.json());
                   }
@@ -104,19 +125,28 @@ class AliasIT extends IntegrationTest {
                 }));
       }
       start.countDown();
-      // A request moved the alias when the alias now names it as the last mover.
-      Set<String> movers = Collections.synchronizedSet(new HashSet<>());
       for (Future<List<JsonNode>> result : results) {
-        for (JsonNode response : result.get()) {
-          String actor = response.get("updatedBy").asString();
-          movers.add(actor);
-        }
+        assertThat(result.get()).hasSize(movesPerThread);
       }
+      // Every request left exactly one audit event; those that changed the alias are exactly the
+      // history's entries (linked by id), so no move was lost.
       List<JsonNode> history = history(model, "production");
-      Set<String> recorded = new HashSet<>();
-      history.forEach(h -> recorded.add(h.get("by").asString()));
-      assertThat(recorded).hasSize(history.size());
-      assertThat(recorded).containsAll(movers);
+      Set<Long> linked = new HashSet<>();
+      history.forEach(h -> linked.add(h.get("auditEvent").asLong()));
+      assertThat(linked).hasSize(history.size());
+      JsonNode events =
+          api.get("/api/v1/audit?model=" + model + "&action=alias.move&size=500").json();
+      assertThat(events.get("totalItems").asInt()).isEqualTo(threads * movesPerThread);
+      Set<Long> changes = new HashSet<>();
+      events
+          .get("items")
+          .forEach(
+              e -> {
+                if (!e.get("detail").asString().contains("no change")) {
+                  changes.add(e.get("id").asLong());
+                }
+              });
+      assertThat(changes).isEqualTo(linked);
       // Each entry starts where the previous one ended: no move was lost or reordered.
       assertThat(history.get(0).get("from").isNull()).isTrue();
       for (int i = 1; i < history.size(); i++) {
@@ -141,10 +171,18 @@ class AliasIT extends IntegrationTest {
     return model;
   }
 
-  private Response move(String alias, int version, String actor) {
-    return api.send(
-        api.request(alias, "Content-Type", "application/json", "X-Modelhub-Actor", actor)
-            .PUT(HttpRequest.BodyPublishers.ofString("{\"version\":" + version + "}")));
+  private Response move(String alias, int version, String key) {
+    return api.as(key).putJson(alias, Map.of("version", version));
+  }
+
+  private JsonNode auditEvent(String model, long id) {
+    for (JsonNode event :
+        api.get("/api/v1/audit?model=" + model + "&size=500").json().get("items")) {
+      if (event.get("id").asLong() == id) {
+        return event;
+      }
+    }
+    throw new AssertionError("no audit event " + id + " for " + model);
   }
 
   /** The whole history, oldest first. */

@@ -6,6 +6,7 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.IntegrationTest;
+import dev.modelhub.support.TestSecrets;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -138,6 +139,9 @@ class BadInputIT extends IntegrationTest {
                   + model
                   + "/versions HTTP/1.1\r\n"
                   + "Host: 127.0.0.1\r\n"
+                  + "Authorization: Bearer "
+                  + TestSecrets.adminKey()
+                  + "\r\n"
                   + "Content-Type: application/octet-stream\r\n"
                   + "Content-Length: 107374182400\r\n"
                   + "Expect: 100-continue\r\n\r\n")

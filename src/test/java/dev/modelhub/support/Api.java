@@ -19,15 +19,37 @@ public final class Api {
 
   private final String base;
   private final ObjectMapper json;
+  private final String authorization;
   private final HttpClient http =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(10))
           .build();
 
+  /** A client of the node on {@code port} that sends the run's admin key. */
   public Api(int port, ObjectMapper json) {
-    this.base = "http://127.0.0.1:" + port;
+    this("http://127.0.0.1:" + port, json, "Bearer " + TestSecrets.adminKey());
+  }
+
+  private Api(String base, ObjectMapper json, String authorization) {
+    this.base = base;
     this.json = json;
+    this.authorization = authorization;
+  }
+
+  /** The same node, with {@code key} (an API key or JWT) as the credential. */
+  public Api as(String key) {
+    return new Api(base, json, "Bearer " + key);
+  }
+
+  /** The same node, without credentials. */
+  public Api anonymous() {
+    return new Api(base, json, null);
+  }
+
+  /** The same node, with a raw Authorization header value (for malformed ones). */
+  public Api withAuthorization(String value) {
+    return new Api(base, json, value);
   }
 
   public String base() {
@@ -116,8 +138,14 @@ public final class Api {
 
   public Response send(HttpRequest.Builder builder) {
     try {
-      HttpResponse<byte[]> response =
-          http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpRequest request = builder.build();
+      HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      String created = createdKey(request, response);
+      if (!response.headers().firstValue("Content-Type").orElse("").contains("octet-stream")) {
+        SecretScan.checkResponse(
+            request.method() + " " + request.uri().getPath(), response.body(), created);
+      }
+      SecretScan.register(created);
       return new Response(response.statusCode(), response.headers(), response.body(), json);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -130,10 +158,23 @@ public final class Api {
   public HttpRequest.Builder request(String path, String... headers) {
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5));
+    if (authorization != null) {
+      builder.header("Authorization", authorization);
+    }
     if (headers.length > 0) {
       builder.headers(headers);
     }
     return builder;
+  }
+
+  /** The raw key in the answer to a key creation: shown there once, a secret from then on. */
+  private String createdKey(HttpRequest request, HttpResponse<byte[]> response) {
+    if (!request.method().equals("POST")
+        || !request.uri().getPath().equals("/api/v1/keys")
+        || response.statusCode() != 201) {
+      return null;
+    }
+    return json.readTree(response.body()).path("key").asString(null);
   }
 
   private Response sendJson(String method, String path, Object body) {

@@ -1,7 +1,10 @@
 package dev.modelhub.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.modelhub.artifact.StorageProperties;
 import dev.modelhub.artifact.internal.ObjectStorage;
+import dev.modelhub.artifact.internal.S3Credentials;
 import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
 import io.minio.Result;
@@ -9,6 +12,7 @@ import io.minio.messages.Item;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -43,6 +47,7 @@ public abstract class IntegrationTest {
   @Autowired protected JdbcClient jdbc;
   @Autowired protected ObjectStorage objectStorage;
   @Autowired protected StorageProperties storageProperties;
+  @Autowired protected S3Credentials s3Credentials;
 
   protected Api api;
 
@@ -56,6 +61,25 @@ public abstract class IntegrationTest {
     api = new Api(port, json);
   }
 
+  /** No test of the class let a configured secret reach a log line or a response body. */
+  @AfterAll
+  static void noSecretSeen() {
+    assertThat(SecretScan.violations()).as("secrets in logs or responses").isEmpty();
+  }
+
+  /**
+   * Makes an API key through the API (as the run's admin) and answers its secret. {@code models}
+   * are the patterns it is limited to (none: every model).
+   */
+  protected String createKey(String name, String role, String... models) {
+    Api.Response created =
+        api.postJson(
+            "/api/v1/keys",
+            java.util.Map.of("name", name, "role", role, "models", java.util.List.of(models)));
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    return created.json().get("key").asString();
+  }
+
   /** A model name no other test uses. */
   protected static String uniqueName(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -67,7 +91,7 @@ public abstract class IntegrationTest {
         MinioClient.builder()
             .endpoint(objectStorage.endpoint())
             .region(storageProperties.region())
-            .credentials(storageProperties.accessKey(), storageProperties.secretKey())
+            .credentials(s3Credentials.accessKey(), s3Credentials.secretKey())
             .build();
     List<String> keys = new ArrayList<>();
     for (Result<Item> item :

@@ -146,12 +146,17 @@ public abstract class ServingTest extends IntegrationTest {
     properties.put("server.port", "0");
     for (String key :
         List.of(
-            "spring.datasource.url", "spring.datasource.username", "spring.datasource.password")) {
+            "spring.datasource.url",
+            "spring.datasource.username",
+            "spring.datasource.password",
+            "modelhub.security.admin-key",
+            "modelhub.security.failure-budget",
+            "spring.security.oauth2.resourceserver.jwt.public-key-location")) {
       properties.put(key, environment.getProperty(key));
     }
     properties.put("modelhub.storage.endpoint", objectStorage.endpoint());
-    properties.put("modelhub.storage.access-key", storageProperties.accessKey());
-    properties.put("modelhub.storage.secret-key", storageProperties.secretKey());
+    properties.put("modelhub.storage.access-key", s3Credentials.accessKey());
+    properties.put("modelhub.storage.secret-key", s3Credentials.secretKey());
     properties.put("modelhub.storage.bucket", storageProperties.bucket());
     properties.put(
         "modelhub.storage.spool-dir", TestInfrastructure.newScratchDir("node-spool").toString());

@@ -38,9 +38,45 @@ public final class TestInfrastructure {
     }
     backend.register(registry);
     Path scratch = scratchDir();
+    registry.add("modelhub.security.admin-key", TestSecrets::adminKey);
+    // The suite makes hundreds of deliberate 401/403s from 127.0.0.1; SecurityIT checks the budget.
+    registry.add("modelhub.security.failure-budget", () -> "1000000");
+    registry.add(
+        "spring.security.oauth2.resourceserver.jwt.public-key-location",
+        () -> "file:" + TestSecrets.jwtPublicKey(scratch));
     registry.add("modelhub.storage.spool-dir", () -> scratch.resolve("spool").toString());
     registry.add("modelhub.storage.embedded.data-dir", () -> scratch.resolve("s3").toString());
     registry.add("modelhub.serving.cache.dir", () -> scratch.resolve("cache").toString());
+  }
+
+  /**
+   * A new empty database on the server behind {@code jdbcUrl} (for a node that must start on a
+   * fresh installation); answers its JDBC URL. Drop it with {@link #dropDatabase}.
+   */
+  public static String createDatabase(String jdbcUrl, String user, String password) {
+    String name =
+        PREFIX + System.currentTimeMillis() + "_" + UUID.randomUUID().toString().substring(0, 8);
+    onServer(jdbcUrl, user, password, "create database " + name);
+    return server(jdbcUrl) + name + "?currentSchema=modelhub";
+  }
+
+  public static void dropDatabase(String databaseUrl, String user, String password) {
+    String name = databaseUrl.substring(server(databaseUrl).length()).replaceAll("\\?.*", "");
+    onServer(databaseUrl, user, password, "drop database if exists " + name + " with (force)");
+  }
+
+  private static String server(String jdbcUrl) {
+    int slash = jdbcUrl.indexOf('/', "jdbc:postgresql://".length());
+    return jdbcUrl.substring(0, slash + 1);
+  }
+
+  private static void onServer(String jdbcUrl, String user, String password, String sql) {
+    try (Connection c = DriverManager.getConnection(server(jdbcUrl) + "postgres", user, password);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot run '" + sql + "'", e);
+    }
   }
 
   /** Drops the local test database, if one was made. */
@@ -104,7 +140,10 @@ public final class TestInfrastructure {
     public void register(DynamicPropertyRegistry registry) {
       registry.add("spring.datasource.url", () -> LOCAL_URL + database + "?currentSchema=modelhub");
       registry.add("spring.datasource.username", () -> "postgres");
-      registry.add("spring.datasource.password", () -> "");
+      // Trust authentication accepts any password: a made-up one lets the run look for it.
+      registry.add("spring.datasource.password", TestSecrets::dbPassword);
+      registry.add("modelhub.storage.access-key", TestSecrets::s3AccessKey);
+      registry.add("modelhub.storage.secret-key", TestSecrets::s3SecretKey);
     }
 
     @Override

@@ -27,6 +27,22 @@ public final class TestProperties {
         null);
   }
 
+  /** Storage settings for an endpoint (null: the embedded server) and credentials. */
+  public static StorageProperties storage(String endpoint, String accessKey, String secretKey) {
+    return new StorageProperties(
+        endpoint,
+        accessKey,
+        secretKey,
+        "bucket",
+        "us-east-1",
+        DataSize.ofMegabytes(16),
+        Path.of("spool"),
+        null,
+        null,
+        null,
+        null);
+  }
+
   /** An unpacker with the given limits, working under {@code spool}. */
   public static SafeUnpacker unpacker(Path spool, DataSize maxUnpacked, int maxEntries) {
     return new SafeUnpacker(new ArchiveProperties(maxUnpacked, maxEntries), storage(spool));

@@ -34,7 +34,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
   }
 
   /** Starts a server for the given settings; returns once it accepts connections. */
-  public static EmbeddedS3Server start(StorageProperties properties) {
+  public static EmbeddedS3Server start(StorageProperties properties, S3Credentials credentials) {
     StorageProperties.Embedded settings = properties.embedded();
     Path dataDir = settings.dataDir().toAbsolutePath().normalize();
     try {
@@ -47,14 +47,14 @@ public final class EmbeddedS3Server implements AutoCloseable {
     BlobStoreContext context =
         ContextBuilder.newBuilder("filesystem-nio2")
             .overrides(overrides)
-            .credentials(properties.accessKey(), properties.secretKey())
+            .credentials(credentials.accessKey(), credentials.secretKey())
             .build(BlobStoreContext.class);
     S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(context.getBlobStore())
             .endpoint(URI.create("http://" + settings.host() + ":" + settings.port()))
             .awsAuthentication(
-                AuthenticationType.AWS_V2_OR_V4, properties.accessKey(), properties.secretKey())
+                AuthenticationType.AWS_V2_OR_V4, credentials.accessKey(), credentials.secretKey())
             .build();
     try {
       proxy.start();

@@ -24,15 +24,22 @@ class ObjectStorageConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(ObjectStorageConfiguration.class);
 
+  @Bean
+  S3Credentials s3Credentials(StorageProperties properties) {
+    return S3Credentials.resolve(properties);
+  }
+
   @Bean(destroyMethod = "close")
   @Conditional(NoEndpointConfigured.class)
-  EmbeddedS3Server embeddedS3Server(StorageProperties properties) {
-    return EmbeddedS3Server.start(properties);
+  EmbeddedS3Server embeddedS3Server(StorageProperties properties, S3Credentials credentials) {
+    return EmbeddedS3Server.start(properties, credentials);
   }
 
   @Bean
   ObjectStorage objectStorage(
-      StorageProperties properties, ObjectProvider<EmbeddedS3Server> embedded) {
+      StorageProperties properties,
+      S3Credentials credentials,
+      ObjectProvider<EmbeddedS3Server> embedded) {
     String endpoint =
         properties.usesEmbeddedServer()
             ? embedded.getObject().endpoint()
@@ -40,12 +47,13 @@ class ObjectStorageConfiguration {
     MinioClient client =
         client(
             properties,
+            credentials,
             endpoint,
             properties.connectTimeout(),
             properties.ioTimeout(),
             properties.ioTimeout());
     Duration probe = properties.healthTimeout();
-    MinioClient probeClient = client(properties, endpoint, probe, probe, probe);
+    MinioClient probeClient = client(properties, credentials, endpoint, probe, probe, probe);
     ObjectStorage storage =
         new ObjectStorage(
             client, probeClient, properties.bucket(), endpoint, properties.partSize().toBytes());
@@ -60,6 +68,7 @@ class ObjectStorageConfiguration {
 
   private static MinioClient client(
       StorageProperties properties,
+      S3Credentials credentials,
       String endpoint,
       Duration connect,
       Duration read,
@@ -74,7 +83,7 @@ class ObjectStorageConfiguration {
     return MinioClient.builder()
         .endpoint(endpoint)
         .region(properties.region())
-        .credentials(properties.accessKey(), properties.secretKey())
+        .credentials(credentials.accessKey(), credentials.secretKey())
         .httpClient(http)
         .build();
   }

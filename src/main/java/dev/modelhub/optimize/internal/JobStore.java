@@ -59,12 +59,18 @@ public class JobStore {
     return jdbc.sql("select * from job where id = :id").param("id", id).query(mapper()).optional();
   }
 
-  public List<JobView> list(String model, JobStatus status, int page, int size) {
+  /**
+   * Jobs of {@code model} (null: any) in {@code status} (null: any) whose model matches {@code
+   * scope}.
+   */
+  public List<JobView> list(String model, JobStatus status, String scope, int page, int size) {
     return jdbc.sql(
             "select * from job where (cast(:model as text) is null or model_name = :model)"
                 + " and (cast(:status as text) is null or status = :status)"
+                + " and model_name ~ :scope"
                 + " order by id desc limit :size offset :offset")
         .param("model", model)
+        .param("scope", scope)
         .param("status", status == null ? null : status.name())
         .param("size", size)
         .param("offset", (long) page * size)
@@ -72,11 +78,13 @@ public class JobStore {
         .list();
   }
 
-  public long count(String model, JobStatus status) {
+  public long count(String model, JobStatus status, String scope) {
     return jdbc.sql(
             "select count(*) from job where (cast(:model as text) is null or model_name = :model)"
-                + " and (cast(:status as text) is null or status = :status)")
+                + " and (cast(:status as text) is null or status = :status)"
+                + " and model_name ~ :scope")
         .param("model", model)
+        .param("scope", scope)
         .param("status", status == null ? null : status.name())
         .query(Long.class)
         .single();

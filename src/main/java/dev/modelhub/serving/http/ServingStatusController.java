@@ -1,5 +1,8 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Caller;
+import dev.modelhub.security.Role;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.SlotStatus;
 import java.net.InetAddress;
@@ -25,9 +28,14 @@ class ServingStatusController {
     this.node = hostname();
   }
 
+  /** What this node serves of the models the caller may see. */
   @GetMapping("/api/v1/serving")
-  NodeStatus status() {
-    return new NodeStatus(node, inference.ready(), inference.status());
+  @Allow(Role.VIEWER)
+  NodeStatus status(Caller caller) {
+    return new NodeStatus(
+        node,
+        inference.ready(),
+        inference.status().stream().filter(s -> caller.mayAccess(s.model())).toList());
   }
 
   private static String hostname() {

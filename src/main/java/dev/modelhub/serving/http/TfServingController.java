@@ -1,6 +1,8 @@
 package dev.modelhub.serving.http;
 
 import dev.modelhub.format.TensorSpec;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Role;
 import dev.modelhub.serving.InferenceRequest;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
@@ -30,6 +32,7 @@ import tools.jackson.databind.ObjectMapper;
 @RestController
 @ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 @RequestMapping("/v1/models")
+@Allow(value = Role.VIEWER, inference = true)
 class TfServingController {
 
   private static final String DEFAULT_SIGNATURE = "serving_default";

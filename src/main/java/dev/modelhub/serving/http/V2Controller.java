@@ -1,6 +1,9 @@
 package dev.modelhub.serving.http;
 
 import dev.modelhub.format.TensorSpec;
+import dev.modelhub.security.Allow;
+import dev.modelhub.security.Public;
+import dev.modelhub.security.Role;
 import dev.modelhub.serving.InferenceRequest;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
@@ -29,6 +32,7 @@ import tools.jackson.databind.ObjectMapper;
 @RestController
 @ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 @RequestMapping("/v2")
+@Allow(value = Role.VIEWER, inference = true)
 class V2Controller {
 
   private final InferenceService inference;
@@ -49,11 +53,13 @@ class V2Controller {
   }
 
   @GetMapping("/health/live")
+  @Public
   Map<String, Object> live() {
     return Map.of("live", true);
   }
 
   @GetMapping("/health/ready")
+  @Public
   ResponseEntity<Map<String, Object>> ready() {
     boolean ready = inference.ready();
     return ResponseEntity.status(ready ? 200 : 503).body(Map.of("ready", ready));

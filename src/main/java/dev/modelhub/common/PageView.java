@@ -1,4 +1,4 @@
-package dev.modelhub.registry;
+package dev.modelhub.common;
 
 import java.util.List;
 import java.util.function.Function;
@@ -15,12 +15,18 @@ import org.springframework.data.domain.Page;
  */
 public record PageView<T>(List<T> items, int page, int size, long totalItems, int totalPages) {
 
-  static <E, T> PageView<T> of(Page<E> page, Function<List<E>, List<T>> mapper) {
+  /** A page of a Spring Data query, its items mapped. */
+  public static <E, T> PageView<T> of(Page<E> page, Function<List<E>, List<T>> mapper) {
     return new PageView<>(
         mapper.apply(page.getContent()),
         page.getNumber(),
         page.getSize(),
         page.getTotalElements(),
         page.getTotalPages());
+  }
+
+  /** A page of items fetched with LIMIT/OFFSET out of {@code total}. */
+  public static <T> PageView<T> of(List<T> items, int page, int size, long total) {
+    return new PageView<>(items, page, size, total, (int) ((total + size - 1) / size));
   }
 }

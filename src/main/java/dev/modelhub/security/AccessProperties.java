@@ -1,0 +1,56 @@
+package dev.modelhub.security;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Identity and access ({@code modelhub.security.*}).
+ *
+ * @param adminKey an admin API key to make sure exists at start-up (set it from the {@code
+ *     MODELHUB_ADMIN_KEY} environment variable); when unset and no key exists yet, one is generated
+ *     and logged once
+ * @param openInference whether {@code /v2/**} and {@code /v1/models/**} answer callers without a
+ *     key (a key limited to other models is still refused)
+ * @param keyCacheTtl how long a node trusts a key it has checked before reading it again; bounds
+ *     how long a revoked or expired key keeps working on a node
+ * @param failureBudget failed authentications one client address may make before it is slowed down
+ * @param failureRefill time in which one spent failure of that budget comes back
+ * @param cors cross-origin requests
+ * @param jwt how JWTs map to callers, when {@code spring.security.oauth2.resourceserver.jwt.*} is
+ *     set
+ */
+@ConfigurationProperties("modelhub.security")
+public record AccessProperties(
+    String adminKey,
+    @DefaultValue("false") boolean openInference,
+    @DefaultValue("250ms") Duration keyCacheTtl,
+    @DefaultValue("20") int failureBudget,
+    @DefaultValue("3s") Duration failureRefill,
+    @DefaultValue Cors cors,
+    @DefaultValue Jwt jwt) {
+
+  /**
+   * Cross-origin requests ({@code modelhub.security.cors.*}); closed unless origins are named.
+   *
+   * @param allowedOrigins origins (such as {@code https://ml.example.com}) whose pages may call the
+   *     API from a browser
+   */
+  public record Cors(@DefaultValue List<String> allowedOrigins) {}
+
+  /**
+   * Claims a JWT from the organisation's OIDC provider is read with ({@code
+   * modelhub.security.jwt.*}).
+   *
+   * @param nameClaim the claim naming the caller (recorded as the actor)
+   * @param roleClaim the claim holding the role ({@code viewer}…{@code admin}, or a list of them:
+   *     the highest counts); a token without one may do nothing
+   * @param modelsClaim the claim holding model-name patterns the caller is limited to; absent means
+   *     every model
+   */
+  public record Jwt(
+      @DefaultValue("sub") String nameClaim,
+      @DefaultValue("modelhub_role") String roleClaim,
+      @DefaultValue("modelhub_models") String modelsClaim) {}
+}

@@ -1,0 +1,99 @@
+package dev.modelhub.security;
+
+import dev.modelhub.common.PageView;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code /api/v1/keys}: make, list and revoke API keys (admin, with a key for all models). */
+@RestController
+@RequestMapping("/api/v1/keys")
+@Allow(value = Role.ADMIN, scoped = false)
+class KeyController {
+
+  /**
+   * A key to make.
+   *
+   * @param name who or what will hold it: a person, a pipeline ({@code ci/fraud-retrain})
+   * @param role {@code viewer}, {@code publisher}, {@code deployer} or {@code admin}
+   * @param models model-name patterns the key is limited to ({@code vision-*}); absent or empty
+   *     means every model
+   * @param expiresAt when it stops working; absent means never
+   */
+  record NewKey(
+      @NotNull
+          @Pattern(
+              regexp = "[A-Za-z0-9][A-Za-z0-9 ._@/:+-]{0,99}",
+              message =
+                  "must be 1-100 letters, digits, spaces or . _ @ / : + -, starting with a"
+                      + " letter or digit")
+          String name,
+      @NotNull
+          @Pattern(
+              regexp = "(?i)viewer|publisher|deployer|admin",
+              message = "must be viewer, publisher, deployer or admin")
+          String role,
+      @Size(max = 50)
+          List<
+                  @NotNull
+                  @Pattern(
+                      regexp = ModelScope.PATTERN,
+                      message = "must be a model name in which * stands for any characters")
+                  String>
+              models,
+      Instant expiresAt) {}
+
+  private final KeyService keys;
+
+  KeyController(KeyService keys) {
+    this.keys = keys;
+  }
+
+  @PostMapping
+  ResponseEntity<CreatedKey> create(@Valid @RequestBody NewKey request, Caller caller) {
+    CreatedKey created =
+        keys.create(
+            caller,
+            request.name(),
+            Role.fromId(request.role()).orElseThrow(),
+            request.models(),
+            request.expiresAt());
+    return ResponseEntity.created(URI.create("/api/v1/keys/" + created.details().id()))
+        .body(created);
+  }
+
+  @GetMapping
+  PageView<KeyView> list(
+      @RequestParam(defaultValue = "false") boolean includeRevoked,
+      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "50") @Min(1) @Max(500) int size) {
+    return keys.list(includeRevoked, page, size);
+  }
+
+  @GetMapping("/{id}")
+  KeyView get(@PathVariable long id) {
+    return keys.get(id);
+  }
+
+  /** Revokes a key; it stops working on every node within a second. */
+  @DeleteMapping("/{id}")
+  ResponseEntity<Void> revoke(@PathVariable long id, Caller caller) {
+    keys.revoke(caller, id);
+    return ResponseEntity.noContent().build();
+  }
+}
