@@ -1,5 +1,6 @@
 package dev.modelhub.common;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.ConstraintViolationException;
 import java.net.URI;
 import java.util.Comparator;
@@ -33,8 +34,12 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
 
+  /** Request attribute holding the detail of the problem a request was answered with. */
+  public static final String DETAIL_ATTRIBUTE = ProblemDetailsAdvice.class.getName() + ".detail";
+
   @ExceptionHandler(ModelhubException.class)
-  ResponseEntity<ProblemDetail> handleModelhub(ModelhubException ex) {
+  ResponseEntity<ProblemDetail> handleModelhub(ModelhubException ex, HttpServletRequest request) {
+    request.setAttribute(DETAIL_ATTRIBUTE, ex.getMessage());
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), ex.getMessage());
     problem.setType(ex.type());
     problem.setTitle(ex.title());

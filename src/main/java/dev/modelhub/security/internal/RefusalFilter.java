@@ -1,5 +1,6 @@
 package dev.modelhub.security.internal;
 
+import dev.modelhub.common.ProblemDetailsAdvice;
 import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
@@ -87,12 +88,13 @@ public class RefusalFilter extends OncePerRequestFilter {
                 caller.address(),
                 caller.requestId());
       }
+      Object problem = request.getAttribute(ProblemDetailsAdvice.DETAIL_ATTRIBUTE);
       String detail =
           note != null
               ? note
               : failure instanceof Exception e
                   ? e.getMessage()
-                  : "status " + (outcome.equals("denied") ? 403 : 401);
+                  : problem != null ? problem.toString() : outcome;
       audit.refusal(
           caller,
           AuditEntry.of(request.getMethod() + " " + pattern(request))
