@@ -40,6 +40,20 @@ public record StorageProperties(
     @DefaultValue("3s") Duration healthTimeout,
     @DefaultValue Embedded embedded) {
 
+  /** Never shows the secret key. */
+  @Override
+  public String toString() {
+    return "StorageProperties[endpoint="
+        + endpoint
+        + ", accessKey="
+        + accessKey
+        + ", secretKey="
+        + (secretKey == null || secretKey.isEmpty() ? "unset" : "***")
+        + ", bucket="
+        + bucket
+        + "]";
+  }
+
   /** Whether Modelhub runs its own S3 server instead of talking to an external one. */
   public boolean usesEmbeddedServer() {
     return endpoint == null || endpoint.isBlank();

@@ -25,6 +25,13 @@ class ErrorPageProblems implements ErrorController {
   @RequestMapping("${server.error.path:/error}")
   ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
     Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
+    if (code == null) {
+      // Called directly, not as the container's error page: there is nothing here.
+      ProblemDetail missing = ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, "Not found.");
+      missing.setType(URI.create(ModelhubException.PROBLEM_BASE + "http-404"));
+      missing.setTitle("Not Found");
+      return ResponseEntity.status(HttpStatus.NOT_FOUND).body(missing);
+    }
     HttpStatus status =
         code instanceof Integer value
             ? HttpStatus.resolve(value) == null

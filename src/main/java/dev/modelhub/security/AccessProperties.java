@@ -31,6 +31,17 @@ public record AccessProperties(
     @DefaultValue Cors cors,
     @DefaultValue Jwt jwt) {
 
+  @Override
+  public String toString() {
+    return "AccessProperties[adminKey="
+        + (adminKey == null || adminKey.isEmpty() ? "unset" : "***")
+        + ", openInference="
+        + openInference
+        + ", keyCacheTtl="
+        + keyCacheTtl
+        + "]";
+  }
+
   /**
    * Cross-origin requests ({@code modelhub.security.cors.*}); closed unless origins are named.
    *

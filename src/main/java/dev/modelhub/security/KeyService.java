@@ -10,7 +10,10 @@ import dev.modelhub.security.internal.KeyMaterial;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /** Makes, lists and revokes API keys; every change is in the audit trail. */
 public class KeyService {
@@ -43,14 +46,16 @@ public class KeyService {
       throw new InvalidRequestException("expiresAt: must be in the future.");
     }
     if (store.activeNameTaken(name)) {
-      throw new ConflictException(
-          "key-exists",
-          "Key name in use",
-          "A working key is already named '" + name + "'; revoke it first or choose another name.");
+      throw nameTaken(name);
     }
     List<String> patterns = models == null ? List.of() : List.copyOf(models);
     String key = material.generate();
-    long id = store.insert(name, key, role, patterns, expiresAt, now, caller.name());
+    long id;
+    try {
+      id = store.insert(name, key, role, patterns, expiresAt, now, caller.name());
+    } catch (DuplicateKeyException concurrent) {
+      throw nameTaken(name);
+    }
     audit.record(
         caller,
         AuditEntry.of("key.create")
@@ -100,13 +105,28 @@ public class KeyService {
               + " before revoking it.");
     }
     boolean changed = store.revoke(id, now, caller.name());
-    authenticator.evict(key.prefix());
+    // Forget the cached row only once the revocation is visible, or a request in between would
+    // cache the old row again.
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            authenticator.evict(key.prefix());
+          }
+        });
     audit.record(
         caller,
         AuditEntry.of("key.revoke")
             .withKey(id)
             .withDetail(key.name() + (changed ? "" : " (already revoked)")));
     return store.find(id).orElseThrow();
+  }
+
+  private static ConflictException nameTaken(String name) {
+    return new ConflictException(
+        "key-exists",
+        "Key name in use",
+        "A working key is already named '" + name + "'; revoke it first or choose another name.");
   }
 
   private static NotFoundException notFound(long id) {

@@ -79,8 +79,17 @@ class SecurityConfiguration implements WebMvcConfigurer {
       RefusalFilter refusals,
       Environment environment)
       throws Exception {
-    AuthenticationManager bearer =
-        bearerAuthentication(keys, jwtCallers, jwtDecoder.getIfAvailable());
+    JwtDecoder jwts = jwtDecoder.getIfAvailable();
+    if (jwts != null
+        && environment
+            .getProperty("spring.security.oauth2.resourceserver.jwt.audiences", "")
+            .isBlank()) {
+      // Without an audience check, any token the provider issued to any application would do.
+      throw new IllegalStateException(
+          "JWTs are enabled: set spring.security.oauth2.resourceserver.jwt.audiences to the"
+              + " audience your identity provider puts in tokens meant for Modelhub.");
+    }
+    AuthenticationManager bearer = bearerAuthentication(keys, jwtCallers, jwts);
     http.csrf(AbstractHttpConfigurer::disable)
         .httpBasic(AbstractHttpConfigurer::disable)
         .formLogin(AbstractHttpConfigurer::disable)

@@ -245,7 +245,7 @@ class AccessMatrixIT extends ServingTest {
 
       @Override
       public boolean scoped() {
-        return true;
+        return false; // Actuator shows every model: keys limited to some are refused
       }
     };
   }

@@ -30,11 +30,7 @@ class FirstStartIT extends ServingTest {
 
   @Test
   void the_first_node_on_an_empty_database_generates_and_logs_an_admin_key(CapturedOutput output) {
-    String user = environment.getProperty("spring.datasource.username");
-    String password = environment.getProperty("spring.datasource.password");
-    String url =
-        TestInfrastructure.createDatabase(
-            environment.getProperty("spring.datasource.url"), user, password);
+    String url = freshDatabase();
     Map<String, String> fresh =
         Map.of(
             "spring.datasource.url", url,
@@ -57,7 +53,59 @@ class FirstStartIT extends ServingTest {
         assertThat(new Api(port(second), json).as(key).get("/api/v1/keys").status()).isEqualTo(200);
       }
     } finally {
-      TestInfrastructure.dropDatabase(url, user, password);
+      TestInfrastructure.dropDatabase(url, user(), password());
     }
+  }
+
+  @Test
+  void changing_modelhub_admin_key_rotates_it_and_placeholders_are_refused() {
+    String url = freshDatabase();
+    String first = "first-" + java.util.UUID.randomUUID().toString().replace("-", "");
+    String second = "second-" + java.util.UUID.randomUUID().toString().replace("-", "");
+    dev.modelhub.support.SecretScan.register(first);
+    dev.modelhub.support.SecretScan.register(second);
+    try {
+      try (ConfigurableApplicationContext node = startNode(environment, configured(url, first))) {
+        assertThat(new Api(port(node), json).as(first).get("/api/v1/keys").status()).isEqualTo(200);
+      }
+      try (ConfigurableApplicationContext node = startNode(environment, configured(url, second))) {
+        Api api = new Api(port(node), json);
+        assertThat(api.as(second).get("/api/v1/keys").status()).isEqualTo(200);
+        assertThat(api.as(first).get("/api/v1/keys").status()).isEqualTo(401);
+      }
+      for (String bad :
+          new String[] {"change-me-to-at-least-32-random-characters", "a.b.c" + "x".repeat(40)}) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> startNode(environment, configured(url, bad)).close())
+            .hasStackTraceContaining("MODELHUB_ADMIN_KEY");
+      }
+    } finally {
+      TestInfrastructure.dropDatabase(url, user(), password());
+    }
+  }
+
+  private Map<String, String> configured(String url, String key) {
+    return Map.of(
+        "spring.datasource.url",
+        url,
+        "modelhub.security.admin-key",
+        key,
+        "modelhub.serving.enabled",
+        "false",
+        "modelhub.jobs.enabled",
+        "false");
+  }
+
+  private String freshDatabase() {
+    return TestInfrastructure.createDatabase(
+        environment.getProperty("spring.datasource.url"), user(), password());
+  }
+
+  private String user() {
+    return environment.getProperty("spring.datasource.username");
+  }
+
+  private String password() {
+    return environment.getProperty("spring.datasource.password");
   }
 }

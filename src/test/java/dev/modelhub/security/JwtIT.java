@@ -64,6 +64,13 @@ class JwtIT extends IntegrationTest {
             .get("/api/v1/models");
     assertThat(expired.status()).isEqualTo(401);
 
+    Response otherAudience =
+        api.as(
+                TestSecrets.jwt(
+                    Map.of("sub", "erin", "modelhub_role", "admin", "aud", "another-app"), 600))
+            .get("/api/v1/models");
+    assertThat(otherAudience.status()).isEqualTo(401);
+
     Response badPatterns =
         api.as(
                 TestSecrets.jwt(

@@ -151,7 +151,8 @@ public abstract class ServingTest extends IntegrationTest {
             "spring.datasource.password",
             "modelhub.security.admin-key",
             "modelhub.security.failure-budget",
-            "spring.security.oauth2.resourceserver.jwt.public-key-location")) {
+            "spring.security.oauth2.resourceserver.jwt.public-key-location",
+            "spring.security.oauth2.resourceserver.jwt.audiences")) {
       properties.put(key, environment.getProperty(key));
     }
     properties.put("modelhub.storage.endpoint", objectStorage.endpoint());

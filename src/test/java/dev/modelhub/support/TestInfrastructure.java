@@ -44,6 +44,7 @@ public final class TestInfrastructure {
     registry.add(
         "spring.security.oauth2.resourceserver.jwt.public-key-location",
         () -> "file:" + TestSecrets.jwtPublicKey(scratch));
+    registry.add("spring.security.oauth2.resourceserver.jwt.audiences", () -> "modelhub");
     registry.add("modelhub.storage.spool-dir", () -> scratch.resolve("spool").toString());
     registry.add("modelhub.storage.embedded.data-dir", () -> scratch.resolve("s3").toString());
     registry.add("modelhub.serving.cache.dir", () -> scratch.resolve("cache").toString());

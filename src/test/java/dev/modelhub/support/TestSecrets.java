@@ -47,6 +47,9 @@ public final class TestSecrets {
 
   private TestSecrets() {}
 
+  /** The audience the test's identity provider issues Modelhub's tokens for ("aud" overrides). */
+  public static final String AUDIENCE = "modelhub";
+
   public static String adminKey() {
     return ADMIN_KEY;
   }
@@ -87,7 +90,8 @@ public final class TestSecrets {
     JWTClaimsSet.Builder builder =
         new JWTClaimsSet.Builder()
             .issueTime(java.util.Date.from(Instant.now()))
-            .expirationTime(java.util.Date.from(Instant.now().plusSeconds(seconds)));
+            .expirationTime(java.util.Date.from(Instant.now().plusSeconds(seconds)))
+            .audience(AUDIENCE);
     claims.forEach(builder::claim);
     SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), builder.build());
     try {

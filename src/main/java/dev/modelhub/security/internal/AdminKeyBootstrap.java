@@ -17,6 +17,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class AdminKeyBootstrap {
 
   private static final Logger log = LoggerFactory.getLogger(AdminKeyBootstrap.class);
+  private static final String CREATED_BY = "MODELHUB_ADMIN_KEY";
 
   private final ApiKeyStore store;
   private final KeyMaterial material;
@@ -40,15 +41,17 @@ public class AdminKeyBootstrap {
   /** Checks the configured key's shape; fails start-up with a message that says what to fix. */
   public void checkConfiguration() {
     String configured = properties.adminKey();
-    if (configured != null
-        && !configured.isEmpty()
-        && (configured.length() < KeyMaterial.MIN_CONFIGURED_LENGTH
-            || configured.length() > 200
-            || !configured.chars().allMatch(c -> c > 32 && c < 127))) {
+    if (configured == null || configured.isEmpty()) {
+      return;
+    }
+    String lower = configured.toLowerCase(java.util.Locale.ROOT);
+    boolean placeholder = lower.contains("change") && lower.contains("me");
+    if (!configured.matches(KeyMaterial.CONFIGURED_PATTERN)
+        || placeholder
+        || configured.chars().distinct().count() < 10) {
       throw new IllegalStateException(
-          "MODELHUB_ADMIN_KEY (modelhub.security.admin-key) must be "
-              + KeyMaterial.MIN_CONFIGURED_LENGTH
-              + " to 200 printable characters without spaces; generate one with"
+          "MODELHUB_ADMIN_KEY (modelhub.security.admin-key) must be 32 to 200 random characters"
+              + " of A-Z a-z 0-9 _ ~ + / = -, not a placeholder; generate one with"
               + " 'openssl rand -hex 32'.");
     }
   }
@@ -66,14 +69,22 @@ public class AdminKeyBootstrap {
         });
   }
 
+  /**
+   * Makes sure the configured key exists. A new value is a rotation: the key added from the
+   * previous value is revoked in the same transaction.
+   */
   private void ensure(String key) {
     if (store.existsWithHash(KeyMaterial.hash(key))) {
       return;
     }
+    int revoked = store.revokeCreatedBy(CREATED_BY, clock.instant(), CREATED_BY + " rotation");
     String name =
-        store.activeNameTaken("admin") ? "admin-" + KeyMaterial.prefix(key).substring(3) : "admin";
-    store.insert(name, key, Role.ADMIN, List.of(), null, clock.instant(), "MODELHUB_ADMIN_KEY");
-    log.info("Added the admin key from MODELHUB_ADMIN_KEY as '{}'", name);
+        store.activeNameTaken("admin") ? "admin-" + KeyMaterial.prefix(key).substring(2) : "admin";
+    store.insert(name, key, Role.ADMIN, List.of(), null, clock.instant(), CREATED_BY);
+    log.info(
+        "Added the admin key from MODELHUB_ADMIN_KEY as '{}'{}",
+        name,
+        revoked > 0 ? " and revoked the one it replaces" : "");
   }
 
   private void generate() {

@@ -125,6 +125,17 @@ public class ApiKeyStore {
         == 1;
   }
 
+  /** Revokes every working key made by {@code createdBy}; answers how many. */
+  public int revokeCreatedBy(String createdBy, Instant now, String by) {
+    return jdbc.sql(
+            "update api_key set revoked_at = :now, revoked_by = :by"
+                + " where created_by = :createdBy and revoked_at is null")
+        .param("now", timestamp(now))
+        .param("by", by)
+        .param("createdBy", createdBy)
+        .update();
+  }
+
   /** Records a use, at most once a minute per key (a write per request would be wasted). */
   public void touch(long id, Instant now) {
     jdbc.sql(

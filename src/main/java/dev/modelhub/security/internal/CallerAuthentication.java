@@ -10,8 +10,10 @@ public final class CallerAuthentication extends AbstractAuthenticationToken {
   private final Identity identity;
 
   public CallerAuthentication(Identity identity) {
+    // Role authorities rule Actuator, which shows every model: a key limited to some models gets
+    // none, so it cannot scrape other models' metrics or health details.
     super(
-        identity.role() == null
+        identity.role() == null || !identity.scope().unrestricted()
             ? List.of()
             : identity.role().authorities().stream().map(SimpleGrantedAuthority::new).toList());
     this.identity = identity;

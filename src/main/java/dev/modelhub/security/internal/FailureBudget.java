@@ -55,6 +55,12 @@ public class FailureBudget {
   public boolean spend(String address) {
     if (buckets.size() >= MAX_ADDRESSES) {
       buckets.entrySet().removeIf(e -> full(e.getValue()));
+      // Still full (a flood of addresses): forget some rather than grow without bound.
+      var keys = buckets.keySet().iterator();
+      while (buckets.size() >= MAX_ADDRESSES * 9 / 10 && keys.hasNext()) {
+        keys.next();
+        keys.remove();
+      }
     }
     Bucket bucket =
         buckets.computeIfAbsent(address, a -> new Bucket(capacity, nanoTime.getAsLong()));

@@ -8,9 +8,11 @@ import java.util.HexFormat;
 
 /**
  * The shape of API keys: {@code mh_} and 48 random base-62 characters (285 bits). The first 12
- * characters are the key's prefix, stored in clear to find its row; the whole key is stored only as
- * its SHA-256. Keys are long random strings, so a fast hash is enough (nothing to brute-force) and
- * a constant-time comparison keeps the check from leaking how much of a guess was right.
+ * characters of a generated key are its prefix, stored in clear to find its row; a key an operator
+ * chose ({@code MODELHUB_ADMIN_KEY}) is found by the start of its hash instead, so that no part of
+ * it is stored. The whole key is stored only as its SHA-256. Keys are long random strings, so a
+ * fast hash is enough (nothing to brute-force) and a constant-time comparison keeps the check from
+ * leaking how much of a guess was right.
  */
 public final class KeyMaterial {
 
@@ -32,11 +34,17 @@ public final class KeyMaterial {
     return key.toString();
   }
 
+  /** Characters a configured key may hold: a bearer token's (RFC 6750), without dots. */
+  public static final String CONFIGURED_PATTERN = "[A-Za-z0-9_~+/=-]{32,200}";
+
   /** The non-secret part a key's row is found by; null for a string too short to be a key. */
   public static String prefix(String key) {
-    return key == null || key.length() < MIN_CONFIGURED_LENGTH
-        ? null
-        : key.substring(0, PREFIX_LENGTH);
+    if (key == null || key.length() < MIN_CONFIGURED_LENGTH) {
+      return null;
+    }
+    return key.startsWith(KEY_START)
+        ? key.substring(0, PREFIX_LENGTH)
+        : "h:" + hash(key).substring(0, 10);
   }
 
   /** The hex SHA-256 of a key, as stored. */

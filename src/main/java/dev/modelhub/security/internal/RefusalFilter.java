@@ -22,10 +22,12 @@ import org.springframework.web.servlet.HandlerMapping;
 
 /**
  * Watches every request that Spring Security or an access rule refused. Each refusal (401, 403) is
- * written to the audit trail and spends one unit of the client address's failure budget; an address
- * that has used its budget up is answered 429 before its credentials are even looked at — so
- * guessing keys is slow, and the answer never depends on whether a guessed key exists. Health
- * probes are never slowed down.
+ * written to the audit trail (at most {@code AUDIT_BURST} per address, then one a second, so a
+ * flood cannot fill the database). A request whose credentials failed also spends one unit of the
+ * client address's failure budget; an address that has used its budget up is answered 429 before
+ * its credentials are even looked at — so guessing keys is slow, and the answer never depends on
+ * whether a guessed key exists. Probes without credentials are never slowed down. IPv6 clients
+ * count per /64, the block one client usually holds.
  */
 public class RefusalFilter extends OncePerRequestFilter {
 
@@ -33,7 +35,11 @@ public class RefusalFilter extends OncePerRequestFilter {
   private static final Pattern MODEL_IN_PATH =
       Pattern.compile("^/(?:api/v1|v1|v2)/models/([a-z0-9][a-z0-9._-]{0,62})(?:[/:].*)?$");
 
+  private static final int AUDIT_BURST = 120;
+
   private final FailureBudget budget;
+  private final FailureBudget auditBudget =
+      new FailureBudget(AUDIT_BURST, Duration.ofSeconds(1), System::nanoTime);
   private final AuditLog audit;
   private final ProblemResponses problems;
 
@@ -47,8 +53,9 @@ public class RefusalFilter extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
-    String address = request.getRemoteAddr();
-    Duration wait = probe(request) ? Duration.ZERO : budget.waitFor(address);
+    String address = clientKey(request.getRemoteAddr());
+    boolean credentials = request.getHeader(HttpHeaders.AUTHORIZATION) != null;
+    Duration wait = probe(request) && !credentials ? Duration.ZERO : budget.waitFor(address);
     if (!wait.isZero()) {
       long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
       response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
@@ -63,12 +70,19 @@ public class RefusalFilter extends OncePerRequestFilter {
     }
     chain.doFilter(request, response);
     int status = response.getStatus();
-    if (status == 401 || status == 403) {
-      boolean exhausted = budget.spend(address);
+    if (status != 401 && status != 403) {
+      return;
+    }
+    boolean badCredentials = request.getAttribute(KeyAuthenticator.FAILURE_REASON) != null;
+    boolean exhausted = badCredentials && budget.spend(address);
+    if (auditBudget.waitFor(address).isZero()) {
+      auditBudget.spend(address);
       record(request, status == 401 ? "unauthenticated" : "denied", null);
-      if (exhausted) {
-        record(request, "throttled", "failure budget used up; further requests answered 429");
-      }
+    } else {
+      log.debug("Refusal from {} not audited: over the audit rate", address);
+    }
+    if (exhausted) {
+      record(request, "throttled", "failure budget used up; further requests answered 429");
     }
   }
 
@@ -104,6 +118,22 @@ public class RefusalFilter extends OncePerRequestFilter {
     } catch (RuntimeException e) {
       log.warn("Could not write a refusal to the audit trail: {}", e.toString());
     }
+  }
+
+  /** The address a budget is kept for: IPv4 as is, IPv6 by its /64 block. */
+  static String clientKey(String address) {
+    if (address == null || address.indexOf(':') < 0) {
+      return address;
+    }
+    try {
+      byte[] bytes = java.net.InetAddress.getByName(address).getAddress();
+      if (bytes.length == 16) {
+        return java.util.HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
+      }
+    } catch (java.net.UnknownHostException e) {
+      // not a literal: keep it whole
+    }
+    return address;
   }
 
   /** Liveness, readiness and the v2 health checks: never throttled. */
