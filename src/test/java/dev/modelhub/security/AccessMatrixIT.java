@@ -125,17 +125,8 @@ class AccessMatrixIT extends ServingTest {
   }
 
   private List<Principal> principals(String model) {
-    String expired = createKey(uniqueName("expired"), "admin");
-    jdbc.sql("update api_key set expires_at = now() - interval '1 minute' where prefix = ?")
-        .param(expired.substring(0, 12))
-        .update();
-    String revoked = createKey(uniqueName("revoked"), "admin");
-    long revokedId =
-        jdbc.sql("select id from api_key where prefix = ?")
-            .param(revoked.substring(0, 12))
-            .query(Long.class)
-            .single();
-    assertThat(api.delete("/api/v1/keys/" + revokedId).status()).isEqualTo(204);
+    String expired = expiredKey(uniqueName("expired"), "admin");
+    String revoked = revokedKey(uniqueName("revoked"), "admin");
     List<Principal> principals = new ArrayList<>();
     principals.add(new Principal("no key", null, null, false, true));
     principals.add(new Principal("unknown key", "mh_" + "x".repeat(48), null, false, false));

@@ -210,13 +210,6 @@ class AuditIT extends IntegrationTest {
     return events;
   }
 
-  private long keyId(String key) {
-    return jdbc.sql("select id from api_key where prefix = ?")
-        .param(key.substring(0, 12))
-        .query(Long.class)
-        .single();
-  }
-
   private Set<String> mutatingEndpoints() {
     Set<String> found = new TreeSet<>();
     mappings

@@ -57,17 +57,8 @@ class KeysIT extends IntegrationTest {
 
   @Test
   void unknown_expired_and_revoked_keys_get_the_same_answer() {
-    String expiring = createKey(uniqueName("expiring"), "viewer");
-    jdbc.sql("update api_key set expires_at = now() - interval '1 second' where prefix = ?")
-        .param(expiring.substring(0, 12))
-        .update();
-    String revoked = createKey(uniqueName("revoked"), "viewer");
-    long id =
-        jdbc.sql("select id from api_key where prefix = ?")
-            .param(revoked.substring(0, 12))
-            .query(Long.class)
-            .single();
-    api.delete("/api/v1/keys/" + id);
+    String expiring = expiredKey(uniqueName("expiring"), "viewer");
+    String revoked = revokedKey(uniqueName("revoked"), "viewer");
     String wrongSecret = revoked.substring(0, 12) + "A".repeat(revoked.length() - 12);
     List<String> bodies = new ArrayList<>();
     for (String key :

@@ -80,6 +80,30 @@ public abstract class IntegrationTest {
     return created.json().get("key").asString();
   }
 
+  /** An expired key: made through the API, then its expiry moved into the past. */
+  protected String expiredKey(String name, String role) {
+    String key = createKey(name, role);
+    jdbc.sql("update api_key set expires_at = now() - interval '1 minute' where id = ?")
+        .param(keyId(key))
+        .update();
+    return key;
+  }
+
+  /** A revoked key: made and revoked through the API. */
+  protected String revokedKey(String name, String role) {
+    String key = createKey(name, role);
+    assertThat(api.delete("/api/v1/keys/" + keyId(key)).status()).isEqualTo(204);
+    return key;
+  }
+
+  /** The id of a key made through the API. */
+  protected long keyId(String key) {
+    return jdbc.sql("select id from api_key where prefix = ?")
+        .param(key.substring(0, 12))
+        .query(Long.class)
+        .single();
+  }
+
   /** A model name no other test uses. */
   protected static String uniqueName(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
