@@ -40,6 +40,17 @@ public class ArtifactStore {
   }
 
   /**
+   * Checks there is room in the spool folder for an upload of {@code declaredBytes} (and as much
+   * again for unpacking it), before a byte of it is read.
+   */
+  public void checkRoomFor(long declaredBytes) {
+    if (declaredBytes > 0) {
+      dev.modelhub.common.DiskSpace.require(
+          spoolDir, Math.multiplyExact(declaredBytes, 2), "for this upload");
+    }
+  }
+
+  /**
    * Streams {@code body} into staging, refusing more than {@code maxBytes}.
    *
    * @throws ArtifactTooLargeException the body exceeded {@code maxBytes}

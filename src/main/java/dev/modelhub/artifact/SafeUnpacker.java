@@ -1,9 +1,13 @@
 package dev.modelhub.artifact;
 
+import dev.modelhub.artifact.internal.TarHeaderGuard;
+import dev.modelhub.artifact.internal.ZipEndRecord;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -20,16 +24,25 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.springframework.stereotype.Component;
 
 /**
- * The one way Modelhub opens archives (zip, tar, tar.gz). Every entry name is checked before
- * anything is written: no absolute paths, no {@code ..}, nothing that resolves outside the target
- * folder; symbolic links, hard links and devices are refused; entry count and the bytes actually
- * written are bounded by {@link ArchiveProperties}. A rejected archive leaves no partial output.
+ * The one way Modelhub opens archives (zip, tar, tar.gz). Every entry is checked before anything is
+ * written: its type (files and folders only: no links, devices, FIFOs or sparse files), its name
+ * (no absolute path, no {@code ..}, nothing outside the target folder, no control character, no
+ * name longer than a file system allows, no file where a folder of the same name is or the other
+ * way round). A zip's declared entry count is checked before it is opened, tar headers that a
+ * reader would hold in memory are capped, and the bytes actually written are bounded absolutely and
+ * by ratio to the archive's size ({@link ArchiveProperties}). A rejected archive leaves no partial
+ * output, and every rejection is a 422 that names the entry.
  */
 @Component
 public class SafeUnpacker {
 
   private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
   private static final int BUFFER = 64 * 1024;
+  private static final int MAX_SEGMENT_BYTES = 255;
+  private static final int MAX_PATH_BYTES = 4096;
+  private static final int UNIX_TYPE = 0170000;
+  private static final int UNIX_FILE = 0100000;
+  private static final int UNIX_DIRECTORY = 0040000;
 
   private final ArchiveProperties limits;
   private final Path workDir;
@@ -66,9 +79,9 @@ public class SafeUnpacker {
     } catch (IOException e) {
       throw new StorageUnavailableException("Cannot create " + target, e);
     }
-    Budget budget = new Budget(limits);
     List<String> files = new ArrayList<>();
     try {
+      Budget budget = new Budget(limits, Files.size(archive));
       ArchiveType type =
           ArchiveType.detect(archive)
               .orElseThrow(() -> new ArchiveRejectedException("Not a zip, tar or tar.gz archive."));
@@ -81,6 +94,9 @@ public class SafeUnpacker {
     } catch (ArchiveRejectedException | StorageUnavailableException e) {
       UnpackedArchive.deleteTree(root);
       throw e;
+    } catch (TarHeaderGuard.Refused e) {
+      UnpackedArchive.deleteTree(root);
+      throw ArchiveRejectedException.entry(shown(e.entry()), e.getMessage());
     } catch (IOException | RuntimeException e) {
       UnpackedArchive.deleteTree(root);
       throw new ArchiveRejectedException(
@@ -89,20 +105,24 @@ public class SafeUnpacker {
   }
 
   /**
-   * Lists a zip archive's entries without unpacking them, applying the same name, link and count
-   * checks as {@link #unpack}.
+   * Lists a zip archive's entries without unpacking them, applying the same type, name, count and
+   * size checks as {@link #unpack} (sizes as declared, for a reader that will trust them).
    */
   public List<ArchiveEntry> listZip(Path archive) {
-    Budget budget = new Budget(limits);
     List<ArchiveEntry> entries = new ArrayList<>();
-    try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
-      for (ZipArchiveEntry entry : Collections.list(zip.getEntriesInPhysicalOrder())) {
-        budget.entry(entry.getName());
-        checkName(entry.getName());
-        if (entry.isUnixSymlink()) {
-          throw ArchiveRejectedException.entry(entry.getName(), "is a symbolic link");
+    try {
+      Budget budget = new Budget(limits, Files.size(archive));
+      checkDeclaredEntries(archive);
+      try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
+        for (ZipArchiveEntry entry : Collections.list(zip.getEntriesInPhysicalOrder())) {
+          budget.entry(entry.getName());
+          checkName(entry.getName());
+          checkZipType(entry);
+          if (!entry.isDirectory()) {
+            budget.declared(entry.getSize(), entry.getName());
+          }
+          entries.add(new ArchiveEntry(entry.getName(), entry.isDirectory(), entry.getSize()));
         }
-        entries.add(new ArchiveEntry(entry.getName(), entry.isDirectory(), entry.getSize()));
       }
       return entries;
     } catch (IOException e) {
@@ -114,23 +134,26 @@ public class SafeUnpacker {
 
   private void unpackZip(Path archive, Path root, Budget budget, List<String> files)
       throws IOException {
+    checkDeclaredEntries(archive);
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       for (ZipArchiveEntry entry : Collections.list(zip.getEntriesInPhysicalOrder())) {
         String name = entry.getName();
         budget.entry(name);
+        checkZipType(entry);
         Path path = resolve(root, name);
-        if (entry.isUnixSymlink()) {
-          throw ArchiveRejectedException.entry(name, "is a symbolic link");
-        }
         if (entry.isDirectory()) {
-          createDirectories(path);
+          createDirectories(root, path, name);
           continue;
         }
+        if (path.equals(root)) {
+          throw ArchiveRejectedException.entry(
+              shown(name), "is a file named like the folder itself");
+        }
         if (!zip.canReadEntryData(entry)) {
-          throw ArchiveRejectedException.entry(name, "uses an unsupported zip feature");
+          throw ArchiveRejectedException.entry(shown(name), "uses an unsupported zip feature");
         }
         try (InputStream in = zip.getInputStream(entry)) {
-          write(in, path, name, budget);
+          write(in, root, path, name, budget);
         }
         files.add(root.relativize(path).toString());
       }
@@ -143,75 +166,132 @@ public class SafeUnpacker {
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
         InputStream decompressed =
             type == ArchiveType.TAR_GZ ? new GzipCompressorInputStream(raw, true) : raw;
-        TarArchiveInputStream tar = new TarArchiveInputStream(decompressed)) {
+        InputStream guarded = new TarHeaderGuard(decompressed, limits.maxHeaderSize().toBytes());
+        TarArchiveInputStream tar = new TarArchiveInputStream(guarded)) {
       TarArchiveEntry entry;
       while ((entry = tar.getNextEntry()) != null) {
         String name = entry.getName();
         budget.entry(name);
+        checkTarType(entry);
         Path path = resolve(root, name);
-        if (entry.isSymbolicLink()) {
-          throw ArchiveRejectedException.entry(name, "is a symbolic link");
-        }
-        if (entry.isLink()) {
-          throw ArchiveRejectedException.entry(name, "is a hard link");
-        }
         if (entry.isDirectory()) {
-          createDirectories(path);
-        } else if (entry.isFile()) {
-          write(tar, path, name, budget);
-          files.add(root.relativize(path).toString());
+          createDirectories(root, path, name);
+        } else if (path.equals(root)) {
+          throw ArchiveRejectedException.entry(
+              shown(name), "is a file named like the folder itself");
         } else {
-          throw ArchiveRejectedException.entry(name, "is a device, pipe or other special file");
+          write(tar, root, path, name, budget);
+          files.add(root.relativize(path).toString());
         }
       }
     }
   }
 
-  /** Rejects names that are absolute or climb out; returns where the entry may be written. */
+  /** Refuses a zip whose end record declares more entries than allowed, before opening it. */
+  private void checkDeclaredEntries(Path archive) throws IOException {
+    long declared = ZipEndRecord.declaredEntries(archive);
+    if (declared < 0) {
+      throw new ArchiveRejectedException(
+          "The zip archive has no end-of-central-directory record: it is truncated or corrupt;"
+              + " nothing was stored.");
+    }
+    if (declared > limits.maxEntries()) {
+      throw new ArchiveRejectedException(
+          "The zip archive declares "
+              + declared
+              + " entries, more than "
+              + limits.maxEntries()
+              + " (modelhub.archive.max-entries); nothing was stored.");
+    }
+  }
+
+  private static void checkZipType(ZipArchiveEntry entry) {
+    String name = entry.getName();
+    if (entry.isUnixSymlink()) {
+      throw ArchiveRejectedException.entry(shown(name), "is a symbolic link");
+    }
+    if (entry.getPlatform() == ZipArchiveEntry.PLATFORM_UNIX) {
+      int type = entry.getUnixMode() & UNIX_TYPE;
+      if (type != 0 && type != UNIX_FILE && type != UNIX_DIRECTORY) {
+        throw ArchiveRejectedException.entry(
+            shown(name), "is a device, FIFO, socket or other special file");
+      }
+    }
+  }
+
+  private static void checkTarType(TarArchiveEntry entry) {
+    String name = shown(entry.getName());
+    if (entry.isSymbolicLink()) {
+      throw ArchiveRejectedException.entry(name, "is a symbolic link");
+    }
+    if (entry.isLink()) {
+      throw ArchiveRejectedException.entry(name, "is a hard link");
+    }
+    if (entry.isGNUSparse() || entry.isOldGNUSparse() || entry.isPaxGNUSparse()) {
+      throw ArchiveRejectedException.entry(name, "is a sparse file");
+    }
+    if (!entry.isDirectory() && !entry.isFile()) {
+      throw ArchiveRejectedException.entry(name, "is a device, FIFO or other special file");
+    }
+  }
+
+  /** Rejects names that are absolute, climb out or cannot be a file name; answers the path. */
   private static Path resolve(Path root, String name) {
     checkName(name);
     Path path = root.resolve(name.replace('\\', '/')).normalize();
     if (!path.startsWith(root)) {
-      throw ArchiveRejectedException.entry(name, "would be written outside the target folder");
+      throw ArchiveRejectedException.entry(
+          shown(name), "would be written outside the target folder");
     }
     return path;
   }
 
   private static void checkName(String name) {
-    if (name.isEmpty() || name.indexOf('\0') >= 0) {
-      throw ArchiveRejectedException.entry(name, "has an empty or invalid name");
+    if (name.isEmpty() || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw ArchiveRejectedException.entry(
+          shown(name), "has an empty name or control characters in it");
     }
     String normalized = name.replace('\\', '/');
     if (normalized.startsWith("/") || DRIVE.matcher(normalized).matches()) {
-      throw ArchiveRejectedException.entry(name, "has an absolute path");
+      throw ArchiveRejectedException.entry(shown(name), "has an absolute path");
+    }
+    if (normalized.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+      throw ArchiveRejectedException.entry(
+          shown(name), "has a path longer than " + MAX_PATH_BYTES + " bytes");
     }
     for (String segment : normalized.split("/")) {
       if (segment.equals("..")) {
-        throw ArchiveRejectedException.entry(name, "climbs out of its folder with '..'");
+        throw ArchiveRejectedException.entry(shown(name), "climbs out of its folder with '..'");
+      }
+      if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
+        throw ArchiveRejectedException.entry(
+            shown(name), "has a name part longer than " + MAX_SEGMENT_BYTES + " bytes");
       }
     }
   }
 
-  private static void write(InputStream in, Path path, String name, Budget budget) {
-    try {
-      createDirectories(path.getParent());
-      try (OutputStream out =
-          Files.newOutputStream(
-              path,
-              StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE,
-              LinkOption.NOFOLLOW_LINKS)) {
-        byte[] buffer = new byte[BUFFER];
-        int n;
-        while ((n = read(in, buffer, name)) > 0) {
-          budget.bytes(n, name);
-          out.write(buffer, 0, n);
-        }
+  private static void write(InputStream in, Path root, Path path, String name, Budget budget) {
+    createDirectories(root, path.getParent(), name);
+    if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+      throw ArchiveRejectedException.entry(
+          shown(name), "is a file where the archive has a folder of that name");
+    }
+    try (OutputStream out =
+        Files.newOutputStream(
+            path,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE,
+            LinkOption.NOFOLLOW_LINKS)) {
+      byte[] buffer = new byte[BUFFER];
+      int n;
+      while ((n = read(in, buffer, name)) > 0) {
+        budget.bytes(n, name);
+        out.write(buffer, 0, n);
       }
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      throw ArchiveRejectedException.entry(name, "appears twice in the archive");
+    } catch (FileAlreadyExistsException e) {
+      throw ArchiveRejectedException.entry(shown(name), "appears twice in the archive");
     } catch (IOException e) {
-      throw new StorageUnavailableException("Cannot write " + path, e);
+      throw new StorageUnavailableException("Cannot write an unpacked entry", e);
     }
   }
 
@@ -219,29 +299,51 @@ public class SafeUnpacker {
   private static int read(InputStream in, byte[] buffer, String name) {
     try {
       return in.read(buffer);
+    } catch (TarHeaderGuard.Refused e) {
+      throw ArchiveRejectedException.entry(shown(e.entry()), e.getMessage());
     } catch (IOException e) {
       throw ArchiveRejectedException.entry(
-          name, "is truncated or corrupt (" + e.getMessage() + ")");
+          shown(name), "is truncated or corrupt (" + e.getMessage() + ")");
     }
   }
 
-  private static void createDirectories(Path dir) {
+  /**
+   * Creates the folders from {@code root} down to {@code dir}, refusing an entry whose folder is a
+   * file the archive wrote earlier.
+   */
+  private static void createDirectories(Path root, Path dir, String name) {
+    Path step = root;
+    for (Path part : root.relativize(dir)) {
+      step = step.resolve(part);
+      if (Files.isRegularFile(step, LinkOption.NOFOLLOW_LINKS)) {
+        throw ArchiveRejectedException.entry(
+            shown(name), "needs a folder where the archive has a file of that name");
+      }
+    }
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new StorageUnavailableException("Cannot create " + dir, e);
+      throw new StorageUnavailableException("Cannot create an unpacked folder", e);
     }
+  }
+
+  /** An entry name as errors show it: at most 120 characters. */
+  private static String shown(String name) {
+    return name.length() <= 120 ? name : name.substring(0, 117) + "…";
   }
 
   /** Counts entries and bytes against the limits. */
   private static final class Budget {
     private final long maxBytes;
+    private final boolean byRatio;
     private final int maxEntries;
     private long bytes;
+    private long declared;
     private int entries;
 
-    Budget(ArchiveProperties limits) {
-      this.maxBytes = limits.maxUnpackedSize().toBytes();
+    Budget(ArchiveProperties limits, long archiveBytes) {
+      this.maxBytes = limits.unpackedLimit(archiveBytes);
+      this.byRatio = maxBytes < limits.maxUnpackedSize().toBytes();
       this.maxEntries = limits.maxEntries();
     }
 
@@ -256,12 +358,25 @@ public class SafeUnpacker {
 
     void bytes(int n, String name) {
       bytes += n;
-      if (bytes > maxBytes) {
+      check(bytes, name);
+    }
+
+    void declared(long size, String name) {
+      declared = size < 0 || declared > Long.MAX_VALUE - size ? Long.MAX_VALUE : declared + size;
+      check(declared, name);
+    }
+
+    private void check(long total, String name) {
+      if (total > maxBytes) {
         throw new ArchiveRejectedException(
             "The archive unpacks to more than "
                 + maxBytes
-                + " bytes (modelhub.archive.max-unpacked-size), exceeded at entry '"
-                + name
+                + " bytes ("
+                + (byRatio
+                    ? "modelhub.archive.max-ratio times its own size"
+                    : "modelhub.archive.max-unpacked-size")
+                + "), exceeded at entry '"
+                + shown(name)
                 + "'; nothing was stored.");
       }
     }

@@ -64,4 +64,13 @@ public abstract class ModelhubException extends RuntimeException {
   public Map<String, String> headers() {
     return Map.copyOf(headers);
   }
+
+  /**
+   * Whether the detail may be shown to clients as it is. Errors the client caused (4xx) say what to
+   * fix; a server-side failure (5xx) says only that something failed unless its class vouches that
+   * its detail holds nothing internal (a model still loading, a deadline).
+   */
+  public boolean detailIsForClients() {
+    return !status.is5xxServerError();
+  }
 }

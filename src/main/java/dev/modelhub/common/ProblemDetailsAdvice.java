@@ -4,7 +4,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.ConstraintViolationException;
 import java.net.URI;
 import java.util.Comparator;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,14 +39,26 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   @ExceptionHandler(ModelhubException.class)
   ResponseEntity<ProblemDetail> handleModelhub(ModelhubException ex, HttpServletRequest request) {
     request.setAttribute(DETAIL_ATTRIBUTE, ex.getMessage());
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), ex.getMessage());
+    String reference = RequestIds.of(request);
+    String detail =
+        ex.detailIsForClients()
+            ? ClientMessages.scrub(ex.getMessage())
+            : ex.title()
+                + ": the server could not complete the request; retry later, and quote"
+                + " reference "
+                + reference
+                + " if it keeps failing.";
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), detail);
     problem.setType(ex.type());
     problem.setTitle(ex.title());
     ex.properties().forEach(problem::setProperty);
-    if (ex.status().is5xxServerError() && ex.getCause() != null) {
-      log.warn("{}: {}", ex.title(), ex.getMessage(), ex.getCause());
-    } else if (ex.status().is5xxServerError()) {
-      log.debug("{}: {}", ex.title(), ex.getMessage());
+    if (ex.status().is5xxServerError()) {
+      problem.setProperty("reference", reference);
+      if (ex.getCause() != null) {
+        log.warn("{} (reference {}): {}", ex.title(), reference, ex.getMessage(), ex.getCause());
+      } else {
+        log.info("{} (reference {}): {}", ex.title(), reference, ex.getMessage());
+      }
     }
     ResponseEntity.BodyBuilder response = ResponseEntity.status(ex.status());
     ex.headers().forEach((name, value) -> response.header(name, value));
@@ -65,8 +76,8 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   }
 
   @ExceptionHandler(Exception.class)
-  ResponseEntity<ProblemDetail> handleUnexpected(Exception ex) {
-    String reference = UUID.randomUUID().toString();
+  ResponseEntity<ProblemDetail> handleUnexpected(Exception ex, HttpServletRequest request) {
+    String reference = RequestIds.of(request);
     log.error("Unexpected error, reference {}", reference, ex);
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(
@@ -96,7 +107,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         HttpStatus.BAD_REQUEST,
         "malformed-body",
         "Malformed request body",
-        "The request body is not valid JSON for this endpoint: " + firstLine);
+        "The request body is not valid JSON for this endpoint: " + ClientMessages.scrub(firstLine));
   }
 
   @Override

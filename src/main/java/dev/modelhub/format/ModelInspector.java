@@ -45,16 +45,19 @@ public class ModelInspector {
   private final OnnxInspector onnx;
   private final SavedModelInspector savedModel;
   private final TorchScriptInspector torchScript;
+  private final FormatProperties formats;
 
   public ModelInspector(
       SafeUnpacker unpacker,
       OnnxInspector onnx,
       SavedModelInspector savedModel,
-      TorchScriptInspector torchScript) {
+      TorchScriptInspector torchScript,
+      FormatProperties formats) {
     this.unpacker = unpacker;
     this.onnx = onnx;
     this.savedModel = savedModel;
     this.torchScript = torchScript;
+    this.formats = formats;
   }
 
   /**
@@ -73,6 +76,11 @@ public class ModelInspector {
     }
     ArtifactInspection inspection =
         detectAndInspect(file, filename, declaredFormat, declaredSignature);
+    if (!formats.accepts(inspection.format())) {
+      throw formats.disabled(inspection.format());
+    }
+    checkSizes(inspection.signature().inputs(), "input");
+    checkSizes(inspection.signature().outputs(), "output");
     if (declaredFormat != null && declaredFormat != inspection.format()) {
       throw new InvalidArtifactException(
           "The format was declared as "
@@ -190,6 +198,72 @@ public class ModelInspector {
             + "); upload "
             + SUPPORTED
             + ".");
+  }
+
+  /**
+   * Checks, right before an engine opens it, that the ONNX model in {@code model} keeps every
+   * tensor's bytes inside {@code archiveRoot} (null: a bare file, which may keep none outside).
+   * Registration checked this already; loading checks again, independently, because the engine
+   * follows whatever paths the file holds.
+   *
+   * @throws InvalidArtifactException a reference leaves the folder, or the file is not ONNX
+   */
+  public void checkOnnxBeforeLoading(Path model, Path archiveRoot) {
+    checkEnabled(ModelFormat.ONNX);
+    onnx.checkBeforeLoading(model, archiveRoot);
+  }
+
+  /**
+   * Checks, right before TensorFlow loads it, that the SavedModel in {@code modelDir} runs no
+   * operation that touches files, the network or other processes.
+   */
+  public void checkSavedModelBeforeLoading(Path modelDir) {
+    checkEnabled(ModelFormat.SAVED_MODEL);
+    savedModel.checkBeforeLoading(modelDir.resolve("saved_model.pb"));
+  }
+
+  /** Refuses to load a format the operator turned off. */
+  public void checkEnabled(ModelFormat format) {
+    if (!formats.accepts(format)) {
+      throw formats.disabled(format);
+    }
+  }
+
+  /** Most dimensions a tensor of a signature may have. */
+  static final int MAX_RANK = 32;
+
+  /** Largest dimension a signature may declare. */
+  static final long MAX_DIMENSION = Integer.MAX_VALUE;
+
+  /** Most elements a tensor of fully known shape may have (64 Gi elements). */
+  static final long MAX_ELEMENTS = 1L << 36;
+
+  /**
+   * Caps what a signature may declare, so that nothing sized from it (warm-up inputs, buffers) can
+   * be made absurd by the model file.
+   */
+  private static void checkSizes(List<TensorSpec> tensors, String kind) {
+    for (TensorSpec tensor : tensors) {
+      if (tensor.shape() == null) {
+        continue;
+      }
+      String where = "The " + kind + " '" + tensor.name() + "'";
+      if (tensor.shape().size() > MAX_RANK) {
+        throw new InvalidArtifactException(where + " has more than " + MAX_RANK + " dimensions.");
+      }
+      long elements = 1;
+      for (Long dim : tensor.shape()) {
+        if (dim != null && dim > MAX_DIMENSION) {
+          throw new InvalidArtifactException(where + " declares a dimension of " + dim + ".");
+        }
+        long known = dim == null || dim < 1 ? 1 : dim;
+        elements = elements > MAX_ELEMENTS / known ? MAX_ELEMENTS + 1 : elements * known;
+      }
+      if (elements > MAX_ELEMENTS) {
+        throw new InvalidArtifactException(
+            where + " declares more than " + MAX_ELEMENTS + " elements.");
+      }
+    }
   }
 
   /** Checks a client-declared signature: names, datatypes and shapes a server can use. */

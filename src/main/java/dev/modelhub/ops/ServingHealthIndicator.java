@@ -11,10 +11,11 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code serving} health component (in the readiness group): UP when every served alias has a
- * version answering, the desired one or an older one in its place; DOWN while a model has nothing
- * to answer with. Details per model alias say which version serves and what failed. On a node
- * without the serving role it is UP and says so, so the readiness group is the same everywhere.
+ * The {@code serving} health component (in the readiness group): UP while the serving system runs
+ * and every model listed in {@code modelhub.serving.critical-models} has a version answering; one
+ * other model that cannot load does not take the node out of its Service. Details per model alias
+ * say which version serves and what failed. On a node without the serving role it is UP and says
+ * so, so the readiness group is the same everywhere.
  */
 @Component
 class ServingHealthIndicator extends AbstractHealthIndicator {

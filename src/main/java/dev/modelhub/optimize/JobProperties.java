@@ -19,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param generatedSamples inputs generated from the signature when no dataset is given
  * @param maxDatasetRows most rows a dataset may have
  * @param maxDatasetSize largest dataset CSV accepted
+ * @param maxDuration longest a job may run on a worker; then it is stopped and FAILED
  */
 @ConfigurationProperties("modelhub.jobs")
 public record JobProperties(
@@ -31,4 +32,5 @@ public record JobProperties(
     @DefaultValue("200") int latencyRuns,
     @DefaultValue("128") int generatedSamples,
     @DefaultValue("100000") int maxDatasetRows,
-    @DefaultValue("512MB") org.springframework.util.unit.DataSize maxDatasetSize) {}
+    @DefaultValue("512MB") org.springframework.util.unit.DataSize maxDatasetSize,
+    @DefaultValue("6h") Duration maxDuration) {}

@@ -3,6 +3,7 @@ package dev.modelhub.optimize;
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.StorageProperties;
+import dev.modelhub.format.ModelInspector;
 import dev.modelhub.optimize.internal.DatasetStore;
 import dev.modelhub.optimize.internal.JobRunner;
 import dev.modelhub.optimize.internal.JobStore;
@@ -78,6 +79,7 @@ class OptimizeConfiguration {
       RegistryService registry,
       ArtifactStore store,
       SafeUnpacker unpacker,
+      ModelInspector inspector,
       DatasetStore datasets,
       JobStore jobs,
       Passes passes,
@@ -87,6 +89,7 @@ class OptimizeConfiguration {
         registry,
         store,
         unpacker,
+        inspector,
         datasets,
         jobs,
         passes,

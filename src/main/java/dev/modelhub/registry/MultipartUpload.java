@@ -41,6 +41,9 @@ final class MultipartUpload {
               throw new InvalidRequestException("The upload has more than one 'file' part.");
             }
             filename = part.getName();
+            if (filename != null && !filename.isEmpty()) {
+              Names.checkFilename(filename);
+            }
             try (InputStream in = part.getInputStream()) {
               staged = uploads.stage(in, -1);
             }

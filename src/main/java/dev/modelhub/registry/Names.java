@@ -19,8 +19,44 @@ final class Names {
 
   static void checkModel(String name) {
     if (name == null || !VALID.matcher(name).matches()) {
-      throw new InvalidRequestException("Model name '" + name + "' " + MESSAGE + ".");
+      throw new InvalidRequestException("Model name '" + shown(name) + "' " + MESSAGE + ".");
     }
+  }
+
+  /** Longest file name an upload may carry, as most file systems allow. */
+  static final int MAX_FILENAME = 255;
+
+  /**
+   * Upload file names are kept and sent back in Content-Disposition: at most 255 characters, no
+   * control characters, no path separators, not "." or "..". Checked before any byte is stored.
+   */
+  static void checkFilename(String filename) {
+    boolean bad =
+        filename.isEmpty()
+            || filename.length() > MAX_FILENAME
+            || filename.equals(".")
+            || filename.equals("..")
+            || filename.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '/' || c == '\\');
+    if (bad) {
+      throw new InvalidRequestException(
+          "File name '"
+              + shown(filename)
+              + "' must be 1-255 characters without control characters or '/' or '\\'.");
+    }
+  }
+
+  /** A client's string as errors repeat it: at most 80 characters, controls shown as '?'. */
+  static String shown(String value) {
+    if (value == null) {
+      return null;
+    }
+    String clean =
+        value
+            .codePoints()
+            .map(c -> c < 0x20 || c == 0x7f ? '?' : c)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+            .toString();
+    return clean.length() <= 80 ? clean : clean.substring(0, 77) + "…";
   }
 
   /**
@@ -29,7 +65,7 @@ final class Names {
    */
   static void checkAlias(String alias) {
     if (alias == null || !VALID.matcher(alias).matches()) {
-      throw new InvalidRequestException("Alias '" + alias + "' " + MESSAGE + ".");
+      throw new InvalidRequestException("Alias '" + shown(alias) + "' " + MESSAGE + ".");
     }
     if (VERSION_LIKE.matcher(alias).matches() || alias.equals("latest")) {
       throw new InvalidRequestException(

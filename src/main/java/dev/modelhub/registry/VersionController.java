@@ -85,6 +85,9 @@ class VersionController {
       HttpServletRequest request)
       throws IOException {
     Names.checkModel(name);
+    if (filename != null) {
+      Names.checkFilename(filename);
+    }
     ModelFormat declared = parseFormat(format);
     MediaType type = contentType(request);
     VersionView version;

@@ -53,6 +53,7 @@ class VersionUploads {
       count("too_large");
       throw new ArtifactTooLargeException(max);
     }
+    store.checkRoomFor(declaredLength);
     try {
       return store.stage(body, max);
     } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.modelhub.serving;
 
 import ai.djl.engine.EngineException;
 import ai.djl.translate.TranslateException;
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.UnprocessableException;
 import dev.modelhub.serving.internal.InferenceSupport;
 import dev.modelhub.serving.internal.LoadedVersion;
@@ -14,13 +15,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Answers inference requests from the versions loaded on this node. Each model admits at most
- * predictors + queue-capacity requests at a time (more get 429); a request holds its version until
- * it finishes, so a swap never cuts it off.
+ * Answers inference requests from the versions loaded on this node. A request is first {@link
+ * #admit admitted} — the model must be served here and have room: at most predictors +
+ * queue-capacity requests per model at a time (more get 429) — and only then is its body read. A
+ * request holds its version until it finishes, so a swap never cuts it off. State kept per model
+ * name (admission, meters) exists only for models this node serves: a name nobody promoted costs
+ * nothing.
  */
 public class InferenceService {
+
+  /** The model tag of requests for names this node does not serve (one series for all). */
+  static final String UNKNOWN_MODEL = "_not_served";
 
   private final ServingController controller;
   private final ServingProperties properties;
@@ -39,56 +47,110 @@ public class InferenceService {
     this.meters = meters;
   }
 
-  public InferenceResult infer(InferenceRequest request) {
+  /**
+   * Admits one request for {@code model} (a version, or the version serving {@code alias}; null for
+   * the default alias) before its body is read. Close the admission when done.
+   *
+   * @throws ServingExceptions.NotServed this node does not serve it (404)
+   * @throws ServingExceptions.Unavailable it is loading and nothing older answers (503)
+   * @throws ServingExceptions.Busy its queue is full (429)
+   */
+  public Admission admit(String model, Integer version, String alias) {
     Timer.Sample sample = Timer.start(meters);
-    String version = request.version() == null ? "none" : request.version().toString();
-    String outcome = "error";
-    int capacity = properties.predictors() + properties.queueCapacity();
-    Semaphore permits = admission.computeIfAbsent(request.model(), m -> admit(m, capacity));
-    if (!permits.tryAcquire()) {
-      record(request.model(), version, "rejected", sample);
-      throw new ServingExceptions.Busy(request.model(), capacity);
-    }
+    LoadedVersion loaded;
     try {
-      LoadedVersion loaded =
-          controller.acquire(
-              request.model(),
-              request.version(),
-              request.alias() == null ? properties.defaultAlias() : request.alias());
-      version = Integer.toString(loaded.version());
-      try {
-        List<Tensor> outputs = InferenceSupport.run(loaded, request.inputs(), request.outputs());
-        outcome = "success";
-        return new InferenceResult(request.model(), loaded.version(), outputs);
-      } finally {
-        loaded.release();
-      }
+      loaded =
+          controller.acquire(model, version, alias == null ? properties.defaultAlias() : alias);
     } catch (ServingExceptions.NotServed e) {
-      outcome = "not_served";
+      record(UNKNOWN_MODEL, "none", "not_served", sample);
       throw e;
     } catch (ServingExceptions.Unavailable e) {
-      outcome = "unavailable";
+      record(model, "none", "unavailable", sample);
       throw e;
-    } catch (dev.modelhub.common.InvalidRequestException e) {
-      outcome = "bad_request";
-      throw e;
-    } catch (TranslateException | EngineException | IllegalArgumentException e) {
-      outcome = "inference_failed";
-      throw new UnprocessableException(
-          "inference-failed",
-          "Inference failed",
-          "The model could not run on this input: " + e.getMessage(),
-          e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for a predictor", e);
-    } finally {
-      permits.release();
-      record(request.model(), version, outcome, sample);
+    }
+    int capacity = properties.predictors() + properties.queueCapacity();
+    Semaphore permits = admission.computeIfAbsent(model, m -> admitGauge(m, capacity));
+    if (!permits.tryAcquire()) {
+      loaded.release();
+      record(model, Integer.toString(loaded.version()), "rejected", sample);
+      throw new ServingExceptions.Busy(model, capacity);
+    }
+    return new Admission(loaded, permits, sample);
+  }
+
+  /** Admits and runs one request whose body is already read. */
+  public InferenceResult infer(InferenceRequest request) {
+    try (Admission admitted = admit(request.model(), request.version(), request.alias())) {
+      return admitted.infer(request.inputs(), request.outputs());
     }
   }
 
-  private Semaphore admit(String model, int capacity) {
+  /**
+   * One admitted request: holds its version and a place in the model's queue until closed. Its
+   * outcome is counted when it closes.
+   */
+  public final class Admission implements AutoCloseable {
+    private final LoadedVersion loaded;
+    private final Semaphore permits;
+    private final Timer.Sample sample;
+    private String outcome = "error";
+    private boolean closed;
+
+    private Admission(LoadedVersion loaded, Semaphore permits, Timer.Sample sample) {
+      this.loaded = loaded;
+      this.permits = permits;
+      this.sample = sample;
+    }
+
+    /** The version answering, for reading the body against its signature. */
+    public ServedModel model() {
+      return new ServedModel(loaded.model(), loaded.version(), loaded.format(), loaded.signature());
+    }
+
+    /** Runs the request; outputs filtered to {@code outputs} unless empty. */
+    public InferenceResult infer(List<Tensor> inputs, List<String> outputs) {
+      try {
+        List<Tensor> results =
+            InferenceSupport.run(loaded, inputs, outputs, properties.inferenceTimeout());
+        outcome = "success";
+        return new InferenceResult(loaded.model(), loaded.version(), results);
+      } catch (InvalidRequestException e) {
+        outcome = "bad_request";
+        throw e;
+      } catch (TimeoutException e) {
+        outcome = "timeout";
+        throw new ServingExceptions.Timeout(loaded.model(), properties.inferenceTimeout());
+      } catch (TranslateException | EngineException | IllegalArgumentException e) {
+        outcome = "inference_failed";
+        throw new UnprocessableException(
+            "inference-failed",
+            "Inference failed",
+            "The model could not run on this input: " + e.getMessage(),
+            e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a predictor", e);
+      }
+    }
+
+    /** Marks the request as refused before it ran (a body that could not be read). */
+    public void refused() {
+      outcome = "bad_request";
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      permits.release();
+      loaded.release();
+      record(loaded.model(), Integer.toString(loaded.version()), outcome, sample);
+    }
+  }
+
+  private Semaphore admitGauge(String model, int capacity) {
     Semaphore permits = new Semaphore(capacity);
     Gauge.builder("modelhub.inference.admitted", permits, p -> capacity - p.availablePermits())
         .description(
@@ -128,9 +190,25 @@ public class InferenceService {
     return controller.status();
   }
 
-  /** Whether every desired version is loaded or an older one serves in its place. */
+  /**
+   * Whether this node is ready for traffic: the serving system runs, and every model the operator
+   * listed in {@code critical-models} has a version answering. Other models are ready or not on
+   * their own ({@code /v2/models/{m}/ready}): one that cannot load does not take the node out.
+   */
   public boolean ready() {
-    return controller.status().stream().allMatch(s -> s.version() != null);
+    return controller.status().stream()
+        .filter(s -> properties.criticalModels().contains(s.model()))
+        .allMatch(s -> s.version() != null);
+  }
+
+  /** Whether {@code model} has a version answering under the default alias. */
+  public boolean modelReady(String model) {
+    return controller.status().stream()
+        .anyMatch(
+            s ->
+                s.model().equals(model)
+                    && s.alias().equals(properties.defaultAlias())
+                    && s.version() != null);
   }
 
   private void record(String model, String version, String outcome, Timer.Sample sample) {

@@ -2,15 +2,20 @@ package dev.modelhub.serving;
 
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.format.ModelInspector;
 import dev.modelhub.registry.AliasMoved;
 import dev.modelhub.registry.AliasRemoved;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.serving.internal.AliasNotificationListener;
 import dev.modelhub.serving.internal.ArtifactCache;
+import dev.modelhub.serving.internal.EngineInfo;
 import dev.modelhub.serving.internal.ModelLoader;
 import dev.modelhub.serving.internal.ServingController;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.SmartLifecycle;
@@ -35,8 +40,22 @@ class ServingConfiguration {
   }
 
   @Bean
-  ModelLoader modelLoader(ServingProperties properties, Clock clock) {
-    return new ModelLoader(properties, clock);
+  EngineInfo engineInfo() {
+    return new EngineInfo();
+  }
+
+  @Bean
+  ModelLoader modelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
+    // Engine calls run on threads of their own so that a request can give up on one that hangs.
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService engineThreads =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "modelhub-engine-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    return new ModelLoader(properties, inspector, engineThreads, clock);
   }
 
   @Bean(destroyMethod = "close")

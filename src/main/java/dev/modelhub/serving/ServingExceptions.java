@@ -39,6 +39,45 @@ public final class ServingExceptions {
     public Duration retryAfter() {
       return retryAfter;
     }
+
+    /** Which model is loading and when to retry: nothing internal. */
+    @Override
+    public boolean detailIsForClients() {
+      return true;
+    }
+  }
+
+  /** 504: the engine did not answer within {@code modelhub.serving.inference-timeout}. */
+  public static final class Timeout extends ModelhubException {
+    public Timeout(String model, Duration limit) {
+      super(
+          HttpStatus.GATEWAY_TIMEOUT,
+          "inference-timeout",
+          "Inference timed out",
+          "Model '"
+              + model
+              + "' did not answer within "
+              + limit.toMillis()
+              + " ms (modelhub.serving.inference-timeout); the predictor was replaced.");
+    }
+
+    @Override
+    public boolean detailIsForClients() {
+      return true;
+    }
+  }
+
+  /** 413: the inference body is over {@code modelhub.serving.max-request-size}. */
+  public static final class RequestTooLarge extends ModelhubException {
+    public RequestTooLarge(long limit) {
+      super(
+          HttpStatus.CONTENT_TOO_LARGE,
+          "request-too-large",
+          "Request too large",
+          "The inference request is over "
+              + limit
+              + " bytes (modelhub.serving.max-request-size); send fewer rows per request.");
+    }
   }
 
   /** 429: the model's request queue is full. */

@@ -27,6 +27,16 @@ import org.springframework.util.unit.DataSize;
  * @param drainTimeout how long an old version waits for its in-flight requests before closing
  * @param cache the local artifact cache
  * @param engineCacheDir where engine native libraries are extracted (once per machine)
+ * @param loadTimeout how long one load (download, unpack, load, warm-up) may take before it is
+ *     abandoned and counted as a failure; other models' loads never wait behind it
+ * @param inferenceTimeout how long one engine call may take before the request answers 504 and the
+ *     stuck predictor is replaced
+ * @param maxRequestSize largest inference request body (413 above), checked before it is read
+ * @param maxTensorElements most elements one request tensor may have (400 above)
+ * @param warmupMaxElements largest generated warm-up input; a model whose inputs are larger is not
+ *     warmed up
+ * @param criticalModels models without which this node is not ready; any other model that cannot
+ *     load leaves the node ready and is not ready on its own ({@code /v2/models/{m}/ready})
  */
 @ConfigurationProperties("modelhub.serving")
 public record ServingProperties(
@@ -43,7 +53,13 @@ public record ServingProperties(
     @DefaultValue("5m") Duration loadRetryMax,
     @DefaultValue("60s") Duration drainTimeout,
     @DefaultValue Cache cache,
-    @DefaultValue("./data/engines") Path engineCacheDir) {
+    @DefaultValue("./data/engines") Path engineCacheDir,
+    @DefaultValue("5m") Duration loadTimeout,
+    @DefaultValue("60s") Duration inferenceTimeout,
+    @DefaultValue("64MB") DataSize maxRequestSize,
+    @DefaultValue("16777216") long maxTensorElements,
+    @DefaultValue("1048576") long warmupMaxElements,
+    @DefaultValue List<String> criticalModels) {
 
   /** The alias unversioned inference requests are answered from. */
   public String defaultAlias() {

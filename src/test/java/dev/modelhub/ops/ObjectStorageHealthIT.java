@@ -33,7 +33,11 @@ class ObjectStorageHealthIT extends IntegrationTest {
 
     assertThat(upload.status()).as(upload.toString()).isEqualTo(503);
     assertThat(upload.json().get("type").asString()).endsWith("/storage-unavailable");
-    assertThat(upload.json().get("detail").asString()).contains("http://127.0.0.1:9");
+    // A 5xx says that something failed and how to refer to it, not where the storage lives.
+    assertThat(upload.json().get("detail").asString())
+        .doesNotContain("127.0.0.1")
+        .contains(upload.header("X-Request-Id"));
+    assertThat(upload.json().get("reference").asString()).isEqualTo(upload.header("X-Request-Id"));
     assertThat(versionRows(model)).isZero();
   }
 }

@@ -200,7 +200,8 @@ class JobLifecycleIT extends ServingTest {
             latencyRuns,
             32,
             100_000,
-            DataSize.ofMegabytes(64));
+            DataSize.ofMegabytes(64),
+            Duration.ofHours(1));
     return new JobWorker(
         "test-" + name, store, runner.withProperties(properties), properties, meters);
   }

@@ -33,10 +33,10 @@ class ArtifactCacheIT extends ServingTest {
     String c = digestOf(model, OnnxModels.mlp(3, 64, 60, 4).toByteArray());
     ArtifactCache cache = new ArtifactCache(store, unpacker, dir, DataSize.ofKilobytes(40));
 
-    Path pathA = cache.acquire(a, ModelFormat.ONNX);
-    Path pathB = cache.acquire(b, ModelFormat.ONNX);
+    Path pathA = cache.acquire(a, ModelFormat.ONNX, 16 << 10);
+    Path pathB = cache.acquire(b, ModelFormat.ONNX, 16 << 10);
     cache.release(b);
-    Path pathC = cache.acquire(c, ModelFormat.ONNX);
+    Path pathC = cache.acquire(c, ModelFormat.ONNX, 16 << 10);
 
     assertThat(pathA.resolve("model.onnx")).exists();
     assertThat(pathB).doesNotExist();
@@ -45,7 +45,7 @@ class ArtifactCacheIT extends ServingTest {
 
     // A new cache over the same folder finds what is there and downloads nothing twice.
     ArtifactCache restarted = new ArtifactCache(store, unpacker, dir, DataSize.ofKilobytes(40));
-    assertThat(restarted.acquire(c, ModelFormat.ONNX)).isEqualTo(pathC);
+    assertThat(restarted.acquire(c, ModelFormat.ONNX, 16 << 10)).isEqualTo(pathC);
   }
 
   @Test
@@ -56,7 +56,7 @@ class ArtifactCacheIT extends ServingTest {
     String digest = digestOf(model, archive);
     ArtifactCache cache = new ArtifactCache(store, unpacker, dir, DataSize.ofMegabytes(10));
 
-    Path path = cache.acquire(digest, ModelFormat.SAVED_MODEL);
+    Path path = cache.acquire(digest, ModelFormat.SAVED_MODEL, archive.length);
 
     assertThat(path.resolve("unpacked/classifier/saved_model.pb")).exists();
     assertThat(Files.list(path).map(p -> p.getFileName().toString()))

@@ -90,10 +90,13 @@ class FailedLoadIT extends ServingTest {
     Response ready = api.get("/v2/models/" + model + "/ready");
     assertThat(ready.status()).isEqualTo(503);
     assertThat(ready.json().get("ready").asBoolean()).isFalse();
-    assertThat(api.get("/v2/health/ready").status()).isEqualTo(503);
+    // One model that cannot load does not take the node out: it is not ready on its own.
+    assertThat(api.get("/v2/health/ready").status()).isEqualTo(200);
     JsonNode health = api.get("/actuator/health/readiness").json().get("components").get("serving");
-    assertThat(health.get("status").asString()).isEqualTo("DOWN");
-    assertThat(health.get("details").get("models").has(model + "@production")).isTrue();
+    assertThat(health.get("status").asString()).isEqualTo("UP");
+    assertThat(
+            health.get("details").get("models").get(model + "@production").get("state").asString())
+        .isEqualTo("FAILED");
 
     // Deleting the alias stops serving it: it no longer counts against readiness.
     api.delete("/api/v1/models/" + model + "/aliases/production");

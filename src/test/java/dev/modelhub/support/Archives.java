@@ -96,4 +96,35 @@ public final class Archives {
     }
     return bytes.toByteArray();
   }
+
+  /** Writes a tar (gzipped when {@code gzip}) with whatever {@code body} puts in it. */
+  public static byte[] tar(boolean gzip, TarBody body) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (java.io.OutputStream sink =
+            gzip ? new GzipCompressorOutputStream(bytes) : (java.io.OutputStream) bytes;
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(sink)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      body.write(tar);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Adds one entry of type {@code linkFlag} holding {@code data}. */
+  public static void entry(TarArchiveOutputStream tar, String name, byte linkFlag, byte[] data)
+      throws IOException {
+    TarArchiveEntry entry = new TarArchiveEntry(name, linkFlag, true);
+    entry.setSize(data.length);
+    tar.putArchiveEntry(entry);
+    tar.write(data);
+    tar.closeArchiveEntry();
+  }
+
+  /** What goes into a tar. */
+  @FunctionalInterface
+  public interface TarBody {
+    void write(TarArchiveOutputStream tar) throws IOException;
+  }
 }

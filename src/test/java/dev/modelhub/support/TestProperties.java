@@ -45,6 +45,8 @@ public final class TestProperties {
 
   /** An unpacker with the given limits, working under {@code spool}. */
   public static SafeUnpacker unpacker(Path spool, DataSize maxUnpacked, int maxEntries) {
-    return new SafeUnpacker(new ArchiveProperties(maxUnpacked, maxEntries), storage(spool));
+    return new SafeUnpacker(
+        new ArchiveProperties(maxUnpacked, maxEntries, 1000, DataSize.ofMegabytes(1)),
+        storage(spool));
   }
 }

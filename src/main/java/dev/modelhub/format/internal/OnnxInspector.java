@@ -33,7 +33,7 @@ public class OnnxInspector {
    */
   public ArtifactInspection inspect(Path model, Path archiveRoot) {
     OnnxReader.Summary summary = read(model);
-    checkExternalData(summary, model, archiveRoot);
+    ExternalDataCheck.check(summary.externalRefs(), model, archiveRoot);
     List<TensorSpec> inputs = new ArrayList<>();
     for (ValueInfoProto input : summary.inputs()) {
       // Graph inputs that are also initializers are weights with defaults, not request inputs.
@@ -58,6 +58,16 @@ public class OnnxInspector {
         ModelFormat.ONNX, new ModelSignature(inputs, outputs), summary.parameterCount(), details);
   }
 
+  /**
+   * Checks, before an engine opens it, that every tensor of the ONNX model in {@code model} keeps
+   * its bytes inside {@code archiveRoot} (null: a bare file, which may keep none outside).
+   *
+   * @throws InvalidArtifactException a reference leaves the folder, or the model is not ONNX
+   */
+  public void checkBeforeLoading(Path model, Path archiveRoot) {
+    ExternalDataCheck.check(read(model).externalRefs(), model, archiveRoot);
+  }
+
   private static OnnxReader.Summary read(Path model) {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(model), 1 << 16)) {
       return OnnxReader.read(in);
@@ -69,50 +79,6 @@ public class OnnxInspector {
       throw new InvalidArtifactException("Not a valid ONNX model: " + e.getMessage() + ".", e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + model, e);
-    }
-  }
-
-  private static void checkExternalData(OnnxReader.Summary summary, Path model, Path archiveRoot) {
-    if (summary.externalRefs().isEmpty()) {
-      return;
-    }
-    if (archiveRoot == null) {
-      OnnxReader.ExternalRef first = summary.externalRefs().get(0);
-      throw new InvalidArtifactException(
-          "This ONNX model keeps tensor data in external files (tensor '"
-              + first.tensor()
-              + "' in '"
-              + first.location()
-              + "'): upload a .zip or .tar.gz holding the .onnx file and its data files.");
-    }
-    Path base = model.getParent();
-    for (OnnxReader.ExternalRef ref : summary.externalRefs()) {
-      String location = ref.location();
-      String where = "External data '" + location + "' of tensor '" + ref.tensor() + "'";
-      if (location.isBlank()) {
-        throw new InvalidArtifactException(where + " has no location.");
-      }
-      Path file = base.resolve(location.replace('\\', '/')).normalize();
-      if (location.startsWith("/") || location.contains("..") || !file.startsWith(archiveRoot)) {
-        throw new InvalidArtifactException(where + " points outside the archive.");
-      }
-      if (!Files.isRegularFile(file)) {
-        throw new InvalidArtifactException(where + " is missing from the archive.");
-      }
-      long size = size(file);
-      long end = ref.length() < 0 ? ref.offset() : ref.offset() + ref.length();
-      if (ref.offset() < 0 || end > size) {
-        throw new InvalidArtifactException(
-            where + " reaches byte " + end + " but the file has " + size + " bytes.");
-      }
-    }
-  }
-
-  private static long size(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

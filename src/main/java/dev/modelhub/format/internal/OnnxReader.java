@@ -5,8 +5,16 @@ import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
 import com.google.protobuf.WireFormat;
+import dev.modelhub.onnx.AttributeProto;
+import dev.modelhub.onnx.FunctionProto;
+import dev.modelhub.onnx.GraphProto;
+import dev.modelhub.onnx.ModelProto;
+import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.OperatorSetIdProto;
+import dev.modelhub.onnx.SparseTensorProto;
 import dev.modelhub.onnx.StringStringEntryProto;
+import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.onnx.TrainingInfoProto;
 import dev.modelhub.onnx.ValueInfoProto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +31,12 @@ import java.util.TreeMap;
  * Reads what inspection needs from an ONNX {@code ModelProto} in one pass over a stream, skipping
  * tensor data instead of loading it: heap use is bounded by the largest name or value-info, not by
  * the model's size. Small sub-messages are parsed with the generated classes.
+ *
+ * <p>Every tensor the model can hold is visited, because each may keep its bytes in an external
+ * file that an engine will open: graph initializers, sparse initializers (values and indices),
+ * tensors in node attributes ({@code Constant}'s value and any tensor or tensors attribute),
+ * subgraphs of {@code If}/{@code Loop}/{@code Scan} at any depth, model-local functions and the
+ * graphs of {@code training_info}.
  */
 final class OnnxReader {
 
@@ -32,10 +46,19 @@ final class OnnxReader {
   /** Longest small sub-message (value info, opset, external-data entry) accepted. */
   private static final int MAX_SMALL_MESSAGE = 16 << 20;
 
-  private static final int TENSOR_DATA_LOCATION_EXTERNAL = 1;
+  /** Deepest nesting of subgraphs accepted (real models nest a handful). */
+  static final int MAX_GRAPH_DEPTH = 32;
 
-  /** Where an initializer keeps its bytes outside the model file. */
-  record ExternalRef(String tensor, String location, long offset, long length) {}
+  /**
+   * A tensor that keeps its bytes outside the model file.
+   *
+   * @param tensor the tensor's name
+   * @param where where in the model it is (for errors)
+   * @param location the {@code location} entry, or null
+   * @param offset the {@code offset} entry as written, or null
+   * @param length the {@code length} entry as written, or null
+   */
+  record ExternalRef(String tensor, String where, String location, String offset, String length) {}
 
   /** What was read. */
   record Summary(
@@ -112,67 +135,179 @@ final class OnnxReader {
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case 1 -> irVersion = varint(tag);
-        case 2 -> producerName = string(tag);
-        case 3 -> producerVersion = string(tag);
-        case 7 -> {
+        case ModelProto.IR_VERSION_FIELD_NUMBER -> irVersion = varint(tag);
+        case ModelProto.PRODUCER_NAME_FIELD_NUMBER -> producerName = string(tag);
+        case ModelProto.PRODUCER_VERSION_FIELD_NUMBER -> producerVersion = string(tag);
+        case ModelProto.GRAPH_FIELD_NUMBER -> {
           sawGraph = true;
-          nested(tag, this::readGraph);
+          nested(tag, () -> readGraph(0, "the graph"));
         }
-        case 8 -> {
+        case ModelProto.OPSET_IMPORT_FIELD_NUMBER -> {
           OperatorSetIdProto opset = small(tag, OperatorSetIdProto.parser());
           opsets.merge(opset.getDomain(), opset.getVersion(), Math::max);
         }
+        case ModelProto.FUNCTIONS_FIELD_NUMBER -> nested(tag, this::readFunction);
+        case ModelProto.TRAINING_INFO_FIELD_NUMBER -> nested(tag, this::readTrainingInfo);
         default -> in.skipField(tag);
       }
     }
   }
 
-  private void readGraph() throws IOException {
+  /**
+   * Reads a graph. Depth 0 is the model's own graph, whose inputs, outputs, nodes and initializers
+   * make the summary; deeper graphs (subgraphs, functions, training graphs) are only searched for
+   * tensors.
+   */
+  private void readGraph(int depth, String where) throws IOException {
+    if (depth > MAX_GRAPH_DEPTH) {
+      throw new IllegalArgumentException(
+          "its subgraphs are nested deeper than " + MAX_GRAPH_DEPTH + " levels");
+    }
+    boolean main = depth == 0;
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case 1 -> nested(tag, this::readNode);
-        case 2 -> graphName = string(tag);
-        case 5 -> nested(tag, () -> parameterCount += readTensor(true));
-        case 15 -> nested(tag, this::readSparseTensor);
-        case 11 -> inputs.add(small(tag, ValueInfoProto.parser()));
-        case 12 -> outputs.add(small(tag, ValueInfoProto.parser()));
+        case GraphProto.NODE_FIELD_NUMBER -> nested(tag, () -> readNode(depth, where));
+        case GraphProto.NAME_FIELD_NUMBER -> {
+          String name = string(tag);
+          if (main) {
+            graphName = name;
+          }
+        }
+        case GraphProto.INITIALIZER_FIELD_NUMBER -> {
+          long elements = nestedTensor(tag, "an initializer of " + where, main);
+          if (main) {
+            parameterCount += elements;
+          }
+        }
+        case GraphProto.SPARSE_INITIALIZER_FIELD_NUMBER ->
+            nested(tag, () -> readSparseTensor("a sparse initializer of " + where, main));
+        case GraphProto.INPUT_FIELD_NUMBER -> {
+          ValueInfoProto input = small(tag, ValueInfoProto.parser());
+          if (main) {
+            inputs.add(input);
+          }
+        }
+        case GraphProto.OUTPUT_FIELD_NUMBER -> {
+          ValueInfoProto output = small(tag, ValueInfoProto.parser());
+          if (main) {
+            outputs.add(output);
+          }
+        }
         default -> in.skipField(tag);
       }
     }
   }
 
-  private void readNode() throws IOException {
-    nodeCount++;
+  private void readNode(int depth, String graph) throws IOException {
+    if (depth == 0) {
+      nodeCount++;
+    }
+    String name = "";
     String opType = "";
     String domain = "";
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case 4 -> opType = string(tag);
-        case 7 -> domain = string(tag);
+        case NodeProto.NAME_FIELD_NUMBER -> name = string(tag);
+        case NodeProto.OP_TYPE_FIELD_NUMBER -> opType = string(tag);
+        case NodeProto.DOMAIN_FIELD_NUMBER -> domain = string(tag);
+        case NodeProto.ATTRIBUTE_FIELD_NUMBER -> {
+          String node = "node '" + name + "' (" + opType + ") in " + graph;
+          nested(tag, () -> readAttribute(depth, node));
+        }
         default -> in.skipField(tag);
       }
     }
-    String key = domain.isEmpty() || domain.equals("ai.onnx") ? opType : domain + "." + opType;
-    opTypes.merge(key, 1, Integer::sum);
+    if (depth == 0) {
+      String key = domain.isEmpty() || domain.equals("ai.onnx") ? opType : domain + "." + opType;
+      opTypes.merge(key, 1, Integer::sum);
+    }
   }
 
-  private void readSparseTensor() throws IOException {
+  private void readAttribute(int depth, String node) throws IOException {
+    String name = "";
     int tag;
     while ((tag = in.readTag()) != 0) {
-      if (WireFormat.getTagFieldNumber(tag) == 1) {
-        // The values tensor has shape [NNZ]: its element count is the stored parameter count.
-        nested(tag, () -> parameterCount += readTensor(false));
-      } else {
-        in.skipField(tag);
+      String where = "attribute '" + name + "' of " + node;
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case AttributeProto.NAME_FIELD_NUMBER -> name = string(tag);
+        case AttributeProto.T_FIELD_NUMBER, AttributeProto.TENSORS_FIELD_NUMBER ->
+            nestedTensor(tag, where, false);
+        case AttributeProto.SPARSE_TENSOR_FIELD_NUMBER,
+            AttributeProto.SPARSE_TENSORS_FIELD_NUMBER ->
+            nested(tag, () -> readSparseTensor(where, false));
+        case AttributeProto.G_FIELD_NUMBER, AttributeProto.GRAPHS_FIELD_NUMBER ->
+            nested(tag, () -> readGraph(depth + 1, "the subgraph in " + where));
+        default -> in.skipField(tag);
       }
     }
   }
 
-  /** Reads a TensorProto's header fields, skipping its data; returns its element count. */
-  private long readTensor(boolean initializer) throws IOException {
+  private void readFunction() throws IOException {
+    String name = "";
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case FunctionProto.NAME_FIELD_NUMBER -> name = string(tag);
+        case FunctionProto.NODE_FIELD_NUMBER -> {
+          String function = "function '" + name + "'";
+          nested(tag, () -> readNode(1, function));
+        }
+        case FunctionProto.ATTRIBUTE_PROTO_FIELD_NUMBER -> {
+          String function = "the defaults of function '" + name + "'";
+          nested(tag, () -> readAttribute(1, function));
+        }
+        default -> in.skipField(tag);
+      }
+    }
+  }
+
+  private void readTrainingInfo() throws IOException {
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case TrainingInfoProto.INITIALIZATION_FIELD_NUMBER ->
+            nested(tag, () -> readGraph(1, "training_info's initialization graph"));
+        case TrainingInfoProto.ALGORITHM_FIELD_NUMBER ->
+            nested(tag, () -> readGraph(1, "training_info's algorithm graph"));
+        default -> in.skipField(tag);
+      }
+    }
+  }
+
+  private void readSparseTensor(String where, boolean countParameters) throws IOException {
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        // The values tensor has shape [NNZ]: its element count is the stored parameter count.
+        case SparseTensorProto.VALUES_FIELD_NUMBER -> {
+          long elements = nestedTensor(tag, "the values of " + where, false);
+          if (countParameters) {
+            parameterCount += elements;
+          }
+        }
+        case SparseTensorProto.INDICES_FIELD_NUMBER ->
+            nestedTensor(tag, "the indices of " + where, false);
+        default -> in.skipField(tag);
+      }
+    }
+  }
+
+  private long nestedTensor(int tag, String where, boolean initializer) throws IOException {
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    int limit = in.pushLimit(length());
+    long elements = readTensor(where, initializer);
+    endOf(limit);
+    return elements;
+  }
+
+  /**
+   * Reads a TensorProto's header fields, skipping its data; records where its bytes live when they
+   * are external (by {@code data_location}, or by an external-data entry naming a location, which
+   * is checked either way); returns its element count.
+   */
+  private long readTensor(String where, boolean initializer) throws IOException {
     List<Long> dims = new ArrayList<>();
     String name = "";
     boolean external = false;
@@ -180,26 +315,28 @@ final class OnnxReader {
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case 1 -> readInt64s(tag, dims);
-        case 8 -> name = string(tag);
-        case 13 -> {
+        case TensorProto.DIMS_FIELD_NUMBER -> readInt64s(tag, dims);
+        case TensorProto.NAME_FIELD_NUMBER -> name = string(tag);
+        case TensorProto.EXTERNAL_DATA_FIELD_NUMBER -> {
           StringStringEntryProto entry = small(tag, StringStringEntryProto.parser());
           externalData.put(entry.getKey(), entry.getValue());
         }
-        case 14 -> external = varint(tag) == TENSOR_DATA_LOCATION_EXTERNAL;
+        case TensorProto.DATA_LOCATION_FIELD_NUMBER ->
+            external = varint(tag) == TensorProto.DataLocation.EXTERNAL_VALUE;
         default -> in.skipField(tag);
       }
     }
     if (initializer) {
       initializerNames.add(name);
     }
-    if (external) {
+    if (external || externalData.containsKey("location")) {
       externalRefs.add(
           new ExternalRef(
               name,
-              externalData.getOrDefault("location", ""),
-              parseLong(externalData.get("offset"), 0),
-              parseLong(externalData.get("length"), -1)));
+              "tensor '" + name + "' (" + where + ")",
+              externalData.get("location"),
+              externalData.get("offset"),
+              externalData.get("length")));
     }
     long elements = 1;
     for (long dim : dims) {
@@ -284,18 +421,6 @@ final class OnnxReader {
     if (WireFormat.getTagWireType(tag) != wireType) {
       throw new InvalidProtocolBufferException(
           "field " + WireFormat.getTagFieldNumber(tag) + " has the wrong wire type");
-    }
-  }
-
-  private static long parseLong(String value, long fallback) {
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Long.parseLong(value.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "external data offset/length '" + value + "' is not a number");
     }
   }
 }

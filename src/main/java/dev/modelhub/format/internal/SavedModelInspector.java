@@ -59,6 +59,9 @@ public class SavedModelInspector {
                                 .map(m -> m.getMetaInfoDef().getTagsList())
                                 .toList()
                             + "); export it with tf.saved_model.save or tag it 'serve'."));
+    for (MetaGraphDef graph : savedModel.getMetaGraphsList()) {
+      SavedModelGuard.check(graph);
+    }
     Map<String, ModelSignature> signatures = new TreeMap<>();
     meta.getSignatureDefMap()
         .forEach(
@@ -86,6 +89,13 @@ public class SavedModelInspector {
     details.put("modelDir", archiveRoot.relativize(modelDir).toString());
     return new ArtifactInspection(
         ModelFormat.SAVED_MODEL, signatures.get(defaultName), parameterCount(meta), details);
+  }
+
+  /** Parses saved_model.pb and refuses it if it would touch files, the network or processes. */
+  public void checkBeforeLoading(Path savedModelPb) {
+    for (MetaGraphDef graph : parse(savedModelPb).getMetaGraphsList()) {
+      SavedModelGuard.check(graph);
+    }
   }
 
   private static SavedModel parse(Path file) {

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 /**
  * Measures a variant against its parent with ONNX Runtime, in the same run: outputs on every sample
@@ -52,19 +51,25 @@ public final class Evaluator {
   /** Outputs of one model on every sample (its first output, flattened per sample). */
   record Outputs(float[][] values) {}
 
-  public Comparison compare(
-      Path parent, Path variant, EvaluationData data, BooleanSupplier cancelled)
+  public Comparison compare(Path parent, Path variant, EvaluationData data, Interruption cancelled)
       throws OrtException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
       try (OrtSession p = env.createSession(parent.toString(), options);
-          OrtSession v = env.createSession(variant.toString(), options)) {
-        Outputs parentOut = run(env, p, data, cancelled);
-        Outputs variantOut = run(env, v, data, cancelled);
-        double[][] latency = latency(env, p, v, data, cancelled);
+          OrtSession v = env.createSession(variant.toString(), options);
+          OrtSession.RunOptions calls = new OrtSession.RunOptions();
+          Interruption.Tracked tracked = cancelled.track(calls)) {
+        Outputs parentOut = run(env, p, calls, data, cancelled);
+        Outputs variantOut = run(env, v, calls, data, cancelled);
+        double[][] latency = latency(env, p, v, calls, data, cancelled);
         return compare(parentOut, variantOut, data, latency);
+      } catch (OrtException e) {
+        if (cancelled.requested()) {
+          throw new CancelledException();
+        }
+        throw e;
       }
     }
   }
@@ -80,13 +85,20 @@ public final class Evaluator {
   }
 
   /** Accuracy of one model on labelled data (for the accuracy-aware search). */
-  public double accuracy(Path model, EvaluationData data, BooleanSupplier cancelled)
+  public double accuracy(Path model, EvaluationData data, Interruption cancelled)
       throws OrtException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
-      try (OrtSession session = env.createSession(model.toString(), options)) {
-        return accuracy(run(env, session, data, cancelled).values(), data.labels());
+      try (OrtSession session = env.createSession(model.toString(), options);
+          OrtSession.RunOptions calls = new OrtSession.RunOptions();
+          Interruption.Tracked tracked = cancelled.track(calls)) {
+        return accuracy(run(env, session, calls, data, cancelled).values(), data.labels());
+      } catch (OrtException e) {
+        if (cancelled.requested()) {
+          throw new CancelledException();
+        }
+        throw e;
       }
     }
   }
@@ -132,16 +144,20 @@ public final class Evaluator {
   }
 
   private static Outputs run(
-      OrtEnvironment env, OrtSession session, EvaluationData data, BooleanSupplier cancelled)
+      OrtEnvironment env,
+      OrtSession session,
+      OrtSession.RunOptions calls,
+      EvaluationData data,
+      Interruption cancelled)
       throws OrtException {
     float[][] out = new float[data.size()][];
     for (int start = 0; start < data.size(); start += BATCH) {
-      if (cancelled.getAsBoolean()) {
+      if (cancelled.requested()) {
         throw new CancelledException();
       }
       int n = Math.min(BATCH, data.size() - start);
       Map<String, OnnxTensor> feeds = feeds(env, data, start, n);
-      try (OrtSession.Result result = session.run(feeds)) {
+      try (OrtSession.Result result = session.run(feeds, calls)) {
         float[] flat = flatten(result.get(0));
         int per = flat.length / n;
         for (int i = 0; i < n; i++) {
@@ -159,13 +175,14 @@ public final class Evaluator {
       OrtEnvironment env,
       OrtSession p,
       OrtSession v,
+      OrtSession.RunOptions calls,
       EvaluationData data,
-      BooleanSupplier cancelled)
+      Interruption cancelled)
       throws OrtException {
     double[][] ms = new double[2][latencyRuns];
     OrtSession[] sessions = {p, v};
     for (int run = -10; run < latencyRuns; run++) {
-      if (cancelled.getAsBoolean()) {
+      if (cancelled.requested()) {
         throw new CancelledException();
       }
       int sample = Math.floorMod(run, data.size());
@@ -175,7 +192,7 @@ public final class Evaluator {
           // Alternate which model goes first, so neither always runs on a warmer cache.
           int which = (run & 1) == 0 ? m : 1 - m;
           long start = System.nanoTime();
-          try (OrtSession.Result ignored = sessions[which].run(feeds)) {
+          try (OrtSession.Result ignored = sessions[which].run(feeds, calls)) {
             long took = System.nanoTime() - start;
             if (run >= 0) {
               ms[which][run] = took / 1e6;

@@ -6,19 +6,23 @@ import dev.modelhub.optimize.JobView;
  * A running job as its worker sees it: progress to report at the next heartbeat, and why it must
  * stop, if it must. The runner calls {@link #checkpoint()} between steps and inside long loops.
  */
-public final class JobContext {
+public final class JobContext implements Interruption {
 
   /** Why a job stops before finishing. */
   public enum Stop {
     CANCELLED,
     LEASE_LOST,
-    SHUTDOWN
+    SHUTDOWN,
+    TIMED_OUT
   }
 
   private final JobView job;
   private volatile Stop stop;
   private volatile int progress;
   private volatile String message = "running";
+  private final long startedNanos = System.nanoTime();
+  private final java.util.Set<ai.onnxruntime.OrtSession.RunOptions> engineCalls =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public JobContext(JobView job) {
     this.job = job;
@@ -41,11 +45,40 @@ public final class JobContext {
     return message;
   }
 
-  /** Asks the job to stop at its next checkpoint (the first reason given wins). */
+  /**
+   * Asks the job to stop at its next checkpoint (the first reason given wins), and ends any engine
+   * call it is in.
+   */
   public void stop(Stop reason) {
     if (stop == null) {
       stop = reason;
     }
+    for (ai.onnxruntime.OrtSession.RunOptions options : engineCalls) {
+      try {
+        options.setTerminate(true);
+      } catch (ai.onnxruntime.OrtException | IllegalStateException e) {
+        // the call already ended and its options were closed
+      }
+    }
+  }
+
+  @Override
+  public boolean requested() {
+    return stopping();
+  }
+
+  @Override
+  public Tracked track(ai.onnxruntime.OrtSession.RunOptions options) {
+    engineCalls.add(options);
+    if (stop != null) {
+      stop(stop);
+    }
+    return () -> engineCalls.remove(options);
+  }
+
+  /** How long the job has run on this worker. */
+  public java.time.Duration elapsed() {
+    return java.time.Duration.ofNanos(System.nanoTime() - startedNanos);
   }
 
   public boolean stopping() {

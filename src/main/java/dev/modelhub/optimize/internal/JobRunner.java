@@ -4,7 +4,9 @@ import dev.modelhub.artifact.ArchiveType;
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.format.ModelInspector;
 import dev.modelhub.optimize.DatasetView;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
@@ -42,6 +44,7 @@ public class JobRunner {
   private final RegistryService registry;
   private final ArtifactStore store;
   private final SafeUnpacker unpacker;
+  private final ModelInspector inspector;
   private final DatasetStore datasets;
   private final JobStore jobs;
   private final Passes passes;
@@ -52,6 +55,7 @@ public class JobRunner {
       RegistryService registry,
       ArtifactStore store,
       SafeUnpacker unpacker,
+      ModelInspector inspector,
       DatasetStore datasets,
       JobStore jobs,
       Passes passes,
@@ -60,6 +64,7 @@ public class JobRunner {
     this.registry = registry;
     this.store = store;
     this.unpacker = unpacker;
+    this.inspector = inspector;
     this.datasets = datasets;
     this.jobs = jobs;
     this.passes = passes;
@@ -69,7 +74,25 @@ public class JobRunner {
 
   /** The same runner with other job settings (latency runs, sample counts). */
   public JobRunner withProperties(JobProperties other) {
-    return new JobRunner(registry, store, unpacker, datasets, jobs, passes, other, workDir);
+    return new JobRunner(
+        registry, store, unpacker, inspector, datasets, jobs, passes, other, workDir);
+  }
+
+  /**
+   * Removes the work folders of runs that ended with their process (a crash, a kill): nothing in
+   * them can be resumed, and each may hold a model's worth of disk. Called before a worker starts.
+   */
+  public void sweepWorkFolders() {
+    if (!Files.isDirectory(workDir)) {
+      return;
+    }
+    try (var leftovers = Files.list(workDir)) {
+      leftovers
+          .filter(p -> p.getFileName().toString().startsWith("job-"))
+          .forEach(FileTrees::deleteQuietly);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + workDir, e);
+    }
   }
 
   /** What a successful run produced. */
@@ -293,6 +316,9 @@ public class JobRunner {
   /** Downloads the parent, verifying its digest; returns its .onnx file (unpacked if archived). */
   private Path fetch(VersionRef parent, Path dir) throws Exception {
     Files.createDirectories(dir);
+    // Parent, its unpacked copy and the variant: check the room before downloading a byte.
+    DiskSpace.require(
+        dir, Math.multiplyExact(parent.sizeBytes(), 3), "to optimize " + parent.model());
     Path file = dir.resolve("artifact");
     MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
     try (InputStream in = store.open(Digest.parse(parent.digest()), 0, null);
@@ -307,10 +333,16 @@ public class JobRunner {
     if (ArchiveType.detect(file).isEmpty()) {
       Path onnx = dir.resolve("model.onnx");
       Files.move(file, onnx);
+      inspector.checkOnnxBeforeLoading(onnx, null);
       return onnx;
     }
     Path unpacked = unpacker.unpack(file, dir.resolve("unpacked")).root();
-    return unpacked.resolve(parent.formatDetails().get("modelFile").toString());
+    Path model = unpacked.resolve(parent.formatDetails().get("modelFile").toString()).normalize();
+    if (!model.startsWith(unpacked)) {
+      throw new IllegalStateException("the parent's model file lies outside its archive");
+    }
+    inspector.checkOnnxBeforeLoading(model, unpacked);
+    return model;
   }
 
   /** A variant with external data goes into a tar.gz holding the .onnx and its data file. */

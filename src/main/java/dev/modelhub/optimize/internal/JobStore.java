@@ -95,6 +95,7 @@ public class JobStore {
    * Concurrent claimers skip each other's locked rows, so each job goes to one of them.
    */
   public Optional<JobView> claim(String worker, Duration lease) {
+    failAbandoned();
     return jdbc.sql(
             "update job set status = 'RUNNING', worker = :worker, attempts = attempts + 1,"
                 + " lease_until = now() + make_interval(secs => :lease), heartbeat_at = now(),"
@@ -108,6 +109,21 @@ public class JobStore {
         .param("lease", lease.toMillis() / 1000.0)
         .query(mapper())
         .optional();
+  }
+
+  /**
+   * A job whose worker stopped answering (its process died, or the job killed it) has used an
+   * attempt like any failure: once such a job has used all of them it is FAILED, not claimed again,
+   * so a job that kills its worker cannot loop forever.
+   */
+  private void failAbandoned() {
+    jdbc.sql(
+            "update job set status = 'FAILED', message = 'failed', finished_at = now(),"
+                + " lease_until = null,"
+                + " error = 'its worker stopped responding during each of its ' || attempts"
+                + " || ' attempts (the job may crash the process that runs it)'"
+                + " where status = 'RUNNING' and lease_until < now() and attempts >= max_attempts")
+        .update();
   }
 
   /** What a heartbeat learned. */

@@ -59,6 +59,7 @@ public class JobWorker {
   }
 
   public synchronized void start() {
+    runner.sweepWorkFolders();
     runners =
         Executors.newFixedThreadPool(Math.max(1, properties.concurrency()), daemon("modelhub-job"));
     ticker = Executors.newSingleThreadScheduledExecutor(daemon("modelhub-job-ticker"));
@@ -113,6 +114,8 @@ public class JobWorker {
           context.stop(JobContext.Stop.LEASE_LOST);
         } else if (beat.cancelRequested()) {
           context.stop(JobContext.Stop.CANCELLED);
+        } else if (context.elapsed().compareTo(properties.maxDuration()) > 0) {
+          context.stop(JobContext.Stop.TIMED_OUT);
         }
       } catch (RuntimeException e) {
         log.warn("Heartbeat for job {} failed: {}", context.job().id(), e.toString());
@@ -171,6 +174,13 @@ public class JobWorker {
       case SHUTDOWN -> {
         store.release(job.id(), id);
         return "released";
+      }
+      case TIMED_OUT -> {
+        String error =
+            "ran longer than " + properties.maxDuration() + " (modelhub.jobs.max-duration)";
+        store.log(job.id(), error);
+        store.fail(job.id(), id, error, null, Duration.ZERO, true);
+        return "failed";
       }
       default -> {
         log.info("Job {} was taken over by another worker; this run stops", job.id());

@@ -10,6 +10,7 @@ import java.util.Arrays;
  */
 final class NumberBuffer {
 
+  private final long maxElements;
   private double[] doubles = new double[64];
   private long[] longs = new long[64];
   private boolean allIntegral = true;
@@ -152,10 +153,26 @@ final class NumberBuffer {
     return !sawNumber;
   }
 
+  /** A buffer that refuses to hold more than {@code maxElements} numbers. */
+  NumberBuffer(long maxElements) {
+    this.maxElements = maxElements;
+  }
+
+  NumberBuffer() {
+    this(Integer.MAX_VALUE - 8);
+  }
+
   private void grow() {
+    if (size >= maxElements) {
+      throw ServingExceptions.invalidInput(
+          "An input holds more than "
+              + maxElements
+              + " numbers (modelhub.serving.max-tensor-elements).");
+    }
     if (size == doubles.length) {
-      doubles = Arrays.copyOf(doubles, size * 2);
-      longs = Arrays.copyOf(longs, size * 2);
+      int larger = (int) Math.min((long) size * 2, Math.min(maxElements, Integer.MAX_VALUE - 8));
+      doubles = Arrays.copyOf(doubles, larger);
+      longs = Arrays.copyOf(longs, larger);
     }
   }
 }

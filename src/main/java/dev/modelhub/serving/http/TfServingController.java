@@ -3,8 +3,6 @@ package dev.modelhub.serving.http;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
-import dev.modelhub.serving.InferenceRequest;
-import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
@@ -115,15 +113,30 @@ class TfServingController {
     return metadata(inference.describe(name, version));
   }
 
+  /** Admits the request (model served, queue not full) before its body is read. */
   private byte[] predict(String name, Integer version, String label, HttpServletRequest request)
+      throws IOException {
+    try (InferenceService.Admission admitted =
+        inference.admit(name, version, version == null ? label : null)) {
+      TfServingJson.Request parsed;
+      try {
+        parsed = read(request, admitted.model());
+      } catch (RuntimeException e) {
+        admitted.refused();
+        throw e;
+      }
+      return codec.write(admitted.infer(parsed.inputs(), List.of()), parsed.rowFormat());
+    }
+  }
+
+  private TfServingJson.Request read(HttpServletRequest request, ServedModel model)
       throws IOException {
     JsonNode body;
     try {
-      body = json.readTree(request.getInputStream());
+      body = json.readTree(RequestBodies.limited(request, properties.maxRequestSize().toBytes()));
     } catch (JacksonException e) {
       throw V2Json.malformed("it is not valid JSON (" + e.getOriginalMessage() + ")");
     }
-    ServedModel model = describe(name, version, label);
     TfServingJson.Request parsed = codec.read(body, model.signature());
     if (parsed.signatureName() != null
         && !parsed.signatureName().isEmpty()
@@ -135,10 +148,7 @@ class TfServingController {
               + DEFAULT_SIGNATURE
               + "' is.");
     }
-    // Not pinned to model.version(): a swap in between must not turn this request into a 404.
-    InferenceResult result =
-        inference.infer(new InferenceRequest(name, version, label, parsed.inputs(), List.of()));
-    return codec.write(result, parsed.rowFormat());
+    return parsed;
   }
 
   private ServedModel describe(String name, Integer version, String label) {

@@ -4,7 +4,6 @@ import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Public;
 import dev.modelhub.security.Role;
-import dev.modelhub.serving.InferenceRequest;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
@@ -39,6 +38,7 @@ class V2Controller {
   private final V2Json codec;
   private final String serverVersion;
   private final String defaultAlias;
+  private final long maxRequestSize;
 
   V2Controller(
       InferenceService inference,
@@ -47,7 +47,8 @@ class V2Controller {
       ObjectProvider<BuildProperties> build) {
     this.inference = inference;
     this.defaultAlias = properties.defaultAlias();
-    this.codec = new V2Json(json);
+    this.codec = new V2Json(json, properties.maxTensorElements());
+    this.maxRequestSize = properties.maxRequestSize().toBytes();
     BuildProperties buildProperties = build.getIfAvailable();
     this.serverVersion = buildProperties == null ? "dev" : buildProperties.getVersion();
   }
@@ -105,13 +106,20 @@ class V2Controller {
     return infer(name, version, request);
   }
 
+  /** Admits the request (model served, queue not full) before its body is read. */
   private byte[] infer(String name, Integer version, HttpServletRequest request)
       throws IOException {
-    V2Json.Request parsed = codec.read(request.getInputStream());
-    InferenceResult result =
-        inference.infer(
-            new InferenceRequest(name, version, null, parsed.inputs(), parsed.outputs()));
-    return codec.write(result, parsed.id());
+    try (InferenceService.Admission admitted = inference.admit(name, version, null)) {
+      V2Json.Request parsed;
+      try {
+        parsed = codec.read(RequestBodies.limited(request, maxRequestSize));
+      } catch (RuntimeException e) {
+        admitted.refused();
+        throw e;
+      }
+      InferenceResult result = admitted.infer(parsed.inputs(), parsed.outputs());
+      return codec.write(result, parsed.id());
+    }
   }
 
   /**

@@ -22,10 +22,19 @@ final class V2Json {
   /** A parsed infer request. */
   record Request(String id, List<Tensor> inputs, List<String> outputs) {}
 
-  private final ObjectMapper json;
+  /** Most dimensions one tensor may have (ONNX allows more; no served model needs them). */
+  static final int MAX_RANK = 32;
 
-  V2Json(ObjectMapper json) {
+  private final ObjectMapper json;
+  private final long maxElements;
+
+  /**
+   * @param maxElements most elements one input may hold; shapes, and the numbers read for one
+   *     input, are refused past it before anything larger is allocated
+   */
+  V2Json(ObjectMapper json, long maxElements) {
     this.json = json;
+    this.maxElements = maxElements;
   }
 
   Request read(InputStream body) {
@@ -79,7 +88,7 @@ final class V2Json {
         case "datatype" -> datatype = p.getValueAsString();
         case "shape" -> shape = readShape(p, name);
         case "data" -> {
-          data = new NumberBuffer();
+          data = new NumberBuffer(maxElements);
           readData(p, data);
         }
         default -> p.skipChildren();
@@ -100,19 +109,40 @@ final class V2Json {
     return new Tensor(name, datatype, shape, data.toData(name, datatype));
   }
 
-  private static long[] readShape(JsonParser p, String name) {
+  /**
+   * Reads a shape: at most {@link #MAX_RANK} non-negative integers whose product (and, for a shape
+   * with a zero in it, the product of the others) is at most {@code maxElements}, so that no shape,
+   * not even an empty one with enormous dimensions, can make the server allocate for it.
+   */
+  private long[] readShape(JsonParser p, String name) {
+    String what = "The \"shape\" of input '" + name + "'";
     if (p.currentToken() != JsonToken.START_ARRAY) {
-      throw ServingExceptions.invalidInput(
-          "The \"shape\" of input '" + name + "' must be an array of integers.");
+      throw ServingExceptions.invalidInput(what + " must be an array of integers.");
     }
     List<Long> dims = new ArrayList<>();
+    long product = 1;
     JsonToken token;
     while ((token = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (token != JsonToken.VALUE_NUMBER_INT) {
-        throw ServingExceptions.invalidInput(
-            "The \"shape\" of input '" + name + "' must be an array of integers.");
+      if (token != JsonToken.VALUE_NUMBER_INT
+          || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+        throw ServingExceptions.invalidInput(what + " must be an array of integers.");
       }
-      dims.add(p.getLongValue());
+      long dim = p.getLongValue();
+      if (dim < 0) {
+        throw ServingExceptions.invalidInput(what + " has " + dim + "; dimensions must be ≥ 0.");
+      }
+      if (dims.size() == MAX_RANK) {
+        throw ServingExceptions.invalidInput(what + " has more than " + MAX_RANK + " dimensions.");
+      }
+      if (dim > 0 && product > maxElements / dim) {
+        throw ServingExceptions.invalidInput(
+            what
+                + " describes more than "
+                + maxElements
+                + " elements (modelhub.serving.max-tensor-elements).");
+      }
+      product *= Math.max(dim, 1);
+      dims.add(dim);
     }
     return dims.stream().mapToLong(Long::longValue).toArray();
   }

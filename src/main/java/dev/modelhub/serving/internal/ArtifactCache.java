@@ -5,6 +5,7 @@ import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.UnpackedArchive;
+import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.ModelFormat;
 import java.io.IOException;
@@ -75,13 +76,15 @@ public class ArtifactCache {
    * #release}. Inside it, a single-file artifact is {@code model.onnx}/{@code model.pt}; an archive
    * is unpacked under {@code unpacked/}.
    */
-  public Path acquire(String digestValue, ModelFormat format) {
+  public Path acquire(String digestValue, ModelFormat format, long sizeBytes) {
     Digest digest = Digest.parse(digestValue);
     Entry entry;
     // One download per digest at a time: concurrent acquirers of the same digest wait for it.
     synchronized (lockFor(digest.hex())) {
       entry = entries.get(digest.hex());
       if (entry == null) {
+        // The download, and as much again where an archive is unpacked beside it.
+        DiskSpace.require(root, Math.multiplyExact(sizeBytes, 2), "to load this model");
         entry = download(digest, format);
         entries.put(digest.hex(), entry);
       }

@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -13,10 +14,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +53,9 @@ public final class LoadedVersion {
   private final Model djlModel;
   private final BlockingQueue<Predictor<NDList, NDList>> predictors;
   private final List<Predictor<NDList, NDList>> allPredictors;
+  private final Executor engineThreads;
+  private final AtomicInteger engineCalls = new AtomicInteger();
+  private final AtomicInteger retired = new AtomicInteger();
   private final Instant loadedAt;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final CountDownLatch drained = new CountDownLatch(1);
@@ -61,15 +69,17 @@ public final class LoadedVersion {
       ModelSignature signature,
       Model djlModel,
       List<Predictor<NDList, NDList>> predictors,
+      Executor engineThreads,
       Instant loadedAt) {
+    this.engineThreads = engineThreads;
     this.model = model;
     this.version = version;
     this.digest = digest;
     this.format = format;
     this.signature = signature;
     this.djlModel = djlModel;
-    this.allPredictors = List.copyOf(predictors);
-    this.predictors = new ArrayBlockingQueue<>(predictors.size(), true, predictors);
+    this.allPredictors = new java.util.concurrent.CopyOnWriteArrayList<>(predictors);
+    this.predictors = new LinkedBlockingQueue<>(predictors);
     this.loadedAt = loadedAt;
   }
 
@@ -120,10 +130,54 @@ public final class LoadedVersion {
 
   /**
    * Runs one inference on a free predictor (waiting for one if all are busy). Inputs must already
-   * match the signature; outputs are named after it.
+   * match the signature; outputs are named after it. The engine call runs on an engine thread and
+   * is given {@code timeout}: a call that overruns answers {@link TimeoutException}, and its
+   * predictor — still busy in native code — is retired and replaced, so the pool keeps its size.
    */
-  public List<Tensor> predict(List<Tensor> inputs) throws TranslateException, InterruptedException {
+  public List<Tensor> predict(List<Tensor> inputs, Duration timeout)
+      throws TranslateException, InterruptedException, TimeoutException {
     Predictor<NDList, NDList> predictor = predictors.take();
+    engineCalls.incrementAndGet();
+    CompletableFuture<List<Tensor>> call;
+    try {
+      call = CompletableFuture.supplyAsync(() -> run(predictor, inputs), engineThreads);
+    } catch (RuntimeException e) {
+      endCall(predictor, false);
+      throw e;
+    }
+    try {
+      List<Tensor> outputs = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      endCall(predictor, false);
+      return outputs;
+    } catch (TimeoutException e) {
+      retire(predictor, call);
+      throw e;
+    } catch (ExecutionException e) {
+      endCall(predictor, false);
+      Throwable cause = e.getCause();
+      if (cause instanceof EngineCallFailed failed) {
+        throw failed.translate;
+      }
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(cause);
+    } catch (InterruptedException e) {
+      retire(predictor, call);
+      throw e;
+    }
+  }
+
+  /** Runs without a deadline (warm-up, which the load deadline bounds). */
+  public List<Tensor> predict(List<Tensor> inputs) throws TranslateException, InterruptedException {
+    try {
+      return predict(inputs, Duration.ofDays(1));
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private List<Tensor> run(Predictor<NDList, NDList> predictor, List<Tensor> inputs) {
     try (NDManager manager = djlModel.getNDManager().newSubManager()) {
       NDList in = new NDList(inputs.size());
       for (Tensor input : inputs) {
@@ -137,14 +191,54 @@ public final class LoadedVersion {
         outputs.add(TensorConversion.fromNDArray(name, out.get(i)));
       }
       return outputs;
-    } finally {
-      predictors.put(predictor);
+    } catch (TranslateException e) {
+      throw new EngineCallFailed(e);
+    }
+  }
+
+  /** Returns a predictor to the pool after its call ended (or closes it if retired). */
+  private void endCall(Predictor<NDList, NDList> predictor, boolean retired) {
+    if (retired) {
+      allPredictors.remove(predictor);
+      predictor.close();
+    } else {
+      predictors.add(predictor);
+    }
+    if (engineCalls.decrementAndGet() == 0 && state != State.READY) {
+      synchronized (this) {
+        notifyAll();
+      }
     }
   }
 
   /**
-   * Stops taking requests, waits up to {@code timeout} for running ones, then closes predictors and
-   * the model, freeing native memory. Call after the slot points elsewhere.
+   * Takes a predictor stuck past its deadline out of the pool: a fresh one takes its place now, and
+   * the stuck one is closed when its call finally returns (never while it runs).
+   */
+  private void retire(Predictor<NDList, NDList> predictor, CompletableFuture<List<Tensor>> call) {
+    retired.incrementAndGet();
+    log.warn(
+        "{} v{}: an engine call overran its deadline; replacing its predictor", model, version);
+    try {
+      Predictor<NDList, NDList> fresh = djlModel.newPredictor(new NoopTranslator());
+      allPredictors.add(fresh);
+      predictors.add(fresh);
+    } catch (RuntimeException e) {
+      log.warn(
+          "{} v{}: could not create a replacement predictor: {}", model, version, e.toString());
+    }
+    call.whenComplete((result, error) -> endCall(predictor, true));
+  }
+
+  /** Engine calls that overran their deadline since the version was loaded. */
+  public int retiredPredictors() {
+    return retired.get();
+  }
+
+  /**
+   * Stops taking requests, waits for running ones, then closes predictors and the model, freeing
+   * native memory. It never frees what a request or an engine call still uses: past {@code timeout}
+   * it logs and keeps waiting. Call after the slot points elsewhere.
    */
   public void drainAndClose(Duration timeout) {
     synchronized (this) {
@@ -157,18 +251,42 @@ public final class LoadedVersion {
       drained.countDown();
     }
     try {
-      if (!drained.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      while (!drained.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn(
-            "{} v{}: {} requests still running after {}; closing anyway",
+            "{} v{}: {} requests still running after {}; waiting before closing",
             model,
             version,
             inFlight.get(),
             timeout);
       }
+      synchronized (this) {
+        while (engineCalls.get() > 0) {
+          wait(timeout.toMillis());
+          if (engineCalls.get() > 0) {
+            log.warn(
+                "{} v{}: {} engine calls still running; waiting before closing",
+                model,
+                version,
+                engineCalls.get());
+          }
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      log.warn("{} v{}: interrupted while draining; left open", model, version);
+      return;
     }
     close();
+  }
+
+  /** A TranslateException carried out of the engine thread. */
+  private static final class EngineCallFailed extends RuntimeException {
+    final TranslateException translate;
+
+    EngineCallFailed(TranslateException translate) {
+      super(translate);
+      this.translate = translate;
+    }
   }
 
   /** Closes without draining: for versions that never took traffic. */

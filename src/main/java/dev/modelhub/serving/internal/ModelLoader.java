@@ -5,6 +5,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.translate.NoopTranslator;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
@@ -14,6 +15,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads a cached artifact into its engine (ONNX Runtime, PyTorch or TensorFlow through DJL),
@@ -22,11 +26,18 @@ import java.util.Map;
  */
 public class ModelLoader {
 
+  private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+
   private final ServingProperties properties;
+  private final ModelInspector inspector;
+  private final Executor engineThreads;
   private final Clock clock;
 
-  public ModelLoader(ServingProperties properties, Clock clock) {
+  public ModelLoader(
+      ServingProperties properties, ModelInspector inspector, Executor engineThreads, Clock clock) {
     this.properties = properties;
+    this.inspector = inspector;
+    this.engineThreads = engineThreads;
     this.clock = clock;
   }
 
@@ -50,6 +61,7 @@ public class ModelLoader {
               target.signature(),
               model,
               predictors,
+              engineThreads,
               clock.instant());
       warmUp(loaded);
       return loaded;
@@ -93,29 +105,66 @@ public class ModelLoader {
     switch (target.format()) {
       case ONNX -> {
         Object inArchive = details.get("modelFile");
+        Path unpacked = dir.resolve("unpacked");
         Path file =
-            inArchive == null
-                ? dir.resolve("model.onnx")
-                : dir.resolve("unpacked").resolve(inArchive.toString());
+            inArchive == null ? dir.resolve("model.onnx") : inside(unpacked, inArchive.toString());
+        inspector.checkOnnxBeforeLoading(file, inArchive == null ? null : unpacked);
         String threads = Integer.toString(properties.intraOpThreads());
         model.load(file, null, Map.of("interOpNumThreads", "1", "intraOpNumThreads", threads));
       }
-      case TORCHSCRIPT -> model.load(dir, "model.pt");
+      case TORCHSCRIPT -> {
+        inspector.checkEnabled(ModelFormat.TORCHSCRIPT);
+        model.load(dir, "model.pt");
+      }
       case SAVED_MODEL -> {
         Object modelDir = details.getOrDefault("modelDir", "");
-        model.load(dir.resolve("unpacked").resolve(modelDir.toString()).normalize());
+        Path savedModel = inside(dir.resolve("unpacked"), modelDir.toString());
+        inspector.checkSavedModelBeforeLoading(savedModel);
+        model.load(savedModel);
       }
     }
+  }
+
+  /** {@code relative} under {@code root}, refusing anything that would leave it. */
+  static Path inside(Path root, String relative) {
+    Path path = root.resolve(relative).normalize();
+    if (!path.startsWith(root.normalize())) {
+      throw new IllegalArgumentException("the model's file lies outside its folder");
+    }
+    return path;
   }
 
   private void warmUp(LoadedVersion loaded) throws Exception {
     List<Tensor> inputs = new ArrayList<>();
     for (TensorSpec spec : loaded.signature().inputs()) {
+      if (sampleElements(spec) > properties.warmupMaxElements()) {
+        log.info(
+            "{} v{}: input '{}' is larger than warmup-max-elements; not warmed up",
+            loaded.model(),
+            loaded.version(),
+            spec.name());
+        return;
+      }
       inputs.add(sample(spec));
     }
     for (int i = 0; i < properties.warmupRequests(); i++) {
       loaded.predict(inputs);
     }
+  }
+
+  /**
+   * Elements of the generated warm-up input for {@code spec}, saturating rather than overflowing.
+   */
+  static long sampleElements(TensorSpec spec) {
+    long n = 1;
+    for (Long dim : spec.shape() == null ? List.of(1L) : spec.shape()) {
+      long d = dim == null || dim < 0 ? 1 : dim;
+      if (d != 0 && n > Long.MAX_VALUE / d) {
+        return Long.MAX_VALUE;
+      }
+      n *= d;
+    }
+    return n;
   }
 
   /** A zero-filled input of batch 1 (unknown dimensions become 1). */

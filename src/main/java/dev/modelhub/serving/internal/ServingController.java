@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +69,11 @@ public class ServingController implements AutoCloseable {
   private final ScheduledExecutorService controller;
   private final ExecutorService loads;
   private final ExecutorService drains;
+  private final Semaphore loadPermits;
+
+  /** Versions whose load overran its deadline and whose thread has not returned yet. */
+  private final Set<VersionKey> hung = ConcurrentHashMap.newKeySet();
+
   private final AtomicInteger draining = new AtomicInteger();
   private final Set<VersionKey> drainingVersions = ConcurrentHashMap.newKeySet();
 
@@ -85,9 +91,10 @@ public class ServingController implements AutoCloseable {
     this.clock = clock;
     this.meters = meters;
     this.controller = Executors.newSingleThreadScheduledExecutor(named("modelhub-serving-control"));
-    this.loads =
-        Executors.newFixedThreadPool(
-            Math.max(1, properties.loadThreads()), named("modelhub-model-load"));
+    // A thread per load, at most load-threads working at once; a load past its deadline gives its
+    // place up, so a hung load never makes other models' loads wait.
+    this.loads = Executors.newCachedThreadPool(named("modelhub-model-load"));
+    this.loadPermits = new Semaphore(Math.max(1, properties.loadThreads()));
     this.drains = Executors.newCachedThreadPool(named("modelhub-model-drain"));
     Gauge.builder("modelhub.served.versions", this, c -> c.servedVersionCount())
         .description("Model versions loaded and answering on this node")
@@ -147,6 +154,9 @@ public class ServingController implements AutoCloseable {
           && now.isBefore(slot.retryAt)) {
         continue;
       }
+      if (hung.contains(new VersionKey(target.model(), target.version()))) {
+        continue; // its last load is still stuck; retried once that thread returns
+      }
       startLoad(slot, target);
     }
     for (Map.Entry<SlotKey, Slot> entry : List.copyOf(slots.entrySet())) {
@@ -168,22 +178,71 @@ public class ServingController implements AutoCloseable {
         (loaded, error) -> onLoaded(slot, target, key, pooled, loaded, error), controller);
   }
 
+  /**
+   * Loads on a thread of its own once one of load-threads places is free. The load has {@code
+   * load-timeout}: past it the future fails (a failure like any other, retried with backoff), the
+   * place is given to the next load, and whatever the stuck thread produces when it returns is
+   * closed.
+   */
   private CompletableFuture<LoadedVersion> loadAsync(AliasTarget target) {
-    return CompletableFuture.supplyAsync(
+    CompletableFuture<LoadedVersion> result = new CompletableFuture<>();
+    VersionKey key = new VersionKey(target.model(), target.version());
+    loads.execute(
         () -> {
-          Timer.Sample sample = Timer.start(meters);
-          Path dir = cache.acquire(target.digest(), target.format());
           try {
-            LoadedVersion loaded = loader.load(target, dir);
-            count(target.model(), "success", sample);
-            return loaded;
-          } catch (Exception | Error e) {
-            cache.release(target.digest());
-            count(target.model(), "failure", sample);
-            throw new LoadFailed(target, e);
+            loadPermits.acquire();
+          } catch (InterruptedException e) {
+            result.completeExceptionally(new LoadFailed(target, e));
+            return;
           }
-        },
-        loads);
+          java.util.concurrent.atomic.AtomicBoolean placeHeld =
+              new java.util.concurrent.atomic.AtomicBoolean(true);
+          Runnable givePlaceBack =
+              () -> {
+                if (placeHeld.compareAndSet(true, false)) {
+                  loadPermits.release();
+                }
+              };
+          controller.schedule(
+              () -> {
+                if (result.completeExceptionally(
+                    new LoadFailed(
+                        target,
+                        new java.util.concurrent.TimeoutException(
+                            "the load took longer than "
+                                + properties.loadTimeout()
+                                + " (modelhub.serving.load-timeout)")))) {
+                  hung.add(key);
+                  givePlaceBack.run();
+                }
+              },
+              properties.loadTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
+          Timer.Sample sample = Timer.start(meters);
+          try {
+            Path dir = cache.acquire(target.digest(), target.format(), target.sizeBytes());
+            LoadedVersion loaded;
+            try {
+              loaded = loader.load(target, dir);
+            } catch (Exception | Error e) {
+              cache.release(target.digest());
+              throw e;
+            }
+            if (result.complete(loaded)) {
+              count(target.model(), "success", sample);
+            } else {
+              loaded.close(); // it overran its deadline: nobody waits for it any more
+              cache.release(target.digest());
+            }
+          } catch (Exception | Error e) {
+            count(target.model(), "failure", sample);
+            result.completeExceptionally(new LoadFailed(target, e));
+          } finally {
+            hung.remove(key);
+            givePlaceBack.run();
+          }
+        });
+    return result;
   }
 
   private void onLoaded(
@@ -234,6 +293,10 @@ public class ServingController implements AutoCloseable {
         error instanceof LoadFailed || error.getCause() instanceof LoadFailed
             ? rootOf(error)
             : error;
+    if (slot.failedVersion != target.version()) {
+      // A newly promoted version starts its own backoff, not the failing one's.
+      slot.failedAttempts = 0;
+    }
     slot.failedVersion = target.version();
     slot.failedAttempts++;
     slot.lastError = cause.getClass().getSimpleName() + ": " + cause.getMessage();

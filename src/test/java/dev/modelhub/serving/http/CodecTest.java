@@ -17,7 +17,7 @@ import tools.jackson.databind.json.JsonMapper;
 class CodecTest {
 
   private final JsonMapper json = JsonMapper.builder().build();
-  private final V2Json v2 = new V2Json(json);
+  private final V2Json v2 = new V2Json(json, 1 << 24);
   private final TfServingJson tf = new TfServingJson(json);
   private final ModelSignature signature =
       new ModelSignature(

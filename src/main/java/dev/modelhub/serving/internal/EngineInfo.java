@@ -1,0 +1,30 @@
+package dev.modelhub.serving.internal;
+
+import ai.onnxruntime.OrtEnvironment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.actuate.info.Info;
+import org.springframework.boot.actuate.info.InfoContributor;
+
+/**
+ * {@code engines} in {@code /actuator/info}: the engine versions this node runs. ONNX Runtime
+ * reports its own (cheap: its library is loaded anyway); the PyTorch and TensorFlow natives are the
+ * ones the build ships, named rather than loaded, which would cost seconds and a gigabyte.
+ */
+public class EngineInfo implements InfoContributor {
+
+  /** The TensorFlow and PyTorch natives the build ships (DESIGN.md §4). */
+  private static final String TENSORFLOW = "2.10.1";
+
+  private static final String PYTORCH = "2.7.1";
+
+  @Override
+  public void contribute(Info.Builder builder) {
+    Map<String, Object> engines = new LinkedHashMap<>();
+    engines.put("onnxruntime", OrtEnvironment.getEnvironment().getVersion());
+    engines.put("pytorch", PYTORCH);
+    engines.put("tensorflow", TENSORFLOW);
+    engines.put("djl", ai.djl.engine.Engine.getDjlVersion());
+    builder.withDetail("engines", engines);
+  }
+}
