@@ -16,8 +16,9 @@ import org.springframework.util.unit.DataSize;
  * @param reconcileInterval how often desired and loaded versions are compared, repairing any missed
  *     notification
  * @param notifications whether to LISTEN for alias moves made by other nodes
- * @param loadThreads threads that download, load and warm up versions (separate from inference);
- *     one keeps a core free for inference on small nodes
+ * @param loadThreads loads (download, unpack, load, warm-up) that run at once, each on a thread of
+ *     its own; a load past its deadline gives its place up, so one that hangs never holds up other
+ *     models
  * @param predictors predictors per loaded version: requests of one version run this many at a time
  * @param queueCapacity requests per model that may wait for a predictor; more are answered 429
  * @param intraOpThreads threads each engine uses inside one inference call
@@ -44,7 +45,7 @@ public record ServingProperties(
     @DefaultValue({"production", "staging"}) List<String> aliases,
     @DefaultValue("10s") Duration reconcileInterval,
     @DefaultValue("true") boolean notifications,
-    @DefaultValue("1") int loadThreads,
+    @DefaultValue("2") int loadThreads,
     @DefaultValue("2") int predictors,
     @DefaultValue("64") int queueCapacity,
     @DefaultValue("1") int intraOpThreads,

@@ -125,6 +125,19 @@ class SafeUnpackerTest {
   }
 
   @Test
+  void an_archive_unpacking_to_more_than_max_ratio_times_its_size_is_rejected() throws IOException {
+    // 30 MB of zeros in ~30 KB: within the absolute 50 MB, over ten times the 1 MB floor.
+    SafeUnpacker strict =
+        new SafeUnpacker(
+            new ArchiveProperties(DataSize.ofMegabytes(50), 100, 10, DataSize.ofMegabytes(1)),
+            TestProperties.storage(temp.resolve("spool-ratio")));
+    assertThatThrownBy(() -> strict.unpack(write(Archives.zipBomb("zeros.bin", 30 << 20)), target))
+        .isInstanceOf(ArchiveRejectedException.class)
+        .hasMessageContaining("max-ratio");
+    assertThat(target).doesNotExist();
+  }
+
+  @Test
   void archive_with_too_many_entries_is_rejected() throws IOException {
     Map<String, byte[]> entries = new LinkedHashMap<>();
     for (int i = 0; i < 5; i++) {

@@ -78,6 +78,59 @@ class JobLifecycleIT extends ServingTest {
   }
 
   @Test
+  void a_job_whose_worker_dies_every_time_ends_failed_after_max_attempts() {
+    long id = optimize(model, 1, "convert-fp16", Map.of());
+    // Each worker claims the job and dies with it (no heartbeat, no result): a poison pill.
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      JobWorker victim = worker("victim-" + attempt, 20);
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> victim.claimOnly().isPresent());
+      assertThat(job(id).get("attempts").asInt()).isEqualTo(attempt);
+    }
+    // Its third lease runs out: the next worker to look finds it FAILED, not claimable.
+    JobWorker next = worker("next", 20);
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              next.runNextJob();
+              return job(id).get("status").asString().equals("FAILED");
+            });
+    JsonNode failed = job(id);
+    assertThat(failed.get("attempts").asInt()).isEqualTo(3);
+    assertThat(failed.get("error").asString()).contains("stopped responding");
+    assertThat(variantsOf(id)).isZero();
+  }
+
+  @Test
+  void a_job_running_past_max_duration_is_stopped_and_failed() {
+    long id = optimize(model, 1, "quantize-int8-dynamic", Map.of("dataset", "test"));
+    started = worker("bounded", 1_000_000, Duration.ofSeconds(2));
+    started.start();
+    JsonNode job = awaitJob(id);
+    assertThat(job.get("status").asString()).isEqualTo("FAILED");
+    assertThat(job.get("error").asString()).contains("max-duration");
+    assertThat(variantsOf(id)).isZero();
+  }
+
+  @Test
+  void work_folders_left_by_a_dead_process_are_swept_when_a_worker_starts() throws Exception {
+    java.nio.file.Path jobs =
+        java.nio.file.Path.of(environment.getProperty("modelhub.storage.spool-dir"))
+            .toAbsolutePath()
+            .resolve("jobs");
+    java.nio.file.Path leftover = jobs.resolve("job-999-crashed");
+    java.nio.file.Files.createDirectories(leftover.resolve("parent"));
+    java.nio.file.Files.write(leftover.resolve("parent/model.onnx"), new byte[1024]);
+    started = worker("sweeper", 20);
+    started.start();
+    assertThat(leftover).doesNotExist();
+  }
+
+  @Test
   void a_cancelled_running_job_stops_and_registers_nothing() {
     long id = optimize(model, 1, "quantize-int8-dynamic", Map.of("dataset", "test"));
     // Latency measured a million times: the job is still evaluating when the cancel comes.
@@ -189,6 +242,10 @@ class JobLifecycleIT extends ServingTest {
   }
 
   private JobWorker worker(String name, int latencyRuns) {
+    return worker(name, latencyRuns, Duration.ofHours(1));
+  }
+
+  private JobWorker worker(String name, int latencyRuns, Duration maxDuration) {
     JobProperties properties =
         new JobProperties(
             true,
@@ -201,7 +258,7 @@ class JobLifecycleIT extends ServingTest {
             32,
             100_000,
             DataSize.ofMegabytes(64),
-            Duration.ofHours(1));
+            maxDuration);
     return new JobWorker(
         "test-" + name, store, runner.withProperties(properties), properties, meters);
   }

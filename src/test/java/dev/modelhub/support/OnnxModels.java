@@ -215,4 +215,60 @@ public final class OnnxModels {
   private static StringStringEntryProto entry(String key, String value) {
     return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
   }
+
+  /**
+   * A model that loops: y = x after {@code M} turns of a Loop whose body passes its state through.
+   * With {@code tripCount} ≥ 0 the count is a constant (the model is as slow as that, warm-up
+   * included); with -1 it is the INT64 scalar input "n", so each request chooses how long it runs
+   * and a zero warm-up input returns at once.
+   */
+  public static ModelProto loop(long tripCount) {
+    GraphProto body =
+        GraphProto.newBuilder()
+            .setName("body")
+            .addInput(tensorValue("i", TensorProto.DataType.INT64_VALUE))
+            .addInput(tensorValue("c", TensorProto.DataType.BOOL_VALUE))
+            .addInput(tensorValue("v", TensorProto.DataType.FLOAT_VALUE, 1))
+            .addOutput(tensorValue("c_out", TensorProto.DataType.BOOL_VALUE))
+            .addOutput(tensorValue("v_out", TensorProto.DataType.FLOAT_VALUE, 1))
+            .addNode(NodeProto.newBuilder().setOpType("Identity").addInput("c").addOutput("c_out"))
+            .addNode(NodeProto.newBuilder().setOpType("Identity").addInput("v").addOutput("v_out"))
+            .build();
+    GraphProto.Builder graph =
+        GraphProto.newBuilder()
+            .setName("loop")
+            .addInput(tensorValue("x", TensorProto.DataType.FLOAT_VALUE, 1))
+            .addOutput(tensorValue("y", TensorProto.DataType.FLOAT_VALUE, 1))
+            .addInitializer(
+                TensorProto.newBuilder()
+                    .setName("true")
+                    .setDataType(TensorProto.DataType.BOOL_VALUE)
+                    .setRawData(ByteString.copyFrom(new byte[] {1})));
+    if (tripCount < 0) {
+      graph.addInput(tensorValue("n", TensorProto.DataType.INT64_VALUE));
+    } else {
+      graph.addInitializer(
+          TensorProto.newBuilder()
+              .setName("n")
+              .setDataType(TensorProto.DataType.INT64_VALUE)
+              .addInt64Data(tripCount));
+    }
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setOpType("Loop")
+            .addInput("n")
+            .addInput("true")
+            .addInput("x")
+            .addOutput("y")
+            .addAttribute(
+                dev.modelhub.onnx.AttributeProto.newBuilder()
+                    .setName("body")
+                    .setType(dev.modelhub.onnx.AttributeProto.AttributeType.GRAPH)
+                    .setG(body)));
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
 }

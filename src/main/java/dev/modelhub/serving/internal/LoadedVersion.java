@@ -60,6 +60,7 @@ public final class LoadedVersion {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final CountDownLatch drained = new CountDownLatch(1);
   private volatile State state = State.READY;
+  private volatile boolean discarded;
 
   LoadedVersion(
       String model,
@@ -125,6 +126,9 @@ public final class LoadedVersion {
   public void release() {
     if (inFlight.decrementAndGet() == 0 && state != State.READY) {
       drained.countDown();
+      synchronized (this) {
+        notifyAll();
+      }
     }
   }
 
@@ -207,6 +211,9 @@ public final class LoadedVersion {
     if (engineCalls.decrementAndGet() == 0 && state != State.READY) {
       synchronized (this) {
         notifyAll();
+        if (discarded && state != State.CLOSED) {
+          close();
+        }
       }
     }
   }
@@ -279,6 +286,51 @@ public final class LoadedVersion {
     close();
   }
 
+  /**
+   * Gives up a version that never took traffic (its load failed or was abandoned): closed now if no
+   * engine call runs on it, else as soon as the last one returns — never under a running call.
+   */
+  public void discard() {
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.DRAINING;
+      discarded = true;
+      if (engineCalls.get() == 0) {
+        close();
+      }
+    }
+  }
+
+  /**
+   * At shutdown: waits up to {@code timeout} for running requests and engine calls, then closes; a
+   * call still running after that is left to the process's exit rather than freed under it.
+   */
+  public void shutdown(Duration timeout) {
+    synchronized (this) {
+      if (state != State.READY) {
+        return;
+      }
+      state = State.DRAINING;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      synchronized (this) {
+        while ((inFlight.get() > 0 || engineCalls.get() > 0) && System.nanoTime() < deadline) {
+          wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        }
+        if (inFlight.get() == 0 && engineCalls.get() == 0) {
+          close();
+        } else {
+          log.warn("{} v{}: still running at shutdown; left to the process exit", model, version);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** A TranslateException carried out of the engine thread. */
   private static final class EngineCallFailed extends RuntimeException {
     final TranslateException translate;
@@ -290,7 +342,10 @@ public final class LoadedVersion {
   }
 
   /** Closes without draining: for versions that never took traffic. */
-  void close() {
+  synchronized void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
     state = State.CLOSED;
     for (Predictor<NDList, NDList> predictor : allPredictors) {
       predictor.close();

@@ -47,12 +47,13 @@ public class ModelLoader {
     Model model =
         Model.newInstance(target.model() + "-v" + target.version(), engine(target.format()));
     List<Predictor<NDList, NDList>> predictors = new ArrayList<>();
+    LoadedVersion loaded = null;
     try {
       loadArtifact(model, target, localDir);
       for (int i = 0; i < Math.max(1, properties.predictors()); i++) {
         predictors.add(model.newPredictor(new NoopTranslator()));
       }
-      LoadedVersion loaded =
+      loaded =
           new LoadedVersion(
               target.model(),
               target.version(),
@@ -66,8 +67,12 @@ public class ModelLoader {
       warmUp(loaded);
       return loaded;
     } catch (Exception | Error e) {
-      predictors.forEach(Predictor::close);
-      model.close();
+      if (loaded != null) {
+        loaded.discard(); // a warm-up call may still run in the engine: never free under it
+      } else {
+        predictors.forEach(Predictor::close);
+        model.close();
+      }
       throw e;
     }
   }

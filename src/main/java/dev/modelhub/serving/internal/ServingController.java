@@ -231,7 +231,7 @@ public class ServingController implements AutoCloseable {
             if (result.complete(loaded)) {
               count(target.model(), "success", sample);
             } else {
-              loaded.close(); // it overran its deadline: nobody waits for it any more
+              loaded.discard(); // it overran its deadline: nobody waits for it any more
               cache.release(target.digest());
             }
           } catch (Exception | Error e) {
@@ -489,8 +489,8 @@ public class ServingController implements AutoCloseable {
     for (Slot slot : slots.values()) {
       LoadedVersion loaded = slot.current;
       slot.current = null;
-      if (loaded != null && loaded.state() == LoadedVersion.State.READY) {
-        loaded.drainAndClose(Duration.ofSeconds(5));
+      if (loaded != null) {
+        loaded.shutdown(Duration.ofSeconds(5));
       }
     }
     drains.shutdown();

@@ -1,0 +1,160 @@
+package dev.modelhub.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.modelhub.support.Api;
+import dev.modelhub.support.Api.Response;
+import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
+import dev.modelhub.support.ServingTest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Serving under faults, on a node of its own that serves the alias {@code faults} with short
+ * deadlines: a load that hangs is abandoned while another model loads, an engine call that overruns
+ * answers 504 and its predictor is replaced, a critical model that cannot load takes the node out
+ * of readiness (any other does not), and a newly promoted version starts its own retry backoff.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ServingFaultsIT extends ServingTest {
+
+  private static final String ALIAS = "faults";
+
+  @Autowired Environment environment;
+  private ConfigurableApplicationContext node;
+  private Api faults;
+  private String critical;
+
+  @BeforeAll
+  void startFaultNode() {
+    critical = uniqueName("critical");
+    node =
+        startNode(
+            environment,
+            Map.of(
+                "modelhub.serving.aliases", ALIAS,
+                "modelhub.serving.load-timeout", "3s",
+                "modelhub.serving.inference-timeout", "1s",
+                "modelhub.serving.predictors", "1",
+                "modelhub.serving.load-retry-min", "500ms",
+                "modelhub.serving.load-retry-max", "30s",
+                "modelhub.serving.critical-models", critical,
+                "modelhub.jobs.enabled", "false"));
+    faults = new Api(port(node), json);
+  }
+
+  @AfterAll
+  void stopFaultNode() {
+    node.close();
+  }
+
+  @Test
+  void a_hanging_load_is_abandoned_at_its_deadline_while_another_model_loads() {
+    // Warm-up of this model runs a 30-million-turn loop: about 15 s of engine time.
+    String hanging = uniqueName("hanging");
+    promote(hanging, ALIAS, register(hanging, OnnxModels.loop(30_000_000).toByteArray(), "h.onnx"));
+    String quick = uniqueName("quick");
+    promote(quick, ALIAS, register(quick, Fixtures.bytes("digits_mlp.onnx"), "q.onnx"));
+
+    // The quick model does not wait behind the hanging one.
+    awaitServing(faults, quick, ALIAS, 1, Duration.ofSeconds(10));
+    assertThat(servedVersion(faults, hanging, ALIAS)).isEqualTo(-1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                slot(faults, hanging, ALIAS)
+                    .map(s -> s.get("state").asString().equals("FAILED"))
+                    .orElse(false));
+    assertThat(slot(faults, hanging, ALIAS).orElseThrow().get("lastError").asString())
+        .contains("load-timeout");
+    assertThat(faults.get("/v2/health/ready").status()).isEqualTo(200);
+    assertThat(inferDigit(faults, quick).status()).isEqualTo(200);
+    api.delete("/api/v1/models/" + hanging + "/aliases/" + ALIAS);
+  }
+
+  @Test
+  void an_engine_call_past_its_deadline_answers_504_and_the_next_request_is_served() {
+    String looping = uniqueName("looping");
+    promote(looping, ALIAS, register(looping, OnnxModels.loop(-1).toByteArray(), "l.onnx"));
+    awaitServing(faults, looping, ALIAS, 1, LOAD_TIMEOUT);
+
+    // Eight million turns: about four seconds, past the one-second deadline.
+    Response slow = faults.postJson("/v2/models/" + looping + "/infer", body(8_000_000));
+    assertThat(slow.status()).as(slow.toString()).isEqualTo(504);
+    assertThat(slow.json().get("type").asString()).endsWith("/inference-timeout");
+    // The only predictor is still busy with that call: a fresh one serves the next request.
+    Response next = faults.postJson("/v2/models/" + looping + "/infer", body(0));
+    assertThat(next.status()).as(next.toString()).isEqualTo(200);
+    assertThat(next.json().get("outputs").get(0).get("data").get(0).asDouble()).isEqualTo(1.0);
+    api.delete("/api/v1/models/" + looping + "/aliases/" + ALIAS);
+  }
+
+  @Test
+  void only_a_critical_model_that_cannot_load_makes_the_node_unready() {
+    String other = uniqueName("broken");
+    promote(other, ALIAS, register(other, OnnxModels.corruptedDigits(), "b.onnx"));
+    await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(other) > 0);
+    assertThat(faults.get("/v2/health/ready").status()).isEqualTo(200);
+    assertThat(faults.get("/v2/models/" + other + "/ready").status()).isEqualTo(503);
+
+    promote(critical, ALIAS, register(critical, OnnxModels.corruptedDigits(), "c.onnx"));
+    await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(critical) > 0);
+    assertThat(faults.get("/v2/health/ready").status()).isEqualTo(503);
+    JsonNode readiness = faults.anonymous().get("/actuator/health/readiness").json();
+    assertThat(readiness.get("status").asString()).isEqualTo("DOWN");
+
+    api.delete("/api/v1/models/" + critical + "/aliases/" + ALIAS);
+    api.delete("/api/v1/models/" + other + "/aliases/" + ALIAS);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> faults.get("/v2/health/ready").status() == 200);
+  }
+
+  @Test
+  void a_newly_promoted_version_starts_its_own_retry_backoff() {
+    String model = uniqueName("backoff");
+    int v1 = register(model, OnnxModels.corruptedDigits(), "v1.onnx");
+    promote(model, ALIAS, v1);
+    await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(model) >= 3);
+
+    int v2 = register(model, OnnxModels.corruptedDigits(), "v2.onnx");
+    assertThat(v2).isEqualTo(2);
+    promote(model, ALIAS, v2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                slot(faults, model, ALIAS)
+                    .map(
+                        s ->
+                            s.get("desiredVersion").asInt() == v2
+                                && s.get("failedAttempts").asInt() > 0)
+                    .orElse(false));
+    assertThat(slot(faults, model, ALIAS).orElseThrow().get("failedAttempts").asInt()).isEqualTo(1);
+    api.delete("/api/v1/models/" + model + "/aliases/" + ALIAS);
+  }
+
+  private int failedAttempts(String model) {
+    return slot(faults, model, ALIAS).map(s -> s.get("failedAttempts").asInt()).orElse(0);
+  }
+
+  private static Map<String, Object> body(long turns) {
+    return Map.of(
+        "inputs",
+        List.of(
+            Map.of("name", "x", "datatype", "FP32", "shape", List.of(1), "data", List.of(1.0)),
+            Map.of("name", "n", "datatype", "INT64", "shape", List.of(), "data", List.of(turns))));
+  }
+}
