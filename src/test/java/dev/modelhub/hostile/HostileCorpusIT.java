@@ -432,6 +432,37 @@ class HostileCorpusIT extends ServingTest {
                 api.postJson(
                     "/api/v1/keys", "{\"models\":" + "[".repeat(500) + "]".repeat(500) + "}"),
             400));
+    // Limits of the server's own, below the parser's defaults: these bodies would otherwise be
+    // read, the unknown field ignored, and the model created.
+    corpus.add(
+        new Case(
+            "ignored field nested 100 deep",
+            () ->
+                api.postJson(
+                    "/api/v1/models",
+                    "{\"name\":\""
+                        + model
+                        + "-n\",\"x\":"
+                        + "[".repeat(100)
+                        + "]".repeat(100)
+                        + "}"),
+            400));
+    corpus.add(
+        new Case(
+            "ignored number of 150 digits",
+            () ->
+                api.postJson(
+                    "/api/v1/models",
+                    "{\"name\":\"" + model + "-d\",\"x\":" + "1".repeat(150) + "}"),
+            400));
+    corpus.add(
+        new Case(
+            "ignored field name of 2000 characters",
+            () ->
+                api.postJson(
+                    "/api/v1/models",
+                    "{\"name\":\"" + model + "-f\",\"" + "k".repeat(2000) + "\":1}"),
+            400));
     corpus.add(
         new Case(
             "field name of 5000 characters",
