@@ -39,7 +39,10 @@ public class SafeUnpacker {
   private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
   private static final int BUFFER = 64 * 1024;
   private static final int MAX_SEGMENT_BYTES = 255;
-  private static final int MAX_PATH_BYTES = 4096;
+
+  /** Paths inside an archive: short enough that folder plus path stays within PATH_MAX (4096). */
+  private static final int MAX_PATH_BYTES = 1024;
+
   private static final int UNIX_TYPE = 0170000;
   private static final int UNIX_FILE = 0100000;
   private static final int UNIX_DIRECTORY = 0040000;
@@ -101,6 +104,9 @@ public class SafeUnpacker {
       UnpackedArchive.deleteTree(root);
       throw new ArchiveRejectedException(
           "The archive is truncated or corrupt: " + e.getMessage() + "; nothing was stored.", e);
+    } catch (Error e) {
+      UnpackedArchive.deleteTree(root); // out of memory, say: leave nothing behind
+      throw e;
     }
   }
 
@@ -166,7 +172,16 @@ public class SafeUnpacker {
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
         InputStream decompressed =
             type == ArchiveType.TAR_GZ ? new GzipCompressorInputStream(raw, true) : raw;
-        InputStream guarded = new TarHeaderGuard(decompressed, limits.maxHeaderSize().toBytes());
+        InputStream guarded =
+            new TarHeaderGuard(
+                decompressed,
+                limits.maxHeaderSize().toBytes(),
+                // headers and padding count too: the whole stream is bounded, not only files
+                Math.addExact(
+                    budget.maxBytes,
+                    limits.maxHeaderSize().toBytes() * 4
+                        + limits.maxEntries() * 1024L
+                        + (16L << 20)));
         TarArchiveInputStream tar = new TarArchiveInputStream(guarded)) {
       TarArchiveEntry entry;
       while ((entry = tar.getNextEntry()) != null) {
@@ -189,7 +204,7 @@ public class SafeUnpacker {
 
   /** Refuses a zip whose end record declares more entries than allowed, before opening it. */
   private void checkDeclaredEntries(Path archive) throws IOException {
-    long declared = ZipEndRecord.declaredEntries(archive);
+    long declared = ZipEndRecord.countEntries(archive, limits.maxEntries());
     if (declared < 0) {
       throw new ArchiveRejectedException(
           "The zip archive has no end-of-central-directory record: it is truncated or corrupt;"
@@ -197,9 +212,9 @@ public class SafeUnpacker {
     }
     if (declared > limits.maxEntries()) {
       throw new ArchiveRejectedException(
-          "The zip archive declares "
+          "The zip archive holds "
               + declared
-              + " entries, more than "
+              + " entries or more, more than "
               + limits.maxEntries()
               + " (modelhub.archive.max-entries); nothing was stored.");
     }

@@ -16,19 +16,23 @@ public final class ClientMessages {
   private static final Pattern CLASS_NAME =
       Pattern.compile(
           "`?\\b(?:[a-z][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_]*)(?:\\$([A-Z][A-Za-z0-9_]*))*`?");
+  private static final Pattern URL =
+      Pattern.compile("\\b([a-zA-Z][a-zA-Z0-9+.-]*)://[^\\s'\"()\\[\\],;]+");
   private static final List<String> API_PATHS =
       List.of("/api/", "/v1/", "/v2/", "/actuator", "/swagger-ui", "/v3/api-docs");
 
   private ClientMessages() {}
 
   /**
-   * {@code message} with every absolute file path but the API's shortened to its last part, and
-   * Java class names (which parsers like to quote) shortened to their simple names.
+   * {@code message} with every absolute file path but the API's shortened to its last part, URLs
+   * (endpoints of services behind the server) cut to their scheme, and Java class names (which
+   * parsers like to quote) shortened to their simple names.
    */
   public static String scrub(String message) {
     if (message == null) {
       return null;
     }
+    message = URL.matcher(message).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "://…"));
     message =
         CLASS_NAME
             .matcher(message)

@@ -29,7 +29,7 @@ class JsonLimits {
     long inferenceLimit =
         environment
             .getProperty(
-                "modelhub.serving.max-request-size", DataSize.class, DataSize.ofMegabytes(64))
+                "modelhub.serving.max-request-size", DataSize.class, DataSize.ofMegabytes(32))
             .toBytes();
     StreamReadConstraints constraints =
         StreamReadConstraints.builder()

@@ -92,6 +92,7 @@ class VersionController {
     MediaType type = contentType(request);
     VersionView version;
     if (type.isCompatibleWith(MediaType.MULTIPART_FORM_DATA)) {
+      uploads.checkRoom(request.getContentLengthLong());
       MultipartUpload.Parts parts =
           MultipartUpload.read(request, uploads, json, limits.maxMetadataSize().toBytes());
       Requests.VersionMetadata metadata = parts.metadata();

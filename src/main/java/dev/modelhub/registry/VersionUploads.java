@@ -113,6 +113,11 @@ class VersionUploads {
     }
   }
 
+  /** Checks the spool has room for a body of {@code declaredLength} (-1: unknown). */
+  void checkRoom(long declaredLength) {
+    store.checkRoomFor(declaredLength);
+  }
+
   /** Releases an upload that will not be completed. */
   void abandon(StagedArtifact staged) {
     store.release(staged);

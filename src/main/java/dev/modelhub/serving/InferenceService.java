@@ -96,6 +96,9 @@ public class InferenceService {
     private String outcome = "error";
     private boolean closed;
 
+    /** An engine call that overran: its place in the queue is given back when it returns. */
+    private java.util.concurrent.CompletableFuture<?> stuck;
+
     private Admission(LoadedVersion loaded, Semaphore permits, Timer.Sample sample) {
       this.loaded = loaded;
       this.permits = permits;
@@ -119,6 +122,9 @@ public class InferenceService {
         throw e;
       } catch (TimeoutException e) {
         outcome = "timeout";
+        if (e instanceof LoadedVersion.StuckCall call) {
+          stuck = call.call();
+        }
         throw new ServingExceptions.Timeout(loaded.model(), properties.inferenceTimeout());
       } catch (TranslateException | EngineException | IllegalArgumentException e) {
         outcome = "inference_failed";
@@ -144,7 +150,12 @@ public class InferenceService {
         return;
       }
       closed = true;
-      permits.release();
+      if (stuck == null) {
+        permits.release();
+      } else {
+        // A call still running in the engine keeps its place: clients cannot pile up stuck calls.
+        stuck.whenComplete((result, error) -> permits.release());
+      }
       loaded.release();
       record(loaded.model(), Integer.toString(loaded.version()), outcome, sample);
     }

@@ -57,8 +57,8 @@ public record ServingProperties(
     @DefaultValue("./data/engines") Path engineCacheDir,
     @DefaultValue("5m") Duration loadTimeout,
     @DefaultValue("60s") Duration inferenceTimeout,
-    @DefaultValue("64MB") DataSize maxRequestSize,
-    @DefaultValue("16777216") long maxTensorElements,
+    @DefaultValue("32MB") DataSize maxRequestSize,
+    @DefaultValue("4194304") long maxTensorElements,
     @DefaultValue("1048576") long warmupMaxElements,
     @DefaultValue List<String> criticalModels) {
 

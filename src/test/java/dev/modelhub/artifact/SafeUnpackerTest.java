@@ -147,7 +147,7 @@ class SafeUnpackerTest {
 
     assertThatThrownBy(() -> strict.unpack(write(Archives.zip(entries)), target))
         .isInstanceOf(ArchiveRejectedException.class)
-        .hasMessageContaining("declares 5 entries, more than 4");
+        .hasMessageContaining("holds 5 entries or more, more than 4");
   }
 
   @Test

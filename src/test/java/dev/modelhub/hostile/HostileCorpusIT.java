@@ -225,8 +225,8 @@ class HostileCorpusIT extends ServingTest {
     unsafeZips.put("empty zip", Archives.zip(Map.of()));
     unsafeZips.put("two models", Archives.zip(Map.of("a.onnx", onnx, "b.onnx", onnx)));
     unsafeZips.put(
-        "zip declaring 200000 entries",
-        declaringEntries(Archives.zip(Map.of("m.onnx", onnx)), 200_000));
+        "zip claiming 1 entry over 100001 central-directory headers",
+        centralDirectoryFlood(100_001));
     byte[] truncated = Archives.zip(Map.of("m.onnx", onnx));
     unsafeZips.put("truncated zip", Arrays.copyOf(truncated, truncated.length - 30));
     unsafeZips.forEach(
@@ -299,7 +299,14 @@ class HostileCorpusIT extends ServingTest {
                 "serving node reading the saver", HostileSavedModels.tf1SaverReadByServing(),
                 "signature on the saver", HostileSavedModels.tf1SaverInSignature(),
                 "serving node calling the restore function",
-                    HostileSavedModels.tf2SaverCalledByServing())
+                    HostileSavedModels.tf2SaverCalledByServing(),
+                "restore that also writes", HostileSavedModels.tf1SaverWritingWhileRestoring(),
+                "restore of another file (TF1)", HostileSavedModels.tf1SaverRestoringAnotherFile(),
+                "restore of another file (TF2)", HostileSavedModels.tf2SaverRestoringAnotherFile(),
+                "print to the caller's stream", HostileSavedModels.printToCallersFile(),
+                "two functions of one name", HostileSavedModels.duplicateFunctions(),
+                "restore called through a nested attribute",
+                    HostileSavedModels.tf2SaverCalledThroughNestedAttribute())
             .entrySet()) {
       byte[] archive = HostileSavedModels.archive(misuse.getValue());
       corpus.add(new Case("SavedModel " + misuse.getKey(), () -> upload(model, archive), 422));
@@ -647,35 +654,18 @@ class HostileCorpusIT extends ServingTest {
     System.arraycopy(bytes, 0, block, at, bytes.length);
   }
 
-  /** A zip whose end record claims {@code entries} entries. */
-  private static byte[] declaringEntries(byte[] zip, int entries) {
-    byte[] copy = zip.clone();
-    ByteBuffer buffer = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
-    int end = copy.length - 22;
-    buffer.putShort(end + 8, (short) 0xffff);
-    buffer.putShort(end + 10, (short) 0xffff);
-    // 0xffff entries with no ZIP64 record: as many as a plain end record can say.
-    return entries > 0xffff ? withZip64Count(copy, entries) : copy;
-  }
-
-  private static byte[] withZip64Count(byte[] zip, long entries) {
-    int end = zip.length - 22;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(zip, 0, end);
-    ByteBuffer zip64 = ByteBuffer.allocate(56 + 20).order(ByteOrder.LITTLE_ENDIAN);
-    long zip64Offset = end;
-    zip64
-        .putInt(0x06064b50)
-        .putLong(44)
-        .putShort((short) 45)
-        .putShort((short) 45)
-        .putInt(0)
-        .putInt(0);
-    zip64.putLong(entries).putLong(entries).putLong(0).putLong(0);
-    zip64.putInt(0x07064b50).putInt(0).putLong(zip64Offset).putInt(1);
-    out.write(zip64.array(), 0, zip64.position());
-    out.write(zip, end, 22);
-    return out.toByteArray();
+  /**
+   * A zip whose end record claims one entry, over a central directory of {@code headers} headers: a
+   * zip reader reads headers for as long as they go on.
+   */
+  private static byte[] centralDirectoryFlood(int headers) {
+    ByteBuffer zip = ByteBuffer.allocate(headers * 46 + 22).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < headers; i++) {
+      zip.putInt(0x02014b50).put(new byte[42]);
+    }
+    zip.putInt(0x06054b50).putShort((short) 0).putShort((short) 0);
+    zip.putShort((short) 1).putShort((short) 1).putInt(headers * 46).putInt(0).putShort((short) 0);
+    return zip.array();
   }
 
   private static byte[] torchScriptDeclaring(int bytes) {

@@ -79,6 +79,104 @@ public final class HostileSavedModels {
         });
   }
 
+  /** TF1's saver whose restore also writes: a SaveV2 the restore op waits for. */
+  public static SavedModel tf1SaverWritingWhileRestoring() {
+    return edit(
+        meta -> {
+          addTf1Saver(meta);
+          NodeDef.Builder restoreAll =
+              meta.getGraphDefBuilder().getNodeBuilderList().stream()
+                  .filter(n -> n.getName().equals("save/restore_all"))
+                  .findFirst()
+                  .orElseThrow();
+          restoreAll.addInput("^save/SaveV2");
+        });
+  }
+
+  /** TF1's saver reading a checkpoint named by a constant of its own instead of the model's. */
+  public static SavedModel tf1SaverRestoringAnotherFile() {
+    return edit(
+        meta -> {
+          addTf1Saver(meta);
+          meta.getGraphDefBuilder()
+              .addNode(NodeDef.newBuilder().setName("save/Other").setOp("Const"))
+              .addNode(
+                  NodeDef.newBuilder()
+                      .setName("save/RestoreOther")
+                      .setOp("RestoreV2")
+                      .addInput("save/Other"));
+          meta.getGraphDefBuilder().getNodeBuilderList().stream()
+              .filter(n -> n.getName().equals("save/restore_all"))
+              .findFirst()
+              .orElseThrow()
+              .addInput("^save/RestoreOther");
+        });
+  }
+
+  /** TF2's restore function reading a checkpoint it names itself. */
+  public static SavedModel tf2SaverRestoringAnotherFile() {
+    return edit(
+        meta ->
+            addTf2Saver(
+                meta, node("path", "Const"), node("RestoreV2", "RestoreV2", "path:output:0")));
+  }
+
+  /** A function that prints to whatever stream its caller names. */
+  public static SavedModel printToCallersFile() {
+    return edit(
+        meta -> {
+          NodeDef print =
+              NodeDef.newBuilder()
+                  .setName("p")
+                  .setOp("PrintV2")
+                  .putAttr("output_stream", AttrValue.newBuilder().setPlaceholder("stream").build())
+                  .build();
+          meta.getGraphDefBuilder()
+              .setLibrary(
+                  FunctionDefLibrary.newBuilder()
+                      .addFunction(function("__inference_print_3", print)));
+          meta.getGraphDefBuilder().addNode(call("StatefulPartitionedCall", "__inference_print_3"));
+        });
+  }
+
+  /** Two library functions of one name: only one would be checked if the other were ignored. */
+  public static SavedModel duplicateFunctions() {
+    return edit(
+        meta ->
+            meta.getGraphDefBuilder()
+                .setLibrary(
+                    FunctionDefLibrary.newBuilder()
+                        .addFunction(function("__inference_f_4", node("a", "Identity")))
+                        .addFunction(function("__inference_f_4", node("b", "ReadFile")))));
+  }
+
+  /** TF2's saver, with a serving node reaching the restore function through a nested attribute. */
+  public static SavedModel tf2SaverCalledThroughNestedAttribute() {
+    return edit(
+        meta -> {
+          addTf2Saver(meta);
+          meta.getGraphDefBuilder()
+              .addNode(
+                  NodeDef.newBuilder()
+                      .setName("outer")
+                      .setOp("While")
+                      .putAttr(
+                          "body",
+                          AttrValue.newBuilder()
+                              .setFunc(
+                                  NameAttrList.newBuilder()
+                                      .setName("__inference_body_5")
+                                      .putAttr(
+                                          "inner",
+                                          AttrValue.newBuilder()
+                                              .setFunc(
+                                                  NameAttrList.newBuilder()
+                                                      .setName("__inference__traced_restore_2"))
+                                              .build()))
+                              .build()));
+        });
+  }
+
   /** TF2's saver, with a serving node calling the restore function with its own file name. */
   public static SavedModel tf2SaverCalledByServing() {
     return edit(
@@ -90,20 +188,30 @@ public final class HostileSavedModels {
   }
 
   private static void addTf2Saver(MetaGraphDef.Builder meta) {
+    addTf2Saver(meta, node("RestoreV2", "RestoreV2", "file_prefix"));
+  }
+
+  /** TF2's saver as TensorFlow writes it, with {@code restore} as the restore function's read. */
+  private static void addTf2Saver(MetaGraphDef.Builder meta, NodeDef... restore) {
     meta.getGraphDefBuilder()
         .setLibrary(
             FunctionDefLibrary.newBuilder()
                 .addFunction(
                     function(
                         "__inference__traced_save_1",
-                        node("SaveV2", "SaveV2"),
-                        node("MergeV2Checkpoints", "MergeV2Checkpoints")))
-                .addFunction(
-                    function("__inference__traced_restore_2", node("RestoreV2", "RestoreV2"))));
+                        node("StringJoin", "StringJoin", "file_prefix"),
+                        node("ShardedFilename", "ShardedFilename", "StringJoin:output:0"),
+                        node("SaveV2", "SaveV2", "ShardedFilename:filename:0"),
+                        node("MergeV2Checkpoints", "MergeV2Checkpoints", "file_prefix")))
+                .addFunction(function("__inference__traced_restore_2", restore)));
     meta.getGraphDefBuilder()
         .addNode(NodeDef.newBuilder().setName("saver_filename").setOp("Placeholder"))
-        .addNode(call("StatefulPartitionedCall_1", "__inference__traced_save_1"))
-        .addNode(call("StatefulPartitionedCall_2", "__inference__traced_restore_2"));
+        .addNode(
+            call("StatefulPartitionedCall_1", "__inference__traced_save_1").toBuilder()
+                .addInput("saver_filename"))
+        .addNode(
+            call("StatefulPartitionedCall_2", "__inference__traced_restore_2").toBuilder()
+                .addInput("saver_filename"));
     meta.setSaverDef(
         SaverDef.newBuilder()
             .setFilenameTensorName("saver_filename:0")
@@ -151,15 +259,23 @@ public final class HostileSavedModels {
 
   private static FunctionDef function(String name, NodeDef... nodes) {
     FunctionDef.Builder function =
-        FunctionDef.newBuilder().setSignature(OpDef.newBuilder().setName(name));
+        FunctionDef.newBuilder()
+            .setSignature(
+                OpDef.newBuilder()
+                    .setName(name)
+                    .addInputArg(OpDef.ArgDef.newBuilder().setName("file_prefix")));
     for (NodeDef node : nodes) {
       function.addNodeDef(node);
     }
     return function.build();
   }
 
-  private static NodeDef node(String name, String op) {
-    return NodeDef.newBuilder().setName(name).setOp(op).build();
+  private static NodeDef node(String name, String op, String... inputs) {
+    NodeDef.Builder node = NodeDef.newBuilder().setName(name).setOp(op);
+    for (String input : inputs) {
+      node.addInput(input);
+    }
+    return node.build();
   }
 
   private static NodeDef call(String name, String function) {
@@ -181,12 +297,32 @@ public final class HostileSavedModels {
     Map<String, Map<String, String>> nodes = new LinkedHashMap<>();
     for (String op :
         new String[] {
-          "ReadFile", "WriteFile", "MatchingFiles", "ImmutableConst",
-              "InitializeTableFromTextFileV2",
-          "TFRecordDataset", "CSVDatasetV2", "SqlDataset", "SaveDatasetV2",
-              "CreateSummaryFileWriter",
-          "DebugIdentityV2", "PyFunc", "EagerPyFunc", "RpcCall", "LoadAndRemapMatrix",
-          "CollectiveReduceV2", "SaveV2", "RestoreV2", "MergeV2Checkpoints", "WholeFileReaderV2"
+          "ReadFile",
+          "WriteFile",
+          "MatchingFiles",
+          "ImmutableConst",
+          "InitializeTableFromTextFileV2",
+          "TFRecordDataset",
+          "CSVDatasetV2",
+          "SqlDataset",
+          "SaveDatasetV2",
+          "CreateSummaryFileWriter",
+          "DebugIdentityV2",
+          "PyFunc",
+          "EagerPyFunc",
+          "RpcCall",
+          "LoadAndRemapMatrix",
+          "CollectiveReduceV2",
+          "SaveV2",
+          "RestoreV2",
+          "MergeV2Checkpoints",
+          "WholeFileReaderV2",
+          "Skipgram",
+          "RecordInput",
+          "DataServiceDatasetV4",
+          "RemoteCall",
+          "ThreadPoolHandle",
+          "SomeFutureReaderV2"
         }) {
       nodes.put(op, Map.of());
     }

@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
  * Watches a tar stream's headers as they pass on their way to the tar reader, and stops the stream
  * at a header that may not be unpacked — before the reader acts on it and before anything is
  * written: entry types other than files and folders (links, devices, FIFOs, GNU sparse files,
- * volume and multi-volume headers), and long-name or PAX headers larger than {@code
- * maxHeaderBytes}, which a tar reader would otherwise read into memory whole.
+ * volume and multi-volume headers), long-name or PAX headers larger than {@code maxHeaderBytes} (a
+ * tar reader holds them in memory whole), PAX records that would make the reader skip differently
+ * than this guard ({@code size} or sparse records in a global header; a local {@code size} is the
+ * size this guard skips by, as the reader does), and more than {@code maxStreamBytes} of stream in
+ * all, so a small compressed archive cannot make the server decompress without end.
  */
 public final class TarHeaderGuard extends FilterInputStream {
 
@@ -30,15 +33,31 @@ public final class TarHeaderGuard extends FilterInputStream {
 
   private static final int BLOCK = 512;
 
+  private static final int MAX_GLOBAL_HEADERS = 16;
+
   private final long maxHeaderBytes;
+  private final long maxStreamBytes;
   private final byte[] header = new byte[BLOCK];
   private int headerFill;
   private long dataLeft;
+  private long total;
+  private int globalHeaders;
   private boolean ended;
 
-  public TarHeaderGuard(InputStream in, long maxHeaderBytes) {
+  /** The PAX records being read (a PAX header's data), or null outside one. */
+  private java.io.ByteArrayOutputStream pax;
+
+  private long paxLeft;
+  private String paxEntry;
+  private boolean paxGlobal;
+
+  /** The size a PAX header gave the next entry, or -1. */
+  private long nextSize = -1;
+
+  public TarHeaderGuard(InputStream in, long maxHeaderBytes, long maxStreamBytes) {
     super(in);
     this.maxHeaderBytes = maxHeaderBytes;
+    this.maxStreamBytes = maxStreamBytes;
   }
 
   @Override
@@ -73,11 +92,23 @@ public final class TarHeaderGuard extends FilterInputStream {
   }
 
   private void watch(byte[] buffer, int offset, int length) throws IOException {
+    total += length;
+    if (total > maxStreamBytes) {
+      throw new Refused("", "is larger than the archive may unpack to");
+    }
     int i = offset;
     int end = offset + length;
     while (i < end && !ended) {
       if (dataLeft > 0) {
         int take = (int) Math.min(dataLeft, end - i);
+        if (pax != null && paxLeft > 0) {
+          int keep = (int) Math.min(paxLeft, take);
+          pax.write(buffer, i, keep);
+          paxLeft -= keep;
+          if (paxLeft == 0) {
+            readPaxRecords();
+          }
+        }
         dataLeft -= take;
         i += take;
         continue;
@@ -101,7 +132,12 @@ public final class TarHeaderGuard extends FilterInputStream {
     char type = (char) header[156];
     long size = size(name);
     switch (type) {
-      case '0', '\0', '7', '5' -> {}
+      case '0', '\0', '7', '5' -> {
+        if (nextSize >= 0) {
+          size = nextSize; // the PAX header's size is the one a tar reader skips by
+          nextSize = -1;
+        }
+      }
       case 'L', 'x', 'g', 'X' -> {
         if (size > maxHeaderBytes) {
           throw new Refused(
@@ -111,6 +147,18 @@ public final class TarHeaderGuard extends FilterInputStream {
                   + "-byte name or extended header (the limit is "
                   + maxHeaderBytes
                   + ")");
+        }
+        if (type == 'g' && ++globalHeaders > MAX_GLOBAL_HEADERS) {
+          throw new Refused(name, "is one global header too many");
+        }
+        if (type != 'L') {
+          pax = new java.io.ByteArrayOutputStream((int) size);
+          paxLeft = size;
+          paxEntry = name;
+          paxGlobal = type == 'g';
+          if (size == 0) {
+            readPaxRecords();
+          }
         }
       }
       case '1' -> throw new Refused(name, "is a hard link");
@@ -123,6 +171,33 @@ public final class TarHeaderGuard extends FilterInputStream {
               name, "has tar entry type '" + type + "', which is not a file or folder");
     }
     dataLeft = (size + BLOCK - 1) / BLOCK * BLOCK;
+  }
+
+  /** Reads a PAX header's records ("LEN key=value"), keeping the size it gives the next entry. */
+  private void readPaxRecords() throws IOException {
+    String records = pax.toString(StandardCharsets.UTF_8);
+    pax = null;
+    for (String record : records.split("\n")) {
+      int space = record.indexOf(' ');
+      int equals = record.indexOf('=');
+      if (space < 0 || equals < space) {
+        continue;
+      }
+      String key = record.substring(space + 1, equals);
+      if (key.startsWith("GNU.sparse") || (paxGlobal && key.equals("size"))) {
+        throw new Refused(paxEntry, "has a PAX '" + key + "' record this server does not accept");
+      }
+      if (key.equals("size")) {
+        try {
+          nextSize = Long.parseLong(record.substring(equals + 1).strip());
+        } catch (NumberFormatException e) {
+          throw new Refused(paxEntry, "has a corrupt PAX size");
+        }
+        if (nextSize < 0) {
+          throw new Refused(paxEntry, "has a negative PAX size");
+        }
+      }
+    }
   }
 
   private boolean allZero() {

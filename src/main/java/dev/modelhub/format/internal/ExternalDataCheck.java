@@ -21,6 +21,7 @@ final class ExternalDataCheck {
 
   private static final Pattern DIGITS = Pattern.compile("[0-9]{1,19}");
   private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
+  private static final String ORT_MEMORY_MARKER = "_ORT_MEM_ADDR_";
 
   private ExternalDataCheck() {}
 
@@ -64,7 +65,16 @@ final class ExternalDataCheck {
             where + " climbs out of its folder with '..' ('" + location + "').");
       }
     }
-    Path file = base.resolve(slashed).normalize();
+    if (slashed.contains(ORT_MEMORY_MARKER)) {
+      // ONNX Runtime reads the offset of such a location as a memory address of its own process.
+      throw new InvalidArtifactException(where + " uses ONNX Runtime's in-memory marker.");
+    }
+    Path file;
+    try {
+      file = base.resolve(slashed).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new InvalidArtifactException(where + " is not a valid file name.");
+    }
     if (!file.startsWith(root)) {
       throw new InvalidArtifactException(where + " points outside the archive.");
     }
@@ -82,7 +92,8 @@ final class ExternalDataCheck {
     long length = number(ref.length(), -1, where, "length");
     long end;
     try {
-      end = length < 0 ? offset : Math.addExact(offset, length);
+      // Without a length an engine reads as many bytes as the tensor's shape and type take.
+      end = Math.addExact(offset, length >= 0 ? length : bytes(ref, where));
     } catch (ArithmeticException e) {
       throw new InvalidArtifactException(where + " has an offset and length past any file.");
     }
@@ -90,6 +101,22 @@ final class ExternalDataCheck {
       throw new InvalidArtifactException(
           where + " reaches byte " + end + " but '" + location + "' has " + size + " bytes.");
     }
+  }
+
+  /** The bytes a tensor's elements take in its external file. */
+  private static long bytes(OnnxReader.ExternalRef ref, String where) {
+    long elements = ref.elements();
+    return switch (ref.dataType()) {
+      case 2, 3, 9, 17, 18, 19, 20 -> elements; // (u)int8, bool, the float8 types
+      case 4, 5, 10, 16 -> Math.multiplyExact(elements, 2L);
+      case 1, 6, 12 -> Math.multiplyExact(elements, 4L);
+      case 7, 11, 13, 14 -> Math.multiplyExact(elements, 8L);
+      case 15 -> Math.multiplyExact(elements, 16L);
+      case 21, 22, 23 -> (elements + 1) / 2; // 4-bit types, two to a byte
+      default ->
+          throw new InvalidArtifactException(
+              where + " has data type " + ref.dataType() + ", which cannot be stored externally.");
+    };
   }
 
   /** A non-negative decimal entry, or {@code absent} when there is none. */

@@ -49,6 +49,27 @@ final class OnnxReader {
   /** Deepest nesting of subgraphs accepted (real models nest a handful). */
   static final int MAX_GRAPH_DEPTH = 32;
 
+  /** Most dimensions a tensor may have. */
+  static final int MAX_RANK = 64;
+
+  /** Most tensors one model may keep in external files (LLMs keep a few thousand). */
+  static final int MAX_EXTERNAL_TENSORS = 100_000;
+
+  /** Names as kept for error messages: at most this long. */
+  private static final int SHOWN = 100;
+
+  /**
+   * Where in the model a tensor sits, built into words only when an error needs them (names of a
+   * hostile model can be a megabyte each, and there can be hundreds of thousands of tensors).
+   */
+  record Where(String kind, String name, Where parent) {
+    @Override
+    public String toString() {
+      String self = kind + (name == null ? "" : " '" + name + "'");
+      return parent == null ? self : self + " in " + parent;
+    }
+  }
+
   /**
    * A tensor that keeps its bytes outside the model file.
    *
@@ -58,7 +79,14 @@ final class OnnxReader {
    * @param offset the {@code offset} entry as written, or null
    * @param length the {@code length} entry as written, or null
    */
-  record ExternalRef(String tensor, String where, String location, String offset, String length) {}
+  record ExternalRef(
+      String tensor,
+      Where where,
+      String location,
+      String offset,
+      String length,
+      int dataType,
+      long elements) {}
 
   /** What was read. */
   record Summary(
@@ -132,6 +160,7 @@ final class OnnxReader {
   }
 
   private void readModel() throws IOException {
+    Set<Integer> seen = new HashSet<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
@@ -140,7 +169,8 @@ final class OnnxReader {
         case ModelProto.PRODUCER_VERSION_FIELD_NUMBER -> producerVersion = string(tag);
         case ModelProto.GRAPH_FIELD_NUMBER -> {
           sawGraph = true;
-          nested(tag, () -> readGraph(0, "the graph"));
+          once(tag, seen, "graph");
+          nested(tag, () -> readGraph(0, new Where("the graph", null, null)));
         }
         case ModelProto.OPSET_IMPORT_FIELD_NUMBER -> {
           OperatorSetIdProto opset = small(tag, OperatorSetIdProto.parser());
@@ -158,7 +188,7 @@ final class OnnxReader {
    * make the summary; deeper graphs (subgraphs, functions, training graphs) are only searched for
    * tensors.
    */
-  private void readGraph(int depth, String where) throws IOException {
+  private void readGraph(int depth, Where where) throws IOException {
     if (depth > MAX_GRAPH_DEPTH) {
       throw new IllegalArgumentException(
           "its subgraphs are nested deeper than " + MAX_GRAPH_DEPTH + " levels");
@@ -175,13 +205,14 @@ final class OnnxReader {
           }
         }
         case GraphProto.INITIALIZER_FIELD_NUMBER -> {
-          long elements = nestedTensor(tag, "an initializer of " + where, main);
+          long elements = nestedTensor(tag, new Where("an initializer", null, where), main);
           if (main) {
             parameterCount += elements;
           }
         }
         case GraphProto.SPARSE_INITIALIZER_FIELD_NUMBER ->
-            nested(tag, () -> readSparseTensor("a sparse initializer of " + where, main));
+            nested(
+                tag, () -> readSparseTensor(new Where("a sparse initializer", null, where), main));
         case GraphProto.INPUT_FIELD_NUMBER -> {
           ValueInfoProto input = small(tag, ValueInfoProto.parser());
           if (main) {
@@ -199,7 +230,7 @@ final class OnnxReader {
     }
   }
 
-  private void readNode(int depth, String graph) throws IOException {
+  private void readNode(int depth, Where graph) throws IOException {
     if (depth == 0) {
       nodeCount++;
     }
@@ -209,11 +240,11 @@ final class OnnxReader {
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case NodeProto.NAME_FIELD_NUMBER -> name = string(tag);
-        case NodeProto.OP_TYPE_FIELD_NUMBER -> opType = string(tag);
-        case NodeProto.DOMAIN_FIELD_NUMBER -> domain = string(tag);
+        case NodeProto.NAME_FIELD_NUMBER -> name = shown(string(tag));
+        case NodeProto.OP_TYPE_FIELD_NUMBER -> opType = shown(string(tag));
+        case NodeProto.DOMAIN_FIELD_NUMBER -> domain = shown(string(tag));
         case NodeProto.ATTRIBUTE_FIELD_NUMBER -> {
-          String node = "node '" + name + "' (" + opType + ") in " + graph;
+          Where node = new Where("node", name + " (" + opType + ")", graph);
           nested(tag, () -> readAttribute(depth, node));
         }
         default -> in.skipField(tag);
@@ -225,20 +256,32 @@ final class OnnxReader {
     }
   }
 
-  private void readAttribute(int depth, String node) throws IOException {
+  private void readAttribute(int depth, Where node) throws IOException {
     String name = "";
+    Set<Integer> seen = new HashSet<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
-      String where = "attribute '" + name + "' of " + node;
-      switch (WireFormat.getTagFieldNumber(tag)) {
-        case AttributeProto.NAME_FIELD_NUMBER -> name = string(tag);
-        case AttributeProto.T_FIELD_NUMBER, AttributeProto.TENSORS_FIELD_NUMBER ->
-            nestedTensor(tag, where, false);
-        case AttributeProto.SPARSE_TENSOR_FIELD_NUMBER,
-            AttributeProto.SPARSE_TENSORS_FIELD_NUMBER ->
+      int field = WireFormat.getTagFieldNumber(tag);
+      Where where = new Where("attribute", name, node);
+      switch (field) {
+        case AttributeProto.NAME_FIELD_NUMBER -> name = shown(string(tag));
+        case AttributeProto.T_FIELD_NUMBER -> {
+          once(tag, seen, "attribute t");
+          nestedTensor(tag, where, false);
+        }
+        case AttributeProto.TENSORS_FIELD_NUMBER -> nestedTensor(tag, where, false);
+        case AttributeProto.SPARSE_TENSOR_FIELD_NUMBER -> {
+          once(tag, seen, "attribute sparse_tensor");
+          nested(tag, () -> readSparseTensor(where, false));
+        }
+        case AttributeProto.SPARSE_TENSORS_FIELD_NUMBER ->
             nested(tag, () -> readSparseTensor(where, false));
-        case AttributeProto.G_FIELD_NUMBER, AttributeProto.GRAPHS_FIELD_NUMBER ->
-            nested(tag, () -> readGraph(depth + 1, "the subgraph in " + where));
+        case AttributeProto.G_FIELD_NUMBER -> {
+          once(tag, seen, "attribute g");
+          nested(tag, () -> readGraph(depth + 1, new Where("the subgraph", null, where)));
+        }
+        case AttributeProto.GRAPHS_FIELD_NUMBER ->
+            nested(tag, () -> readGraph(depth + 1, new Where("a subgraph", null, where)));
         default -> in.skipField(tag);
       }
     }
@@ -249,13 +292,13 @@ final class OnnxReader {
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case FunctionProto.NAME_FIELD_NUMBER -> name = string(tag);
+        case FunctionProto.NAME_FIELD_NUMBER -> name = shown(string(tag));
         case FunctionProto.NODE_FIELD_NUMBER -> {
-          String function = "function '" + name + "'";
+          Where function = new Where("function", name, null);
           nested(tag, () -> readNode(1, function));
         }
         case FunctionProto.ATTRIBUTE_PROTO_FIELD_NUMBER -> {
-          String function = "the defaults of function '" + name + "'";
+          Where function = new Where("the defaults of function", name, null);
           nested(tag, () -> readAttribute(1, function));
         }
         default -> in.skipField(tag);
@@ -264,37 +307,48 @@ final class OnnxReader {
   }
 
   private void readTrainingInfo() throws IOException {
+    Set<Integer> seen = new HashSet<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case TrainingInfoProto.INITIALIZATION_FIELD_NUMBER ->
-            nested(tag, () -> readGraph(1, "training_info's initialization graph"));
-        case TrainingInfoProto.ALGORITHM_FIELD_NUMBER ->
-            nested(tag, () -> readGraph(1, "training_info's algorithm graph"));
+        case TrainingInfoProto.INITIALIZATION_FIELD_NUMBER -> {
+          once(tag, seen, "training_info initialization");
+          nested(
+              tag,
+              () -> readGraph(1, new Where("training_info's initialization graph", null, null)));
+        }
+        case TrainingInfoProto.ALGORITHM_FIELD_NUMBER -> {
+          once(tag, seen, "training_info algorithm");
+          nested(tag, () -> readGraph(1, new Where("training_info's algorithm graph", null, null)));
+        }
         default -> in.skipField(tag);
       }
     }
   }
 
-  private void readSparseTensor(String where, boolean countParameters) throws IOException {
+  private void readSparseTensor(Where where, boolean countParameters) throws IOException {
+    Set<Integer> seen = new HashSet<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
         // The values tensor has shape [NNZ]: its element count is the stored parameter count.
         case SparseTensorProto.VALUES_FIELD_NUMBER -> {
-          long elements = nestedTensor(tag, "the values of " + where, false);
+          once(tag, seen, "sparse tensor values");
+          long elements = nestedTensor(tag, new Where("the values", null, where), false);
           if (countParameters) {
             parameterCount += elements;
           }
         }
-        case SparseTensorProto.INDICES_FIELD_NUMBER ->
-            nestedTensor(tag, "the indices of " + where, false);
+        case SparseTensorProto.INDICES_FIELD_NUMBER -> {
+          once(tag, seen, "sparse tensor indices");
+          nestedTensor(tag, new Where("the indices", null, where), false);
+        }
         default -> in.skipField(tag);
       }
     }
   }
 
-  private long nestedTensor(int tag, String where, boolean initializer) throws IOException {
+  private long nestedTensor(int tag, Where where, boolean initializer) throws IOException {
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED);
     int limit = in.pushLimit(length());
     long elements = readTensor(where, initializer);
@@ -307,19 +361,28 @@ final class OnnxReader {
    * are external (by {@code data_location}, or by an external-data entry naming a location, which
    * is checked either way); returns its element count.
    */
-  private long readTensor(String where, boolean initializer) throws IOException {
+  private long readTensor(Where where, boolean initializer) throws IOException {
     List<Long> dims = new ArrayList<>();
     String name = "";
+    int dataType = 0;
     boolean external = false;
     Map<String, String> externalData = new LinkedHashMap<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
         case TensorProto.DIMS_FIELD_NUMBER -> readInt64s(tag, dims);
+        case TensorProto.DATA_TYPE_FIELD_NUMBER -> dataType = (int) varint(tag);
         case TensorProto.NAME_FIELD_NUMBER -> name = string(tag);
         case TensorProto.EXTERNAL_DATA_FIELD_NUMBER -> {
           StringStringEntryProto entry = small(tag, StringStringEntryProto.parser());
-          externalData.put(entry.getKey(), entry.getValue());
+          if (externalData.put(entry.getKey(), entry.getValue()) != null) {
+            throw new IllegalArgumentException(
+                "tensor '"
+                    + shown(name)
+                    + "' names its external '"
+                    + shown(entry.getKey())
+                    + "' twice");
+          }
         }
         case TensorProto.DATA_LOCATION_FIELD_NUMBER ->
             external = varint(tag) == TensorProto.DataLocation.EXTERNAL_VALUE;
@@ -329,21 +392,27 @@ final class OnnxReader {
     if (initializer) {
       initializerNames.add(name);
     }
-    if (external || externalData.containsKey("location")) {
-      externalRefs.add(
-          new ExternalRef(
-              name,
-              "tensor '" + name + "' (" + where + ")",
-              externalData.get("location"),
-              externalData.get("offset"),
-              externalData.get("length")));
-    }
     long elements = 1;
     for (long dim : dims) {
       if (dim < 0) {
-        throw new IllegalArgumentException("tensor '" + name + "' has a negative dimension");
+        throw new IllegalArgumentException("tensor '" + shown(name) + "' has a negative dimension");
       }
       elements = Math.multiplyExact(elements, dim);
+    }
+    if (external || externalData.containsKey("location")) {
+      if (externalRefs.size() >= MAX_EXTERNAL_TENSORS) {
+        throw new IllegalArgumentException(
+            "it keeps more than " + MAX_EXTERNAL_TENSORS + " tensors in external files");
+      }
+      externalRefs.add(
+          new ExternalRef(
+              shown(name),
+              new Where("tensor", shown(name), where),
+              externalData.get("location"),
+              externalData.get("offset"),
+              externalData.get("length"),
+              dataType,
+              elements));
     }
     return elements;
   }
@@ -352,12 +421,33 @@ final class OnnxReader {
     if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
       int limit = in.pushLimit(length());
       while (in.getBytesUntilLimit() > 0) {
-        into.add(in.readInt64());
+        add(into, in.readInt64());
       }
       in.popLimit(limit);
     } else {
-      into.add(varint(tag));
+      add(into, varint(tag));
     }
+  }
+
+  private static void add(List<Long> dims, long dim) {
+    if (dims.size() >= MAX_RANK) {
+      throw new IllegalArgumentException("a tensor has more than " + MAX_RANK + " dimensions");
+    }
+    dims.add(dim);
+  }
+
+  /**
+   * Refuses a second occurrence of a singular message field: protobuf would merge the two, so an
+   * engine would see a tensor neither occurrence shows on its own.
+   */
+  private static void once(int tag, Set<Integer> seen, String field) {
+    if (!seen.add(WireFormat.getTagFieldNumber(tag))) {
+      throw new IllegalArgumentException("its " + field + " field appears twice");
+    }
+  }
+
+  private static String shown(String name) {
+    return name.length() <= SHOWN ? name : name.substring(0, SHOWN - 1) + "…";
   }
 
   private interface Body {

@@ -21,6 +21,7 @@ public final class JobContext implements Interruption {
   private volatile int progress;
   private volatile String message = "running";
   private final long startedNanos = System.nanoTime();
+  private volatile long stopRequestedNanos;
   private final java.util.Set<ai.onnxruntime.OrtSession.RunOptions> engineCalls =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -52,12 +53,17 @@ public final class JobContext implements Interruption {
   public void stop(Stop reason) {
     if (stop == null) {
       stop = reason;
+      stopRequestedNanos = System.nanoTime();
     }
-    for (ai.onnxruntime.OrtSession.RunOptions options : engineCalls) {
-      try {
-        options.setTerminate(true);
-      } catch (ai.onnxruntime.OrtException | IllegalStateException e) {
-        // the call already ended and its options were closed
+    // Under the lock tracking ends under: options are never touched once their evaluation closed
+    // them (that would be a use of freed native memory).
+    synchronized (engineCalls) {
+      for (ai.onnxruntime.OrtSession.RunOptions options : engineCalls) {
+        try {
+          options.setTerminate(true);
+        } catch (ai.onnxruntime.OrtException | IllegalStateException e) {
+          // already closed
+        }
       }
     }
   }
@@ -69,11 +75,24 @@ public final class JobContext implements Interruption {
 
   @Override
   public Tracked track(ai.onnxruntime.OrtSession.RunOptions options) {
-    engineCalls.add(options);
+    synchronized (engineCalls) {
+      engineCalls.add(options);
+    }
     if (stop != null) {
       stop(stop);
     }
-    return () -> engineCalls.remove(options);
+    return () -> {
+      synchronized (engineCalls) {
+        engineCalls.remove(options);
+      }
+    };
+  }
+
+  /** How long ago the job was asked to stop (zero when it was not). */
+  public java.time.Duration stopPending() {
+    return stop == null
+        ? java.time.Duration.ZERO
+        : java.time.Duration.ofNanos(System.nanoTime() - stopRequestedNanos);
   }
 
   /** How long the job has run on this worker. */

@@ -18,8 +18,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -89,9 +92,26 @@ public class JobRunner {
     try (var leftovers = Files.list(workDir)) {
       leftovers
           .filter(p -> p.getFileName().toString().startsWith("job-"))
+          .filter(JobRunner::abandoned)
           .forEach(FileTrees::deleteQuietly);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + workDir, e);
+    }
+  }
+
+  /** Whether no running job holds the folder's lock (its process ended, or never took one). */
+  private static boolean abandoned(Path folder) {
+    Path lockPath = folder.resolve(".lock");
+    if (!Files.exists(lockPath)) {
+      return true;
+    }
+    try (FileChannel channel = FileChannel.open(lockPath, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock()) {
+      return lock != null;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return false; // held by a job of this very process
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -110,6 +130,11 @@ public class JobRunner {
     Pass pass = passes.find(job.pass()).orElseThrow();
     Files.createDirectories(workDir);
     Path work = Files.createTempDirectory(workDir, "job-" + job.id() + "-");
+    // Held while the run lasts: the sweep of another process sharing this folder leaves it be.
+    FileChannel lockFile =
+        FileChannel.open(
+            work.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = lockFile.lock();
     try {
       step(context, 5, "downloading v" + parent.version());
       Path parentFile = fetch(parent, work.resolve("parent"));
@@ -180,6 +205,8 @@ public class JobRunner {
       jobs.log(job.id(), "registered v" + variant.version());
       return new Result(variant.version(), report);
     } finally {
+      lock.release();
+      lockFile.close();
       FileTrees.deleteQuietly(work);
     }
   }

@@ -239,6 +239,17 @@ public class JobStore {
         .update();
   }
 
+  /** Hands a job that did not stop in time back to the queue, its attempt counted. */
+  public void releaseCounted(long id, String worker) {
+    jdbc.sql(
+            "update job set status = 'QUEUED', worker = null, lease_until = null,"
+                + " next_run_at = now(), message = 'released by ' || :worker || ' at shutdown'"
+                + " where id = :id and worker = :worker and status = 'RUNNING'")
+        .param("id", id)
+        .param("worker", worker)
+        .update();
+  }
+
   private RowMapper<JobView> mapper() {
     return (rs, n) ->
         new JobView(

@@ -106,6 +106,11 @@ public class JobWorker {
 
   private void heartbeat() {
     for (JobContext context : running.values()) {
+      if (context.stopPending().compareTo(properties.lease()) > 0) {
+        // Asked to stop a lease ago and still running: stuck outside any checkpoint. Its lease
+        // is left to run out, so that it counts as an attempt and ends like a dead worker's.
+        continue;
+      }
       try {
         JobStore.Heartbeat beat =
             store.heartbeat(
@@ -209,8 +214,9 @@ public class JobWorker {
         Thread.currentThread().interrupt();
       }
     }
-    // Whatever did not reach a checkpoint in time is released here.
-    running.values().forEach(c -> store.release(c.job().id(), id));
+    // Whatever did not reach a checkpoint in time goes back to the queue with its attempt used,
+    // so a job that hangs until every shutdown still ends after max-attempts.
+    running.values().forEach(c -> store.releaseCounted(c.job().id(), id));
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String prefix) {

@@ -4,16 +4,20 @@ import dev.modelhub.serving.ServingExceptions;
 import java.util.Arrays;
 
 /**
- * Tensor elements read from JSON before the datatype is known: numbers kept both as doubles and
- * (when integral) as longs, booleans as 0/1. {@link #toData} turns them into the array the datatype
- * needs, refusing what does not fit.
+ * Tensor elements read from JSON before the datatype is known. They are kept as longs while every
+ * one is a whole number exactly representable as a long and a double, and as doubles from the first
+ * one that is not — one array of eight bytes per element, never two. {@link #toData} turns them
+ * into the array the datatype needs, refusing what does not fit.
  */
 final class NumberBuffer {
 
+  private static final double EXACT = 0x1p53;
+
   private final long maxElements;
-  private double[] doubles = new double[64];
   private long[] longs = new long[64];
+  private double[] doubles;
   private boolean allIntegral = true;
+  private boolean hugeIntegral;
   private boolean sawBoolean;
   private boolean sawNumber;
   private int size;
@@ -21,21 +25,41 @@ final class NumberBuffer {
 
   void addLong(long value) {
     grow();
-    doubles[size] = value;
-    longs[size] = value;
+    if (doubles != null) {
+      doubles[size] = value;
+    } else {
+      longs[size] = value;
+    }
     size++;
     sawNumber = true;
   }
 
   void addDouble(double value) {
-    grow();
-    doubles[size] = value;
-    longs[size] = (long) value;
-    if (value != Math.rint(value) || Double.isInfinite(value)) {
+    boolean integral = value == Math.rint(value) && !Double.isInfinite(value);
+    if (!integral) {
       allIntegral = false;
+    } else if (Math.abs(value) >= EXACT) {
+      hugeIntegral = true;
+    }
+    if (doubles == null && (!integral || Math.abs(value) >= EXACT)) {
+      switchToDoubles();
+    }
+    grow();
+    if (doubles != null) {
+      doubles[size] = value;
+    } else {
+      longs[size] = (long) value;
     }
     size++;
     sawNumber = true;
+  }
+
+  private void switchToDoubles() {
+    doubles = new double[longs.length];
+    for (int i = 0; i < size; i++) {
+      doubles[i] = longs[i];
+    }
+    longs = null;
   }
 
   void addBoolean(boolean value) {
@@ -57,6 +81,32 @@ final class NumberBuffer {
     }
   }
 
+  private double[] asDoubles() {
+    if (doubles != null) {
+      return Arrays.copyOf(doubles, size);
+    }
+    double[] values = new double[size];
+    for (int i = 0; i < size; i++) {
+      values[i] = longs[i];
+    }
+    return values;
+  }
+
+  private long[] asLongs(String name, String datatype) {
+    if (doubles == null) {
+      return Arrays.copyOf(longs, size);
+    }
+    if (hugeIntegral) {
+      throw ServingExceptions.invalidInput(
+          "Input '" + name + "' holds a number outside the range of " + datatype + ".");
+    }
+    long[] values = new long[size];
+    for (int i = 0; i < size; i++) {
+      values[i] = (long) doubles[i];
+    }
+    return values;
+  }
+
   /** The elements as the array {@link dev.modelhub.serving.Tensor} holds for {@code datatype}. */
   Object toData(String name, String datatype) {
     if (problem != null) {
@@ -67,15 +117,19 @@ final class NumberBuffer {
         if (sawBoolean) {
           throw mismatch(name, datatype, "true/false");
         }
-        yield Arrays.copyOf(doubles, size);
+        yield asDoubles();
       }
       case "BOOL" -> {
+        if (!allIntegral) {
+          throw mismatch(name, datatype, "numbers other than 0 and 1");
+        }
+        long[] numbers = asLongs(name, datatype);
         boolean[] values = new boolean[size];
         for (int i = 0; i < size; i++) {
-          if (longs[i] != 0 && longs[i] != 1 || !allIntegral) {
+          if (numbers[i] != 0 && numbers[i] != 1) {
             throw mismatch(name, datatype, "numbers other than 0 and 1");
           }
-          values[i] = longs[i] == 1;
+          values[i] = numbers[i] == 1;
         }
         yield values;
       }
@@ -86,7 +140,7 @@ final class NumberBuffer {
         if (sawBoolean) {
           throw mismatch(name, datatype, "true/false");
         }
-        long[] values = Arrays.copyOf(longs, size);
+        long[] values = asLongs(name, datatype);
         checkRange(name, datatype, values);
         yield values;
       }
@@ -158,10 +212,6 @@ final class NumberBuffer {
     this.maxElements = maxElements;
   }
 
-  NumberBuffer() {
-    this(Integer.MAX_VALUE - 8);
-  }
-
   private void grow() {
     if (size >= maxElements) {
       throw ServingExceptions.invalidInput(
@@ -169,10 +219,14 @@ final class NumberBuffer {
               + maxElements
               + " numbers (modelhub.serving.max-tensor-elements).");
     }
-    if (size == doubles.length) {
+    int capacity = doubles != null ? doubles.length : longs.length;
+    if (size == capacity) {
       int larger = (int) Math.min((long) size * 2, Math.min(maxElements, Integer.MAX_VALUE - 8));
-      doubles = Arrays.copyOf(doubles, larger);
-      longs = Arrays.copyOf(longs, larger);
+      if (doubles != null) {
+        doubles = Arrays.copyOf(doubles, larger);
+      } else {
+        longs = Arrays.copyOf(longs, larger);
+      }
     }
   }
 }

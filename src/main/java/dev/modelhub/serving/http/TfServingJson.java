@@ -27,7 +27,10 @@ final class TfServingJson {
 
   private final ObjectMapper json;
 
-  TfServingJson(ObjectMapper json) {
+  private final long maxElements;
+
+  TfServingJson(ObjectMapper json, long maxElements) {
+    this.maxElements = maxElements;
     this.json = json;
   }
 
@@ -49,7 +52,7 @@ final class TfServingJson {
         : new Request(false, signatureName, columns(inputs, signature));
   }
 
-  private static List<Tensor> rows(JsonNode instances, ModelSignature signature) {
+  private List<Tensor> rows(JsonNode instances, ModelSignature signature) {
     if (!instances.isArray() || instances.isEmpty()) {
       throw ServingExceptions.invalidInput("\"instances\" must be a non-empty list of examples.");
     }
@@ -84,7 +87,7 @@ final class TfServingJson {
             "Input '" + name + "' is missing from some instances.");
       }
       long[] rowShape = shapeOf(input.getValue().get(0), name);
-      NumberBuffer data = new NumberBuffer();
+      NumberBuffer data = new NumberBuffer(maxElements);
       for (JsonNode row : input.getValue()) {
         if (!Arrays.equals(shapeOf(row, name), rowShape)) {
           throw ServingExceptions.invalidInput(
@@ -104,7 +107,7 @@ final class TfServingJson {
     return tensors;
   }
 
-  private static List<Tensor> columns(JsonNode inputs, ModelSignature signature) {
+  private List<Tensor> columns(JsonNode inputs, ModelSignature signature) {
     boolean named =
         inputs.isObject()
             && signature.inputs().stream().anyMatch(s -> inputs.has(s.name()))
@@ -126,7 +129,7 @@ final class TfServingJson {
     }
     List<Tensor> tensors = new ArrayList<>();
     for (Map.Entry<String, JsonNode> value : values.entrySet()) {
-      NumberBuffer data = new NumberBuffer();
+      NumberBuffer data = new NumberBuffer(maxElements);
       long[] shape = shapeOf(value.getValue(), value.getKey());
       flatten(value.getValue(), data, value.getKey());
       tensors.add(tensor(value.getKey(), shape, data, signature));

@@ -25,6 +25,9 @@ final class V2Json {
   /** Most dimensions one tensor may have (ONNX allows more; no served model needs them). */
   static final int MAX_RANK = 32;
 
+  /** Most inputs one request may have. */
+  static final int MAX_INPUTS = 1024;
+
   private final ObjectMapper json;
   private final long maxElements;
 
@@ -69,13 +72,24 @@ final class V2Json {
       throw malformed("\"inputs\" must be an array");
     }
     List<Tensor> inputs = new ArrayList<>();
+    long elements = 0;
     while (p.nextToken() == JsonToken.START_OBJECT) {
-      inputs.add(readTensor(p));
+      if (inputs.size() == MAX_INPUTS) {
+        throw ServingExceptions.invalidInput(
+            "The request has more than " + MAX_INPUTS + " inputs.");
+      }
+      Tensor input = readTensor(p, maxElements - elements);
+      elements += java.lang.reflect.Array.getLength(input.data());
+      inputs.add(input);
     }
     return inputs;
   }
 
-  private Tensor readTensor(JsonParser p) {
+  /**
+   * Reads one input whose data may hold at most {@code budget} numbers (what is left of the
+   * request's).
+   */
+  private Tensor readTensor(JsonParser p, long budget) {
     String name = null;
     String datatype = null;
     long[] shape = null;
@@ -88,7 +102,7 @@ final class V2Json {
         case "datatype" -> datatype = p.getValueAsString();
         case "shape" -> shape = readShape(p, name);
         case "data" -> {
-          data = new NumberBuffer(maxElements);
+          data = new NumberBuffer(budget);
           readData(p, data);
         }
         default -> p.skipChildren();

@@ -133,15 +133,32 @@ public final class LoadedVersion {
   }
 
   /**
-   * Runs one inference on a free predictor (waiting for one if all are busy). Inputs must already
-   * match the signature; outputs are named after it. The engine call runs on an engine thread and
-   * is given {@code timeout}: a call that overruns answers {@link TimeoutException}, and its
-   * predictor — still busy in native code — is retired and replaced, so the pool keeps its size.
+   * Runs one inference on a free predictor, waiting for one if all are busy. Inputs must already
+   * match the signature; outputs are named after it. The wait and the engine call share {@code
+   * timeout}: a call that overruns answers {@link StuckCall}, and its predictor — still busy in
+   * native code — is retired and replaced, so the pool keeps its size; the caller keeps counting
+   * the stuck call against the model's admission until it returns.
    */
   public List<Tensor> predict(List<Tensor> inputs, Duration timeout)
       throws TranslateException, InterruptedException, TimeoutException {
-    Predictor<NDList, NDList> predictor = predictors.take();
-    engineCalls.incrementAndGet();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        throw new IllegalStateException(model + " v" + version + " is closed");
+      }
+      engineCalls.incrementAndGet(); // before taking a predictor: closing now waits for this call
+    }
+    Predictor<NDList, NDList> predictor;
+    try {
+      predictor = predictors.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      endCall(null, false);
+      throw e;
+    }
+    if (predictor == null) {
+      endCall(null, false);
+      throw new TimeoutException("no predictor became free within the deadline");
+    }
     CompletableFuture<List<Tensor>> call;
     try {
       call = CompletableFuture.supplyAsync(() -> run(predictor, inputs), engineThreads);
@@ -150,12 +167,13 @@ public final class LoadedVersion {
       throw e;
     }
     try {
-      List<Tensor> outputs = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      List<Tensor> outputs =
+          call.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       endCall(predictor, false);
       return outputs;
     } catch (TimeoutException e) {
       retire(predictor, call);
-      throw e;
+      throw new StuckCall(call);
     } catch (ExecutionException e) {
       endCall(predictor, false);
       Throwable cause = e.getCause();
@@ -169,6 +187,20 @@ public final class LoadedVersion {
     } catch (InterruptedException e) {
       retire(predictor, call);
       throw e;
+    }
+  }
+
+  /** An engine call past its deadline, still running; {@link #call()} completes when it returns. */
+  public static final class StuckCall extends TimeoutException {
+    private final transient CompletableFuture<?> call;
+
+    StuckCall(CompletableFuture<?> call) {
+      super("the engine call overran its deadline");
+      this.call = call;
+    }
+
+    public CompletableFuture<?> call() {
+      return call;
     }
   }
 
@@ -202,10 +234,10 @@ public final class LoadedVersion {
 
   /** Returns a predictor to the pool after its call ended (or closes it if retired). */
   private void endCall(Predictor<NDList, NDList> predictor, boolean retired) {
-    if (retired) {
+    if (predictor != null && retired) {
       allPredictors.remove(predictor);
       predictor.close();
-    } else {
+    } else if (predictor != null) {
       predictors.add(predictor);
     }
     if (engineCalls.decrementAndGet() == 0 && state != State.READY) {

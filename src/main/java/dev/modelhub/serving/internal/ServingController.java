@@ -1,5 +1,6 @@
 package dev.modelhub.serving.internal;
 
+import dev.modelhub.common.ClientMessages;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.serving.ServingExceptions;
@@ -140,7 +141,7 @@ public class ServingController implements AutoCloseable {
     for (AliasTarget target : targets) {
       SlotKey key = new SlotKey(target.model(), target.alias());
       wanted.add(key);
-      Slot slot = slots.computeIfAbsent(key, k -> new Slot(k.model(), k.alias()));
+      Slot slot = slots.computeIfAbsent(key, k -> new Slot(k.model(), k.alias(), target));
       slot.desired = target;
       LoadedVersion serving = slot.current;
       if (serving != null && serving.version() == target.version()) {
@@ -197,6 +198,8 @@ public class ServingController implements AutoCloseable {
           }
           java.util.concurrent.atomic.AtomicBoolean placeHeld =
               new java.util.concurrent.atomic.AtomicBoolean(true);
+          java.util.concurrent.atomic.AtomicBoolean finished =
+              new java.util.concurrent.atomic.AtomicBoolean();
           Runnable givePlaceBack =
               () -> {
                 if (placeHeld.compareAndSet(true, false)) {
@@ -205,16 +208,19 @@ public class ServingController implements AutoCloseable {
               };
           controller.schedule(
               () -> {
-                if (result.completeExceptionally(
-                    new LoadFailed(
-                        target,
-                        new java.util.concurrent.TimeoutException(
-                            "the load took longer than "
-                                + properties.loadTimeout()
-                                + " (modelhub.serving.load-timeout)")))) {
-                  hung.add(key);
-                  givePlaceBack.run();
+                synchronized (hung) {
+                  if (!finished.get()
+                      && result.completeExceptionally(
+                          new LoadFailed(
+                              target,
+                              new java.util.concurrent.TimeoutException(
+                                  "the load took longer than "
+                                      + properties.loadTimeout()
+                                      + " (modelhub.serving.load-timeout)")))) {
+                    hung.add(key);
+                  }
                 }
+                givePlaceBack.run();
               },
               properties.loadTimeout().toMillis(),
               TimeUnit.MILLISECONDS);
@@ -238,7 +244,10 @@ public class ServingController implements AutoCloseable {
             count(target.model(), "failure", sample);
             result.completeExceptionally(new LoadFailed(target, e));
           } finally {
-            hung.remove(key);
+            synchronized (hung) {
+              finished.set(true);
+              hung.remove(key);
+            }
             givePlaceBack.run();
           }
         });
@@ -299,7 +308,9 @@ public class ServingController implements AutoCloseable {
     }
     slot.failedVersion = target.version();
     slot.failedAttempts++;
-    slot.lastError = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    // Shown to viewers (serving status, 503 details): the engine's words without paths or URLs.
+    slot.lastError =
+        ClientMessages.scrub(cause.getClass().getSimpleName() + ": " + cause.getMessage());
     slot.lastErrorAt = clock.instant();
     Duration wait = backoff(slot.failedAttempts);
     slot.retryAt = slot.lastErrorAt.plus(wait);

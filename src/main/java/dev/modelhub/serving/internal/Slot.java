@@ -24,9 +24,10 @@ final class Slot {
   volatile Instant retryAt;
   volatile boolean removed;
 
-  Slot(String model, String alias) {
+  Slot(String model, String alias, AliasTarget desired) {
     this.model = model;
     this.alias = alias;
+    this.desired = desired; // set before the slot is visible: requests read it without locks
   }
 
   SlotStatus status() {

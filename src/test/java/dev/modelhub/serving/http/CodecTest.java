@@ -18,7 +18,7 @@ class CodecTest {
 
   private final JsonMapper json = JsonMapper.builder().build();
   private final V2Json v2 = new V2Json(json, 1 << 24);
-  private final TfServingJson tf = new TfServingJson(json);
+  private final TfServingJson tf = new TfServingJson(json, 1 << 24);
   private final ModelSignature signature =
       new ModelSignature(
           List.of(new TensorSpec("x", "FP32", List.of(-1L, 2L))),
