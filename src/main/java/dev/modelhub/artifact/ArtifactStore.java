@@ -2,11 +2,15 @@ package dev.modelhub.artifact;
 
 import dev.modelhub.artifact.internal.ObjectStorage;
 import dev.modelhub.artifact.internal.UploadStream;
+import dev.modelhub.common.DiskSpace;
+import dev.modelhub.common.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,8 +49,7 @@ public class ArtifactStore {
    */
   public void checkRoomFor(long declaredBytes) {
     if (declaredBytes > 0) {
-      dev.modelhub.common.DiskSpace.require(
-          spoolDir, Math.multiplyExact(declaredBytes, 2), "for this upload");
+      DiskSpace.require(spoolDir, Math.multiplyExact(declaredBytes, 2), "for this upload");
     }
   }
 
@@ -70,7 +73,7 @@ public class ArtifactStore {
       }
       return new StagedArtifact(key, Digest.of(upload.digest()), upload.count(), spool);
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(spool);
+      FileTrees.deleteQuietly(spool);
       throw translate(upload, maxBytes, e);
     } finally {
       activeUploads.decrementAndGet();
@@ -108,7 +111,7 @@ public class ArtifactStore {
 
   /** Deletes the staging object and the spool file; safe to call more than once. */
   public void release(StagedArtifact staged) {
-    deleteQuietly(staged.spoolFile());
+    FileTrees.deleteQuietly(staged.spoolFile());
     try {
       storage.remove(staged.stagingKey());
     } catch (IOException e) {
@@ -126,6 +129,26 @@ public class ArtifactStore {
     }
   }
 
+  /**
+   * Downloads a blob into {@code file}, hashing it on the way: a blob whose bytes no longer match
+   * its digest (a corrupted or replaced object) is deleted locally and refused.
+   *
+   * @throws IllegalStateException the bytes do not match {@code digest}
+   */
+  public void download(Digest digest, Path file) throws IOException {
+    MessageDigest sha256 = Digest.newSha256();
+    try (InputStream in = open(digest, 0, null);
+        OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha256)) {
+      in.transferTo(out);
+    }
+    Digest actual = Digest.of(sha256.digest());
+    if (!actual.equals(digest)) {
+      FileTrees.deleteQuietly(file);
+      throw new IllegalStateException(
+          "the stored artifact has digest " + actual + ", expected " + digest);
+    }
+  }
+
   /** Checks that object storage answers and the bucket exists. */
   public StorageProbe probe() {
     try {
@@ -139,16 +162,5 @@ public class ArtifactStore {
   /** Uploads being received right now. */
   public int activeUploads() {
     return activeUploads.get();
-  }
-
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.warn("Could not delete spool file {}: {}", file, e.getMessage());
-    }
   }
 }

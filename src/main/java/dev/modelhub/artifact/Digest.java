@@ -1,5 +1,7 @@
 package dev.modelhub.artifact;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -17,6 +19,15 @@ public record Digest(String hex) {
   public Digest {
     if (hex == null || !HEX.matcher(hex).matches()) {
       throw new IllegalArgumentException("not a SHA-256 hex digest: " + hex);
+    }
+  }
+
+  /** A fresh SHA-256 hasher (every JVM has one). */
+  public static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.modelhub.artifact;
 
 import dev.modelhub.artifact.internal.TarHeaderGuard;
 import dev.modelhub.artifact.internal.ZipEndRecord;
+import dev.modelhub.common.FileTrees;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,17 +96,17 @@ public class SafeUnpacker {
       }
       return new UnpackedArchive(root, Collections.unmodifiableList(files), budget.bytes, false);
     } catch (ArchiveRejectedException | StorageUnavailableException e) {
-      UnpackedArchive.deleteTree(root);
+      FileTrees.delete(root);
       throw e;
     } catch (TarHeaderGuard.Refused e) {
-      UnpackedArchive.deleteTree(root);
+      FileTrees.delete(root);
       throw ArchiveRejectedException.entry(shown(e.entry()), e.getMessage());
     } catch (IOException | RuntimeException e) {
-      UnpackedArchive.deleteTree(root);
+      FileTrees.delete(root);
       throw new ArchiveRejectedException(
           "The archive is truncated or corrupt: " + e.getMessage() + "; nothing was stored.", e);
     } catch (Error e) {
-      UnpackedArchive.deleteTree(root); // out of memory, say: leave nothing behind
+      FileTrees.delete(root); // out of memory, say: leave nothing behind
       throw e;
     }
   }

@@ -1,31 +1,47 @@
 package dev.modelhub.common;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Removing scratch folders (spool, caches, job work): best effort, never failing the caller. */
+/** Removing files and folders Modelhub wrote (spool, unpacked archives, caches, job work). */
 public final class FileTrees {
 
   private static final Logger log = LoggerFactory.getLogger(FileTrees.class);
 
   private FileTrees() {}
 
-  /** Deletes {@code dir} and everything under it, if it exists; logs what it could not delete. */
-  public static void deleteQuietly(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
+  /**
+   * Deletes {@code path} and, if it is a folder, everything under it (links are removed, never
+   * followed); nothing happens if it does not exist.
+   *
+   * @throws UncheckedIOException something could not be deleted
+   */
+  public static void delete(Path path) {
+    if (path == null || !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
+    try (Stream<Path> paths = Files.walk(path)) {
+      for (Path each : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(each);
       }
     } catch (IOException e) {
-      log.warn("Could not delete {}: {}", dir, e.getMessage());
+      throw new UncheckedIOException("cannot delete " + path, e);
+    }
+  }
+
+  /** {@link #delete}, best effort: logs what it could not delete instead of failing the caller. */
+  public static void deleteQuietly(Path path) {
+    try {
+      delete(path);
+    } catch (UncheckedIOException e) {
+      log.warn("Could not delete {}: {}", path, e.getCause().getMessage());
     }
   }
 }

@@ -6,13 +6,13 @@ import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.UnprocessableException;
 import dev.modelhub.serving.internal.InferenceSupport;
 import dev.modelhub.serving.internal.LoadedVersion;
-import dev.modelhub.serving.internal.ServingController;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.modelhub.serving.internal.ServedSlots;
+import dev.modelhub.serving.internal.ServingMetrics;
+import dev.modelhub.serving.internal.VersionPool;
 import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
@@ -30,21 +30,18 @@ public class InferenceService {
   /** The model tag of requests for names this node does not serve (one series for all). */
   static final String UNKNOWN_MODEL = "_not_served";
 
-  private final ServingController controller;
+  private final ServedSlots slots;
+  private final VersionPool pool;
   private final ServingProperties properties;
-  private final MeterRegistry meters;
+  private final ServingMetrics metrics;
   private final Map<String, Semaphore> admission = new ConcurrentHashMap<>();
 
-  /** Meters by model, version and outcome: built once, not on every request. */
-  private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
-
-  private final Map<List<String>, Timer> durations = new ConcurrentHashMap<>();
-
   public InferenceService(
-      ServingController controller, ServingProperties properties, MeterRegistry meters) {
-    this.controller = controller;
+      ServedSlots slots, VersionPool pool, ServingProperties properties, ServingMetrics metrics) {
+    this.slots = slots;
+    this.pool = pool;
     this.properties = properties;
-    this.meters = meters;
+    this.metrics = metrics;
   }
 
   /**
@@ -56,11 +53,10 @@ public class InferenceService {
    * @throws ServingExceptions.Busy its queue is full (429)
    */
   public Admission admit(String model, Integer version, String alias) {
-    Timer.Sample sample = Timer.start(meters);
+    Timer.Sample sample = metrics.startTimer();
     LoadedVersion loaded;
     try {
-      loaded =
-          controller.acquire(model, version, alias == null ? properties.defaultAlias() : alias);
+      loaded = slots.acquire(model, version, alias == null ? properties.defaultAlias() : alias);
     } catch (ServingExceptions.NotServed e) {
       record(UNKNOWN_MODEL, "none", "not_served", sample);
       throw e;
@@ -69,7 +65,7 @@ public class InferenceService {
       throw e;
     }
     int capacity = properties.predictors() + properties.queueCapacity();
-    Semaphore permits = admission.computeIfAbsent(model, m -> admitGauge(m, capacity));
+    Semaphore permits = admission.computeIfAbsent(model, m -> metrics.admission(m, capacity));
     if (!permits.tryAcquire()) {
       loaded.release();
       record(model, Integer.toString(loaded.version()), "rejected", sample);
@@ -97,7 +93,7 @@ public class InferenceService {
     private boolean closed;
 
     /** An engine call that overran: its place in the queue is given back when it returns. */
-    private java.util.concurrent.CompletableFuture<?> stuck;
+    private CompletableFuture<?> stuck;
 
     private Admission(LoadedVersion loaded, Semaphore permits, Timer.Sample sample) {
       this.loaded = loaded;
@@ -161,16 +157,6 @@ public class InferenceService {
     }
   }
 
-  private Semaphore admitGauge(String model, int capacity) {
-    Semaphore permits = new Semaphore(capacity);
-    Gauge.builder("modelhub.inference.admitted", permits, p -> capacity - p.availablePermits())
-        .description(
-            "Requests running or queued per model (429 beyond predictors + queue capacity)")
-        .tag("model", model)
-        .register(meters);
-    return permits;
-  }
-
   /** Metadata of a served version (or the default alias's). */
   public ServedModel describe(String model, Integer version) {
     return describe(model, version, properties.defaultAlias());
@@ -178,7 +164,7 @@ public class InferenceService {
 
   /** Metadata of a served version, or of the version serving {@code alias}. */
   public ServedModel describe(String model, Integer version, String alias) {
-    LoadedVersion loaded = controller.acquire(model, version, alias);
+    LoadedVersion loaded = slots.acquire(model, version, alias);
     try {
       return new ServedModel(model, loaded.version(), loaded.format(), loaded.signature());
     } finally {
@@ -188,17 +174,17 @@ public class InferenceService {
 
   /** Versions of a model answering on this node (empty if none). */
   public List<Integer> servedVersions(String model) {
-    return List.copyOf(controller.servedVersions(model));
+    return List.copyOf(slots.servedVersions(model));
   }
 
   /** Versions of a model swapped out and still finishing their requests. */
   public List<Integer> drainingVersions(String model) {
-    return List.copyOf(controller.drainingVersions(model));
+    return List.copyOf(pool.drainingVersions(model));
   }
 
   /** What this node serves, per model alias. */
   public List<SlotStatus> status() {
-    return controller.status();
+    return slots.status();
   }
 
   /**
@@ -207,14 +193,14 @@ public class InferenceService {
    * their own ({@code /v2/models/{m}/ready}): one that cannot load does not take the node out.
    */
   public boolean ready() {
-    return controller.status().stream()
+    return slots.status().stream()
         .filter(s -> properties.criticalModels().contains(s.model()))
         .allMatch(s -> s.version() != null);
   }
 
   /** Whether {@code model} has a version answering under the default alias. */
   public boolean modelReady(String model) {
-    return controller.status().stream()
+    return slots.status().stream()
         .anyMatch(
             s ->
                 s.model().equals(model)
@@ -223,26 +209,6 @@ public class InferenceService {
   }
 
   private void record(String model, String version, String outcome, Timer.Sample sample) {
-    requests
-        .computeIfAbsent(
-            List.of(model, version, outcome),
-            k ->
-                Counter.builder("modelhub.inference.requests")
-                    .description("Inference requests by outcome")
-                    .tag("model", model)
-                    .tag("version", version)
-                    .tag("outcome", outcome)
-                    .register(meters))
-        .increment();
-    sample.stop(
-        durations.computeIfAbsent(
-            List.of(model, version),
-            k ->
-                Timer.builder("modelhub.inference.duration")
-                    .description("Inference request time, admission to answer")
-                    .tag("model", model)
-                    .tag("version", version)
-                    .publishPercentileHistogram()
-                    .register(meters)));
+    metrics.request(model, version, outcome, sample);
   }
 }

@@ -2,6 +2,7 @@ package dev.modelhub.serving;
 
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.common.Backoff;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.registry.AliasMoved;
 import dev.modelhub.registry.AliasRemoved;
@@ -10,12 +11,13 @@ import dev.modelhub.serving.internal.AliasNotificationListener;
 import dev.modelhub.serving.internal.ArtifactCache;
 import dev.modelhub.serving.internal.EngineInfo;
 import dev.modelhub.serving.internal.ModelLoader;
-import dev.modelhub.serving.internal.ServingController;
+import dev.modelhub.serving.internal.ModelLoads;
+import dev.modelhub.serving.internal.ServedSlots;
+import dev.modelhub.serving.internal.ServingMetrics;
+import dev.modelhub.serving.internal.ServingReconciler;
+import dev.modelhub.serving.internal.VersionPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.SmartLifecycle;
@@ -24,7 +26,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
- * The serving role ({@code modelhub.serving.enabled}, on by default): the controller, its triggers
+ * The serving role ({@code modelhub.serving.enabled}, on by default): the reconciler, its triggers
  * (same-node events, Postgres notifications from other nodes, a periodic reconcile) and the
  * inference service.
  */
@@ -46,88 +48,111 @@ class ServingConfiguration {
 
   @Bean
   ModelLoader modelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
-    // Engine calls run on threads of their own so that a request can give up on one that hangs.
-    AtomicInteger n = new AtomicInteger();
-    ExecutorService engineThreads =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "modelhub-engine-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    return new ModelLoader(properties, inspector, engineThreads, clock);
+    return new ModelLoader(properties, inspector, clock);
+  }
+
+  @Bean
+  ServingMetrics servingMetrics(MeterRegistry meters) {
+    return new ServingMetrics(meters);
+  }
+
+  @Bean
+  ServedSlots servedSlots() {
+    return new ServedSlots();
+  }
+
+  @Bean
+  VersionPool versionPool(
+      ArtifactCache cache,
+      ServingProperties properties,
+      ServedSlots slots,
+      ServingMetrics metrics) {
+    VersionPool pool = new VersionPool(cache, properties.drainTimeout());
+    metrics.watch(slots, pool);
+    return pool;
   }
 
   @Bean(destroyMethod = "close")
-  ServingController servingController(
+  ServingReconciler servingReconciler(
       RegistryService registry,
       ArtifactCache cache,
       ModelLoader loader,
+      ServedSlots slots,
+      VersionPool pool,
+      ServingMetrics metrics,
       ServingProperties properties,
-      Clock clock,
-      MeterRegistry meters) {
-    return new ServingController(registry, cache, loader, properties, clock, meters);
+      Clock clock) {
+    ModelLoads loads =
+        new ModelLoads(cache, loader, metrics, properties.loadTimeout(), properties.loadThreads());
+    return new ServingReconciler(
+        registry,
+        properties.aliases(),
+        slots,
+        pool,
+        loads,
+        new Backoff(properties.loadRetryMin(), properties.loadRetryMax()),
+        clock);
   }
 
   @Bean
   InferenceService inferenceService(
-      ServingController controller, ServingProperties properties, MeterRegistry meters) {
-    return new InferenceService(controller, properties, meters);
+      ServedSlots slots, VersionPool pool, ServingProperties properties, ServingMetrics metrics) {
+    return new InferenceService(slots, pool, properties, metrics);
   }
 
   @Bean
   ServingLifecycle servingLifecycle(
-      ServingController controller, ServingProperties properties, DataSource dataSource) {
+      ServingReconciler reconciler, ServingProperties properties, DataSource dataSource) {
     return new ServingLifecycle(
-        controller,
+        reconciler,
         properties,
-        properties.notifications() ? new AliasNotificationListener(dataSource, controller) : null);
+        properties.notifications() ? new AliasNotificationListener(dataSource, reconciler) : null);
   }
 
   @Bean
-  AliasEvents aliasEvents(ServingController controller) {
-    return new AliasEvents(controller);
+  AliasEvents aliasEvents(ServingReconciler reconciler) {
+    return new AliasEvents(reconciler);
   }
 
-  /** Moves made on this node reach its controller as soon as they commit. */
+  /** Moves made on this node reach its reconciler as soon as they commit. */
   static final class AliasEvents {
-    private final ServingController controller;
+    private final ServingReconciler reconciler;
 
-    AliasEvents(ServingController controller) {
-      this.controller = controller;
+    AliasEvents(ServingReconciler reconciler) {
+      this.reconciler = reconciler;
     }
 
     @TransactionalEventListener(fallbackExecution = true)
     void on(AliasMoved moved) {
-      controller.reconcile(moved.model());
+      reconciler.reconcile(moved.model());
     }
 
     @TransactionalEventListener(fallbackExecution = true)
     void on(AliasRemoved removed) {
-      controller.reconcile(removed.model());
+      reconciler.reconcile(removed.model());
     }
   }
 
   /** Starts reconciling once the application is up, and stops listening on shutdown. */
   static final class ServingLifecycle implements SmartLifecycle {
-    private final ServingController controller;
+    private final ServingReconciler reconciler;
     private final ServingProperties properties;
     private final AliasNotificationListener listener;
     private volatile boolean running;
 
     ServingLifecycle(
-        ServingController controller,
+        ServingReconciler reconciler,
         ServingProperties properties,
         AliasNotificationListener listener) {
-      this.controller = controller;
+      this.reconciler = reconciler;
       this.properties = properties;
       this.listener = listener;
     }
 
     @Override
     public void start() {
-      controller.reconcileAll();
-      controller.reconcileEvery(properties.reconcileInterval());
+      reconciler.reconcileAll();
+      reconciler.reconcileEvery(properties.reconcileInterval());
       if (listener != null) {
         listener.start();
       }

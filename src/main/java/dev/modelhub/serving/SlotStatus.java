@@ -22,7 +22,7 @@ public record SlotStatus(
     String alias,
     Integer version,
     int desiredVersion,
-    String state,
+    SlotState state,
     Instant loadedAt,
     String lastError,
     Instant lastErrorAt,

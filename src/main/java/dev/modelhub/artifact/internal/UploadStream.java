@@ -1,10 +1,10 @@
 package dev.modelhub.artifact.internal;
 
+import dev.modelhub.artifact.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * The request body on its way to object storage: every byte read is counted against the size limit,
@@ -34,11 +34,7 @@ public final class UploadStream extends InputStream {
     this.source = source;
     this.spool = spool;
     this.limit = limit;
-    try {
-      this.sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
+    this.sha256 = Digest.newSha256();
   }
 
   @Override

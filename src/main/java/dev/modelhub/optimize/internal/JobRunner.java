@@ -23,10 +23,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -347,16 +344,7 @@ public class JobRunner {
     DiskSpace.require(
         dir, Math.multiplyExact(parent.sizeBytes(), 3), "to optimize " + parent.model());
     Path file = dir.resolve("artifact");
-    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-    try (InputStream in = store.open(Digest.parse(parent.digest()), 0, null);
-        OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha256)) {
-      in.transferTo(out);
-    }
-    String actual = "sha256:" + HexFormat.of().formatHex(sha256.digest());
-    if (!actual.equals(parent.digest())) {
-      throw new IllegalStateException(
-          "parent artifact has digest " + actual + ", expected " + parent.digest());
-    }
+    store.download(Digest.parse(parent.digest()), file);
     if (ArchiveType.detect(file).isEmpty()) {
       Path onnx = dir.resolve("model.onnx");
       Files.move(file, onnx);

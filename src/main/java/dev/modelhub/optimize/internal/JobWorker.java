@@ -1,5 +1,7 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.common.Backoff;
+import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
 import io.micrometer.core.instrument.Counter;
@@ -61,8 +63,9 @@ public class JobWorker {
   public synchronized void start() {
     runner.sweepWorkFolders();
     runners =
-        Executors.newFixedThreadPool(Math.max(1, properties.concurrency()), daemon("modelhub-job"));
-    ticker = Executors.newSingleThreadScheduledExecutor(daemon("modelhub-job-ticker"));
+        Executors.newFixedThreadPool(
+            Math.max(1, properties.concurrency()), DaemonThreads.named("modelhub-job"));
+    ticker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-job-ticker"));
     long poll = properties.pollInterval().toMillis();
     ticker.scheduleWithFixedDelay(this::poll, poll, poll, TimeUnit.MILLISECONDS);
     long beat = Math.max(100, properties.lease().toMillis() / 3);
@@ -195,7 +198,9 @@ public class JobWorker {
   }
 
   private Duration backoff(int attempts) {
-    return properties.retryBackoff().multipliedBy(1L << Math.min(10, Math.max(0, attempts - 1)));
+    // Doubling from retry-backoff, at most 1024 times it (about 8.5 hours from 30 s).
+    return new Backoff(properties.retryBackoff(), properties.retryBackoff().multipliedBy(1024))
+        .after(attempts);
   }
 
   /** Stops taking jobs; running ones stop at their next checkpoint and return to the queue. */
@@ -217,14 +222,5 @@ public class JobWorker {
     // Whatever did not reach a checkpoint in time goes back to the queue with its attempt used,
     // so a job that hangs until every shutdown still ends after max-attempts.
     running.values().forEach(c -> store.releaseCounted(c.job().id(), id));
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -7,6 +7,7 @@ import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
+import dev.modelhub.serving.SlotState;
 import dev.modelhub.serving.SlotStatus;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -88,7 +89,7 @@ class TfServingController {
         byVersion.put(slot.version(), versionStatus(slot.version(), "AVAILABLE", null));
       }
       if (slot.version() == null || slot.version() != slot.desiredVersion()) {
-        boolean failed = slot.state().equals("FAILED");
+        boolean failed = slot.state() == SlotState.FAILED;
         byVersion.putIfAbsent(
             slot.desiredVersion(),
             versionStatus(

@@ -1,9 +1,12 @@
 package dev.modelhub.serving.internal;
 
+import dev.modelhub.common.Backoff;
+import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.registry.RegistryService;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -21,20 +24,18 @@ public class AliasNotificationListener implements Runnable {
   private static final int POLL_MILLIS = 500;
 
   private final DataSource dataSource;
-  private final ServingController controller;
+  private final ServingReconciler reconciler;
   private volatile boolean running;
   private Thread thread;
 
-  public AliasNotificationListener(DataSource dataSource, ServingController controller) {
+  public AliasNotificationListener(DataSource dataSource, ServingReconciler reconciler) {
     this.dataSource = dataSource;
-    this.controller = controller;
+    this.reconciler = reconciler;
   }
 
   public synchronized void start() {
     running = true;
-    thread = new Thread(this, "modelhub-alias-listener");
-    thread.setDaemon(true);
-    thread.start();
+    thread = DaemonThreads.start("modelhub-alias-listener", this);
   }
 
   public synchronized void stop() {
@@ -46,20 +47,21 @@ public class AliasNotificationListener implements Runnable {
 
   @Override
   public void run() {
-    long backoff = 500;
+    Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
+    int failures = 0;
     while (running) {
       try (Connection connection = dataSource.getConnection()) {
         try (Statement statement = connection.createStatement()) {
           statement.execute("LISTEN " + RegistryService.ALIAS_CHANNEL);
         }
-        backoff = 500;
-        controller.reconcileAll();
+        failures = 0;
+        reconciler.reconcileAll();
         PGConnection pg = connection.unwrap(PGConnection.class);
         while (running) {
           PGNotification[] notifications = pg.getNotifications(POLL_MILLIS);
           if (notifications != null) {
             for (PGNotification notification : notifications) {
-              controller.reconcile(notification.getParameter());
+              reconciler.reconcile(notification.getParameter());
             }
           }
         }
@@ -67,15 +69,17 @@ public class AliasNotificationListener implements Runnable {
         if (!running) {
           return;
         }
+        Duration wait = backoff.after(++failures);
         log.warn(
-            "Alias notifications interrupted ({}); reconnecting in {} ms", e.getMessage(), backoff);
+            "Alias notifications interrupted ({}); reconnecting in {} ms",
+            e.getMessage(),
+            wait.toMillis());
         try {
-          Thread.sleep(backoff);
+          Thread.sleep(wait.toMillis());
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           return;
         }
-        backoff = Math.min(30_000, backoff * 2);
       }
     }
   }

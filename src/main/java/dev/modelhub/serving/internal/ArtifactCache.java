@@ -9,20 +9,15 @@ import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.ModelFormat;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +41,7 @@ public class ArtifactCache {
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
   /** Recency ticks: higher is more recently used. */
-  private final java.util.concurrent.atomic.AtomicLong ticks =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong ticks = new AtomicLong();
 
   /** One cached artifact. */
   private static final class Entry {
@@ -121,16 +115,7 @@ public class ArtifactCache {
     try {
       Files.createDirectories(tmp);
       Path file = tmp.resolve(format == ModelFormat.TORCHSCRIPT ? "model.pt" : "model.onnx");
-      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-      try (InputStream in = store.open(digest, 0, null);
-          OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha256)) {
-        in.transferTo(out);
-      }
-      String actual = HexFormat.of().formatHex(sha256.digest());
-      if (!actual.equals(digest.hex())) {
-        throw new IllegalStateException(
-            "downloaded artifact has digest sha256:" + actual + ", expected " + digest);
-      }
+      store.download(digest, file);
       if (format != ModelFormat.TORCHSCRIPT && ArchiveType.detect(file).isPresent()) {
         Path archive = tmp.resolve("artifact.archive");
         Files.move(file, archive);
@@ -145,8 +130,6 @@ public class ArtifactCache {
       return new Entry(dir, treeSize(dir), ticks.incrementAndGet());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot cache " + digest + " in " + root, e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     } finally {
       FileTrees.deleteQuietly(tmp);
     }

@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.translate.NoopTranslator;
+import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
@@ -15,7 +16,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,21 +27,39 @@ import org.slf4j.LoggerFactory;
  * creates the predictor pool and warms it up with inputs generated from the signature, so that the
  * first real request is not the slow one.
  */
-public class ModelLoader {
+public class ModelLoader implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
 
   private final ServingProperties properties;
   private final ModelInspector inspector;
-  private final Executor engineThreads;
+  private final ExecutorService engineThreads =
+      Executors.newCachedThreadPool(DaemonThreads.named("modelhub-engine"));
   private final Clock clock;
 
-  public ModelLoader(
-      ServingProperties properties, ModelInspector inspector, Executor engineThreads, Clock clock) {
+  /** Engine calls run on threads of their own, so that a request can give up on one that hangs. */
+  public ModelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
     this.properties = properties;
     this.inspector = inspector;
-    this.engineThreads = engineThreads;
     this.clock = clock;
+  }
+
+  /**
+   * At shutdown: waits up to drain-timeout for engine calls still running (a request past its
+   * deadline, a warm-up), since freeing the engine under a running call — which the process exit
+   * does — crashes it.
+   */
+  @Override
+  public void close() {
+    engineThreads.shutdown();
+    try {
+      if (!engineThreads.awaitTermination(
+          properties.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("Engine calls still running after drain-timeout; the process exit ends them");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public LoadedVersion load(AliasTarget target, Path localDir) throws Exception {

@@ -1,13 +1,14 @@
 package dev.modelhub.serving.internal;
 
 import dev.modelhub.registry.AliasTarget;
+import dev.modelhub.serving.SlotState;
 import dev.modelhub.serving.SlotStatus;
 import java.time.Instant;
 
 /**
  * What one model alias serves on this node: the version answering requests ({@link #current}), the
  * version the alias points at ({@link #desired}) and how loading it went. Requests read {@link
- * #current} without locks; only the controller thread writes.
+ * #current} without locks; only the reconciler thread writes.
  */
 final class Slot {
 
@@ -30,19 +31,44 @@ final class Slot {
     this.desired = desired; // set before the slot is visible: requests read it without locks
   }
 
+  /** Whether {@code target}'s version is being loaded for this slot. */
+  boolean loading(AliasTarget target) {
+    Integer loading = loadingVersion;
+    return loading != null && loading == target.version();
+  }
+
+  /** Whether {@code target}'s version failed here and its retry is not due at {@code now}. */
+  boolean waitingToRetry(AliasTarget target, Instant now) {
+    Instant retry = retryAt;
+    return failedVersion == target.version() && retry != null && now.isBefore(retry);
+  }
+
+  /** Swaps {@code loaded} in; answers the version it replaces, or null. */
+  LoadedVersion swapIn(LoadedVersion loaded, Instant now) {
+    LoadedVersion old = current;
+    current = loaded;
+    loadedAt = now;
+    failedAttempts = 0;
+    failedVersion = -1;
+    lastError = null;
+    lastErrorAt = null;
+    retryAt = null;
+    return old;
+  }
+
   SlotStatus status() {
     LoadedVersion serving = current;
     AliasTarget target = desired;
     int desiredVersion = target == null ? -1 : target.version();
-    String state;
+    SlotState state;
     if (serving != null && serving.version() == desiredVersion) {
-      state = "READY";
+      state = SlotState.READY;
     } else if (failedVersion == desiredVersion && loadingVersion == null) {
-      state = "FAILED";
+      state = SlotState.FAILED;
     } else if (serving != null) {
-      state = "UPDATING";
+      state = SlotState.UPDATING;
     } else {
-      state = "LOADING";
+      state = SlotState.LOADING;
     }
     return new SlotStatus(
         model,

@@ -83,7 +83,7 @@ class ModelLoaderTest {
     ServingProperties properties =
         new Binder(new MapConfigurationPropertySource(Map.of()))
             .bindOrCreate("modelhub.serving", Bindable.of(ServingProperties.class));
-    return new ModelLoader(properties, inspector, Runnable::run, Clock.systemUTC());
+    return new ModelLoader(properties, inspector, Clock.systemUTC());
   }
 
   private static AliasTarget target(ModelFormat format, Map<String, Object> details) {

@@ -1,0 +1,122 @@
+package dev.modelhub.serving.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Serving's meters: versions served and draining, model loads, inference requests and admission.
+ * Meters tagged by model are built once per model (and outcome), not on every request.
+ */
+public class ServingMetrics {
+
+  private final MeterRegistry meters;
+  private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+
+  public ServingMetrics(MeterRegistry meters) {
+    this.meters = meters;
+  }
+
+  /** Gauges over what this node serves and drains. */
+  public void watch(ServedSlots slots, VersionPool pool) {
+    Gauge.builder("modelhub.served.versions", slots, ServedSlots::servedVersionCount)
+        .description("Model versions loaded and answering on this node")
+        .register(meters);
+    Gauge.builder("modelhub.draining.versions", pool, VersionPool::drainingCount)
+        .description("Swapped-out versions finishing their requests before they close")
+        .register(meters);
+  }
+
+  public Timer.Sample startTimer() {
+    return Timer.start(meters);
+  }
+
+  /** A load of a version of {@code model} ended with {@code outcome}. */
+  void loaded(String model, String outcome, Timer.Sample sample) {
+    counter("modelhub.model.loads", "Model version loads by outcome", model, null, outcome)
+        .increment();
+    sample.stop(
+        timer(
+            "modelhub.model.load.duration",
+            "Time to download, load and warm up a model version",
+            model,
+            null,
+            outcome,
+            false));
+  }
+
+  /** An inference request for {@code model} ended with {@code outcome}. */
+  public void request(String model, String version, String outcome, Timer.Sample sample) {
+    counter("modelhub.inference.requests", "Inference requests by outcome", model, version, outcome)
+        .increment();
+    sample.stop(
+        timer(
+            "modelhub.inference.duration",
+            "Inference request time, admission to answer",
+            model,
+            version,
+            null,
+            true));
+  }
+
+  /** The places for requests to {@code model}, with a gauge of those taken. */
+  public Semaphore admission(String model, int capacity) {
+    Semaphore permits = new Semaphore(capacity);
+    Gauge.builder("modelhub.inference.admitted", permits, p -> capacity - p.availablePermits())
+        .description(
+            "Requests running or queued per model (429 beyond predictors + queue capacity)")
+        .tag("model", model)
+        .register(meters);
+    return permits;
+  }
+
+  private Counter counter(
+      String name, String description, String model, String version, String outcome) {
+    return counters.computeIfAbsent(
+        key(name, model, version, outcome),
+        k -> tagged(Counter.builder(name).description(description), model, version, outcome));
+  }
+
+  private Timer timer(
+      String name,
+      String description,
+      String model,
+      String version,
+      String outcome,
+      boolean histogram) {
+    return timers.computeIfAbsent(
+        key(name, model, version, outcome),
+        k -> {
+          Timer.Builder builder = Timer.builder(name).description(description).tag("model", model);
+          if (version != null) {
+            builder.tag("version", version);
+          }
+          if (outcome != null) {
+            builder.tag("outcome", outcome);
+          }
+          if (histogram) {
+            builder.publishPercentileHistogram();
+          }
+          return builder.register(meters);
+        });
+  }
+
+  private Counter tagged(Counter.Builder builder, String model, String version, String outcome) {
+    builder.tag("model", model).tag("outcome", outcome);
+    if (version != null) {
+      builder.tag("version", version);
+    }
+    return builder.register(meters);
+  }
+
+  private static List<String> key(String name, String model, String version, String outcome) {
+    return Arrays.asList(name, model, version, outcome);
+  }
+}
