@@ -4,7 +4,6 @@ import dev.modelhub.artifact.ArchiveEntry;
 import dev.modelhub.artifact.ArchiveType;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.UnpackedArchive;
-import dev.modelhub.format.internal.Datatypes;
 import dev.modelhub.format.internal.OnnxInspector;
 import dev.modelhub.format.internal.SavedModelInspector;
 import dev.modelhub.format.internal.TorchScriptInspector;
@@ -286,13 +285,11 @@ public class ModelInspector {
       if (!names.add(tensor.name())) {
         throw new InvalidArtifactException(where + " appears twice.");
       }
-      if (tensor.datatype() == null || !Datatypes.OPEN_INFERENCE.contains(tensor.datatype())) {
+      if (tensor.datatype() == null || !tensor.datatype().openInference()) {
         throw new InvalidArtifactException(
             where
-                + " has datatype '"
-                + tensor.datatype()
-                + "'; use one of "
-                + Datatypes.OPEN_INFERENCE.stream().sorted().toList()
+                + " needs a datatype of the Open Inference Protocol: one of "
+                + Datatype.openInferenceTypes()
                 + ".");
       }
       if (tensor.shape() == null) {

@@ -91,7 +91,7 @@ final class MultipartUpload {
       throw new InvalidRequestException(
           "malformed-body",
           "Malformed request body",
-          "The 'metadata' part is not valid JSON: " + e.getOriginalMessage());
+          "The 'metadata' part cannot be read: " + e.getOriginalMessage());
     }
   }
 

@@ -1,19 +1,17 @@
 package dev.modelhub.serving;
 
+import dev.modelhub.format.Datatype;
 import java.util.Arrays;
 
 /**
  * A named tensor on its way in or out of a model.
  *
- * <p>{@code data} holds the elements in row-major order: a {@code double[]} for
- * FP16/BF16/FP32/FP64, a {@code long[]} for the integer types, a {@code boolean[]} for BOOL.
- *
  * @param name tensor name
- * @param datatype Open Inference Protocol datatype
+ * @param datatype its Open Inference Protocol datatype
  * @param shape dimensions
  * @param data the elements
  */
-public record Tensor(String name, String datatype, long[] shape, Object data) {
+public record Tensor(String name, Datatype datatype, long[] shape, TensorData data) {
 
   /** Number of elements the shape describes. */
   public static long elements(long[] shape) {

@@ -30,8 +30,8 @@ class ModelInspectorTest {
 
   private static final ModelSignature DIGITS =
       new ModelSignature(
-          List.of(new TensorSpec("input", "FP32", List.of(-1L, 64L))),
-          List.of(new TensorSpec("logits", "FP32", List.of(-1L, 10L))));
+          List.of(new TensorSpec("input", Datatype.FP32, List.of(-1L, 64L))),
+          List.of(new TensorSpec("logits", Datatype.FP32, List.of(-1L, 10L))));
 
   @TempDir Path temp;
   private ModelInspector inspector;
@@ -167,8 +167,8 @@ class ModelInspectorTest {
     assertThat(inspection.signature())
         .isEqualTo(
             new ModelSignature(
-                List.of(new TensorSpec("x", "FP32", List.of(-1L, 64L))),
-                List.of(new TensorSpec("probabilities", "FP32", List.of(-1L, 10L)))));
+                List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 64L))),
+                List.of(new TensorSpec("probabilities", Datatype.FP32, List.of(-1L, 10L)))));
     assertThat(inspection.parameterCount()).isEqualTo(650L);
     assertThat(inspection.details())
         .containsEntry("defaultSignature", "serving_default")
@@ -246,15 +246,16 @@ class ModelInspectorTest {
   }
 
   @Test
-  void declared_signature_with_an_unknown_datatype_is_rejected() throws IOException {
+  void declared_signature_with_a_datatype_requests_cannot_carry_is_rejected() throws IOException {
     ModelSignature bad =
         new ModelSignature(
-            List.of(new TensorSpec("input", "float32", List.of(-1L, 64L))), DIGITS.outputs());
+            List.of(new TensorSpec("input", Datatype.COMPLEX64, List.of(-1L, 64L))),
+            DIGITS.outputs());
 
     assertThatThrownBy(
             () -> inspector.inspect(write(Fixtures.bytes("digits_mlp.pt")), "m.pt", null, bad))
         .isInstanceOf(InvalidArtifactException.class)
-        .hasMessageContaining("datatype 'float32'");
+        .hasMessageContaining("needs a datatype of the Open Inference Protocol");
   }
 
   @Test

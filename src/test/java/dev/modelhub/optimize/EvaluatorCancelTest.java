@@ -3,12 +3,15 @@ package dev.modelhub.optimize;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.modelhub.format.Datatype;
+import dev.modelhub.format.TensorSpec;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.Evaluator;
 import dev.modelhub.optimize.internal.JobContext;
 import dev.modelhub.support.OnnxModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -28,10 +31,8 @@ class EvaluatorCancelTest {
     EvaluationData data =
         EvaluationData.generated(
             new dev.modelhub.format.ModelSignature(
-                java.util.List.of(
-                    new dev.modelhub.format.TensorSpec("x", "FP32", java.util.List.of(1L))),
-                java.util.List.of(
-                    new dev.modelhub.format.TensorSpec("y", "FP32", java.util.List.of(1L)))),
+                java.util.List.of(new TensorSpec("x", Datatype.FP32, List.of(1L))),
+                java.util.List.of(new TensorSpec("y", Datatype.FP32, List.of(1L)))),
             1,
             0);
     JobContext context = new JobContext(null);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.onnx.ModelProto;
@@ -35,8 +36,8 @@ class PassesTest {
 
   private static final ModelSignature DIGITS =
       new ModelSignature(
-          List.of(new TensorSpec("input", "FP32", List.of(-1L, 64L))),
-          List.of(new TensorSpec("logits", "FP32", List.of(-1L, 10L))));
+          List.of(new TensorSpec("input", Datatype.FP32, List.of(-1L, 64L))),
+          List.of(new TensorSpec("logits", Datatype.FP32, List.of(-1L, 10L))));
 
   private static EvaluationData testSet;
   private final Passes passes = new Passes();

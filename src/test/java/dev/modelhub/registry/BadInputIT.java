@@ -234,7 +234,14 @@ class BadInputIT extends IntegrationTest {
 
     Response badMetadata =
         api.uploadMultipart(model, Fixtures.bytes("digits_mlp.onnx"), "m.onnx", "{\"tags\": [1");
-    assertProblem(badMetadata, 400, "malformed-body", "'metadata' part is not valid JSON");
+    assertProblem(badMetadata, 400, "malformed-body", "'metadata' part cannot be read");
+    Response badDatatype =
+        api.uploadMultipart(
+            model,
+            Fixtures.bytes("digits_mlp.pt"),
+            "m.pt",
+            "{\"signature\":" + Fixtures.DIGITS_SIGNATURE.replace("FP32", "float32") + "}");
+    assertProblem(badDatatype, 400, "malformed-body", "unknown datatype 'float32'");
     assertNothingStored();
   }
 

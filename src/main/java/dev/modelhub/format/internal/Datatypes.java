@@ -1,63 +1,63 @@
 package dev.modelhub.format.internal;
 
-import java.util.Map;
-import java.util.Set;
+import dev.modelhub.format.Datatype;
+import dev.modelhub.onnx.TensorProto;
 import org.tensorflow.proto.DataType;
 
-/** Maps ONNX and TensorFlow element types to Open Inference Protocol datatype names. */
+/** Maps ONNX and TensorFlow element types to {@link Datatype}s. */
 public final class Datatypes {
-
-  /** The datatypes of the Open Inference Protocol v2. */
-  public static final Set<String> OPEN_INFERENCE =
-      Set.of(
-          "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
-          "FP32", "FP64", "BYTES", "BF16");
-
-  private static final Map<Integer, String> ONNX =
-      Map.ofEntries(
-          Map.entry(1, "FP32"),
-          Map.entry(2, "UINT8"),
-          Map.entry(3, "INT8"),
-          Map.entry(4, "UINT16"),
-          Map.entry(5, "INT16"),
-          Map.entry(6, "INT32"),
-          Map.entry(7, "INT64"),
-          Map.entry(8, "BYTES"),
-          Map.entry(9, "BOOL"),
-          Map.entry(10, "FP16"),
-          Map.entry(11, "FP64"),
-          Map.entry(12, "UINT32"),
-          Map.entry(13, "UINT64"),
-          Map.entry(14, "COMPLEX64"),
-          Map.entry(15, "COMPLEX128"),
-          Map.entry(16, "BF16"));
-
-  private static final Map<DataType, String> TENSORFLOW =
-      Map.ofEntries(
-          Map.entry(DataType.DT_FLOAT, "FP32"),
-          Map.entry(DataType.DT_DOUBLE, "FP64"),
-          Map.entry(DataType.DT_HALF, "FP16"),
-          Map.entry(DataType.DT_BFLOAT16, "BF16"),
-          Map.entry(DataType.DT_INT8, "INT8"),
-          Map.entry(DataType.DT_INT16, "INT16"),
-          Map.entry(DataType.DT_INT32, "INT32"),
-          Map.entry(DataType.DT_INT64, "INT64"),
-          Map.entry(DataType.DT_UINT8, "UINT8"),
-          Map.entry(DataType.DT_UINT16, "UINT16"),
-          Map.entry(DataType.DT_UINT32, "UINT32"),
-          Map.entry(DataType.DT_UINT64, "UINT64"),
-          Map.entry(DataType.DT_BOOL, "BOOL"),
-          Map.entry(DataType.DT_STRING, "BYTES"));
 
   private Datatypes() {}
 
-  /** The datatype name of an ONNX {@code TensorProto.DataType} value. */
-  public static String fromOnnx(int elemType) {
-    return ONNX.getOrDefault(elemType, "ONNX_TYPE_" + elemType);
+  /** The datatype of an ONNX {@code TensorProto.DataType} value. */
+  public static Datatype fromOnnx(int elemType) {
+    TensorProto.DataType type = TensorProto.DataType.forNumber(elemType);
+    if (type == null) {
+      return Datatype.OTHER;
+    }
+    return switch (type) {
+      case FLOAT -> Datatype.FP32;
+      case UINT8 -> Datatype.UINT8;
+      case INT8 -> Datatype.INT8;
+      case UINT16 -> Datatype.UINT16;
+      case INT16 -> Datatype.INT16;
+      case INT32 -> Datatype.INT32;
+      case INT64 -> Datatype.INT64;
+      case STRING -> Datatype.BYTES;
+      case BOOL -> Datatype.BOOL;
+      case FLOAT16 -> Datatype.FP16;
+      case DOUBLE -> Datatype.FP64;
+      case UINT32 -> Datatype.UINT32;
+      case UINT64 -> Datatype.UINT64;
+      case COMPLEX64 -> Datatype.COMPLEX64;
+      case COMPLEX128 -> Datatype.COMPLEX128;
+      case BFLOAT16 -> Datatype.BF16;
+      case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ -> Datatype.FP8;
+      case UINT4, INT4, FLOAT4E2M1 -> Datatype.BITS4;
+      case UNDEFINED -> Datatype.OTHER;
+    };
   }
 
-  /** The datatype name of a TensorFlow {@code DataType}. */
-  public static String fromTensorFlow(DataType type) {
-    return TENSORFLOW.getOrDefault(type, type.name());
+  /** The datatype of a TensorFlow {@code DataType}. */
+  public static Datatype fromTensorFlow(DataType type) {
+    return switch (type) {
+      case DT_FLOAT -> Datatype.FP32;
+      case DT_DOUBLE -> Datatype.FP64;
+      case DT_HALF -> Datatype.FP16;
+      case DT_BFLOAT16 -> Datatype.BF16;
+      case DT_INT8 -> Datatype.INT8;
+      case DT_INT16 -> Datatype.INT16;
+      case DT_INT32 -> Datatype.INT32;
+      case DT_INT64 -> Datatype.INT64;
+      case DT_UINT8 -> Datatype.UINT8;
+      case DT_UINT16 -> Datatype.UINT16;
+      case DT_UINT32 -> Datatype.UINT32;
+      case DT_UINT64 -> Datatype.UINT64;
+      case DT_BOOL -> Datatype.BOOL;
+      case DT_STRING -> Datatype.BYTES;
+      case DT_COMPLEX64 -> Datatype.COMPLEX64;
+      case DT_COMPLEX128 -> Datatype.COMPLEX128;
+      default -> Datatype.OTHER;
+    };
   }
 }

@@ -1,6 +1,7 @@
 package dev.modelhub.format.internal;
 
 import dev.modelhub.format.InvalidArtifactException;
+import dev.modelhub.onnx.TensorProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -106,17 +107,23 @@ final class ExternalDataCheck {
   /** The bytes a tensor's elements take in its external file. */
   private static long bytes(OnnxReader.ExternalRef ref, String where) {
     long elements = ref.elements();
-    return switch (ref.dataType()) {
-      case 2, 3, 9, 17, 18, 19, 20 -> elements; // (u)int8, bool, the float8 types
-      case 4, 5, 10, 16 -> Math.multiplyExact(elements, 2L);
-      case 1, 6, 12 -> Math.multiplyExact(elements, 4L);
-      case 7, 11, 13, 14 -> Math.multiplyExact(elements, 8L);
-      case 15 -> Math.multiplyExact(elements, 16L);
-      case 21, 22, 23 -> (elements + 1) / 2; // 4-bit types, two to a byte
-      default ->
-          throw new InvalidArtifactException(
-              where + " has data type " + ref.dataType() + ", which cannot be stored externally.");
-    };
+    TensorProto.DataType type = TensorProto.DataType.forNumber(ref.dataType());
+    long bytes =
+        switch (type == null ? TensorProto.DataType.UNDEFINED : type) {
+          case UINT8, INT8, BOOL, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ ->
+              elements;
+          case UINT16, INT16, FLOAT16, BFLOAT16 -> Math.multiplyExact(elements, 2L);
+          case FLOAT, INT32, UINT32 -> Math.multiplyExact(elements, 4L);
+          case INT64, DOUBLE, UINT64, COMPLEX64 -> Math.multiplyExact(elements, 8L);
+          case COMPLEX128 -> Math.multiplyExact(elements, 16L);
+          case UINT4, INT4, FLOAT4E2M1 -> (elements + 1) / 2; // two to a byte
+          case UNDEFINED, STRING -> -1; // strings are never stored externally
+        };
+    if (bytes < 0) {
+      throw new InvalidArtifactException(
+          where + " has data type " + ref.dataType() + ", which cannot be stored externally.");
+    }
+    return bytes;
   }
 
   /** A non-negative decimal entry, or {@code absent} when there is none. */

@@ -2,6 +2,7 @@ package dev.modelhub.format.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -85,13 +86,13 @@ public class OnnxInspector {
   private static TensorSpec spec(ValueInfoProto value) {
     TypeProto type = value.getType();
     if (!type.hasTensorType()) {
-      String kind =
+      Datatype kind =
           switch (type.getValueCase()) {
-            case SEQUENCE_TYPE -> "SEQUENCE";
-            case MAP_TYPE -> "MAP";
-            case OPTIONAL_TYPE -> "OPTIONAL";
-            case SPARSE_TENSOR_TYPE -> "SPARSE_TENSOR";
-            default -> "UNKNOWN";
+            case SEQUENCE_TYPE -> Datatype.SEQUENCE;
+            case MAP_TYPE -> Datatype.MAP;
+            case OPTIONAL_TYPE -> Datatype.OPTIONAL;
+            case SPARSE_TENSOR_TYPE -> Datatype.SPARSE_TENSOR;
+            default -> Datatype.OTHER;
           };
       return new TensorSpec(value.getName(), kind, null);
     }

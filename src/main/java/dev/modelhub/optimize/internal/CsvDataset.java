@@ -1,6 +1,7 @@
 package dev.modelhub.optimize.internal;
 
 import dev.modelhub.common.UnprocessableException;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import java.io.BufferedReader;
@@ -110,7 +111,7 @@ public record CsvDataset(List<String> columns, float[][] rows, int[] labels) {
               + ".");
     }
     TensorSpec input = signature.inputs().get(0);
-    if (!input.datatype().equals("FP32")) {
+    if (input.datatype() != Datatype.FP32) {
       throw invalid(
           "The model's input '"
               + input.name()

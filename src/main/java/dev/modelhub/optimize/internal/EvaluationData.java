@@ -1,5 +1,6 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ public record EvaluationData(
     List<long[]> shapes = new ArrayList<>();
     List<String> names = new ArrayList<>();
     for (TensorSpec input : signature.inputs()) {
-      if (!input.datatype().equals("FP32")) {
+      if (input.datatype() != Datatype.FP32) {
         throw new IllegalArgumentException(
             "input '"
                 + input.name()

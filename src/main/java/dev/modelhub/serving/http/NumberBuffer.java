@@ -1,6 +1,8 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.serving.ServingExceptions;
+import dev.modelhub.serving.TensorData;
 import java.util.Arrays;
 
 /**
@@ -92,7 +94,7 @@ final class NumberBuffer {
     return values;
   }
 
-  private long[] asLongs(String name, String datatype) {
+  private long[] asLongs(String name, Datatype datatype) {
     if (doubles == null) {
       return Arrays.copyOf(longs, size);
     }
@@ -107,19 +109,19 @@ final class NumberBuffer {
     return values;
   }
 
-  /** The elements as the array {@link dev.modelhub.serving.Tensor} holds for {@code datatype}. */
-  Object toData(String name, String datatype) {
+  /** The elements as {@code datatype} holds them; refuses what does not fit it. */
+  TensorData toData(String name, Datatype datatype) {
     if (problem != null) {
       throw ServingExceptions.invalidInput("Input '" + name + "' holds " + problem + ".");
     }
-    return switch (datatype) {
-      case "FP16", "BF16", "FP32", "FP64" -> {
+    return switch (datatype.kind()) {
+      case REAL -> {
         if (sawBoolean) {
           throw mismatch(name, datatype, "true/false");
         }
-        yield asDoubles();
+        yield new TensorData.Reals(asDoubles());
       }
-      case "BOOL" -> {
+      case BOOLEAN -> {
         if (!allIntegral) {
           throw mismatch(name, datatype, "numbers other than 0 and 1");
         }
@@ -131,9 +133,9 @@ final class NumberBuffer {
           }
           values[i] = numbers[i] == 1;
         }
-        yield values;
+        yield new TensorData.Booleans(values);
       }
-      case "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64" -> {
+      case INTEGER -> {
         if (!allIntegral) {
           throw mismatch(name, datatype, "non-integer numbers");
         }
@@ -142,54 +144,36 @@ final class NumberBuffer {
         }
         long[] values = asLongs(name, datatype);
         checkRange(name, datatype, values);
-        yield values;
+        yield new TensorData.Integers(values);
       }
-      case "BYTES" ->
+      case BYTES ->
           throw ServingExceptions.invalidInput(
               "Input '" + name + "' is BYTES, which this server does not pass to engines.");
-      default ->
+      case NONE ->
           throw ServingExceptions.invalidInput(
-              "Input '" + name + "' has unknown datatype '" + datatype + "'.");
+              "Input '" + name + "' has datatype " + datatype + ", which requests cannot carry.");
     };
   }
 
-  private static void checkRange(String name, String datatype, long[] values) {
-    long min;
-    long max;
-    switch (datatype) {
-      case "INT8" -> {
-        min = Byte.MIN_VALUE;
-        max = Byte.MAX_VALUE;
-      }
-      case "INT16" -> {
-        min = Short.MIN_VALUE;
-        max = Short.MAX_VALUE;
-      }
-      case "INT32" -> {
-        min = Integer.MIN_VALUE;
-        max = Integer.MAX_VALUE;
-      }
-      case "UINT8" -> {
-        min = 0;
-        max = 255;
-      }
-      case "UINT16" -> {
-        min = 0;
-        max = 65_535;
-      }
-      case "UINT32" -> {
-        min = 0;
-        max = 4_294_967_295L;
-      }
-      case "UINT64" -> {
-        min = 0;
-        max = Long.MAX_VALUE;
-      }
-      default -> {
-        min = Long.MIN_VALUE;
-        max = Long.MAX_VALUE;
-      }
-    }
+  private static void checkRange(String name, Datatype datatype, long[] values) {
+    long min =
+        switch (datatype) {
+          case INT8 -> Byte.MIN_VALUE;
+          case INT16 -> Short.MIN_VALUE;
+          case INT32 -> Integer.MIN_VALUE;
+          case UINT8, UINT16, UINT32, UINT64 -> 0;
+          default -> Long.MIN_VALUE;
+        };
+    long max =
+        switch (datatype) {
+          case INT8 -> Byte.MAX_VALUE;
+          case INT16 -> Short.MAX_VALUE;
+          case INT32 -> Integer.MAX_VALUE;
+          case UINT8 -> 255;
+          case UINT16 -> 65_535;
+          case UINT32 -> 4_294_967_295L;
+          default -> Long.MAX_VALUE;
+        };
     for (long v : values) {
       if (v < min || v > max) {
         throw ServingExceptions.invalidInput(
@@ -198,7 +182,7 @@ final class NumberBuffer {
     }
   }
 
-  private static RuntimeException mismatch(String name, String datatype, String what) {
+  private static RuntimeException mismatch(String name, Datatype datatype, String what) {
     return ServingExceptions.invalidInput(
         "Input '" + name + "' is " + datatype + " but its data holds " + what + ".");
   }

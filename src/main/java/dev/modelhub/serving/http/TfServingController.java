@@ -1,5 +1,6 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
@@ -23,6 +24,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.tensorflow.proto.DataType;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -217,15 +219,27 @@ class TfServingController {
     return infos;
   }
 
-  private static String tensorFlowType(String datatype) {
-    return switch (datatype) {
-      case "FP32" -> "DT_FLOAT";
-      case "FP64" -> "DT_DOUBLE";
-      case "FP16" -> "DT_HALF";
-      case "BF16" -> "DT_BFLOAT16";
-      case "BOOL" -> "DT_BOOL";
-      case "BYTES" -> "DT_STRING";
-      default -> "DT_" + datatype;
-    };
+  private static String tensorFlowType(Datatype datatype) {
+    DataType type =
+        switch (datatype) {
+          case FP32 -> DataType.DT_FLOAT;
+          case FP64 -> DataType.DT_DOUBLE;
+          case FP16 -> DataType.DT_HALF;
+          case BF16 -> DataType.DT_BFLOAT16;
+          case BOOL -> DataType.DT_BOOL;
+          case BYTES -> DataType.DT_STRING;
+          case INT8 -> DataType.DT_INT8;
+          case INT16 -> DataType.DT_INT16;
+          case INT32 -> DataType.DT_INT32;
+          case INT64 -> DataType.DT_INT64;
+          case UINT8 -> DataType.DT_UINT8;
+          case UINT16 -> DataType.DT_UINT16;
+          case UINT32 -> DataType.DT_UINT32;
+          case UINT64 -> DataType.DT_UINT64;
+          case COMPLEX64 -> DataType.DT_COMPLEX64;
+          case COMPLEX128 -> DataType.DT_COMPLEX128;
+          default -> DataType.DT_INVALID;
+        };
+    return type.name();
   }
 }

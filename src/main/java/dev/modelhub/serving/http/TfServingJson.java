@@ -1,10 +1,12 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -280,19 +282,17 @@ final class TfServingJson {
 
   private static void writeElement(JsonGenerator g, Tensor tensor, long index) {
     int i = Math.toIntExact(index);
-    Object data = tensor.data();
-    if (data instanceof double[] values) {
-      if (tensor.datatype().equals("FP64")) {
-        g.writeNumber(values[i]);
+    TensorData data = tensor.data();
+    if (data instanceof TensorData.Reals reals) {
+      if (tensor.datatype() == Datatype.FP64) {
+        g.writeNumber(reals.values()[i]);
       } else {
-        g.writeNumber((float) values[i]);
+        g.writeNumber((float) reals.values()[i]);
       }
-    } else if (data instanceof long[] values) {
-      g.writeNumber(values[i]);
-    } else if (data instanceof boolean[] values) {
-      g.writeBoolean(values[i]);
-    } else {
-      throw new IllegalStateException("unexpected tensor data");
+    } else if (data instanceof TensorData.Integers integers) {
+      g.writeNumber(integers.values()[i]);
+    } else if (data instanceof TensorData.Booleans booleans) {
+      g.writeBoolean(booleans.values()[i]);
     }
   }
 

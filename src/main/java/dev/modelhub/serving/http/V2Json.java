@@ -1,8 +1,10 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -79,7 +81,7 @@ final class V2Json {
             "The request has more than " + MAX_INPUTS + " inputs.");
       }
       Tensor input = readTensor(p, maxElements - elements);
-      elements += java.lang.reflect.Array.getLength(input.data());
+      elements += input.data().length();
       inputs.add(input);
     }
     return inputs;
@@ -120,7 +122,18 @@ final class V2Json {
     if (data == null) {
       throw ServingExceptions.invalidInput("Input '" + name + "' has no \"data\".");
     }
-    return new Tensor(name, datatype, shape, data.toData(name, datatype));
+    Datatype type = Datatype.openInference(datatype).orElse(null);
+    if (type == null) {
+      throw ServingExceptions.invalidInput(
+          "Input '"
+              + name
+              + "' has unknown datatype '"
+              + datatype
+              + "'; datatypes are "
+              + Datatype.openInferenceTypes()
+              + ".");
+    }
+    return new Tensor(name, type, shape, data.toData(name, type));
   }
 
   /**
@@ -230,7 +243,7 @@ final class V2Json {
       for (Tensor output : result.outputs()) {
         g.writeStartObject();
         g.writeStringProperty("name", output.name());
-        g.writeStringProperty("datatype", output.datatype());
+        g.writeStringProperty("datatype", output.datatype().name());
         g.writeName("shape");
         g.writeArray(output.shape(), 0, output.shape().length);
         g.writeName("data");
@@ -245,27 +258,25 @@ final class V2Json {
 
   /** Writes a tensor's elements as a flat array (FP32 and FP16 as floats, so 0.1 stays 0.1). */
   static void writeData(JsonGenerator g, Tensor tensor) {
-    Object data = tensor.data();
     g.writeStartArray();
-    if (data instanceof double[] values) {
-      boolean single = !tensor.datatype().equals("FP64");
-      for (double v : values) {
+    TensorData data = tensor.data();
+    if (data instanceof TensorData.Reals reals) {
+      boolean single = tensor.datatype() != Datatype.FP64;
+      for (double v : reals.values()) {
         if (single) {
           g.writeNumber((float) v);
         } else {
           g.writeNumber(v);
         }
       }
-    } else if (data instanceof long[] values) {
-      for (long v : values) {
+    } else if (data instanceof TensorData.Integers integers) {
+      for (long v : integers.values()) {
         g.writeNumber(v);
       }
-    } else if (data instanceof boolean[] values) {
-      for (boolean v : values) {
+    } else if (data instanceof TensorData.Booleans booleans) {
+      for (boolean v : booleans.values()) {
         g.writeBoolean(v);
       }
-    } else {
-      throw new IllegalStateException("unexpected tensor data " + data);
     }
     g.writeEndArray();
   }

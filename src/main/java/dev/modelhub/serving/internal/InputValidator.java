@@ -4,7 +4,6 @@ import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
-import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -64,7 +63,7 @@ final class InputValidator {
 
   private static void checkOne(TensorSpec spec, Tensor input) {
     String name = "Input '" + spec.name() + "'";
-    if (!spec.datatype().equals(input.datatype())) {
+    if (spec.datatype() != input.datatype()) {
       throw ServingExceptions.invalidInput(
           name
               + " has datatype "
@@ -102,7 +101,7 @@ final class InputValidator {
     } catch (ArithmeticException e) {
       throw ServingExceptions.invalidInput(name + " has a shape too large to hold.");
     }
-    int given = Array.getLength(input.data());
+    int given = input.data().length();
     if (needed != given) {
       throw ServingExceptions.invalidInput(
           name

@@ -11,6 +11,7 @@ import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -198,11 +199,11 @@ public class ModelLoader implements AutoCloseable {
     List<Long> dims = spec.shape() == null ? List.of(1L) : spec.shape();
     long[] shape = dims.stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
     int count = Math.toIntExact(Tensor.elements(shape));
-    Object data =
-        switch (spec.datatype()) {
-          case "FP16", "BF16", "FP32", "FP64" -> new double[count];
-          case "BOOL" -> new boolean[count];
-          default -> new long[count];
+    TensorData data =
+        switch (spec.datatype().kind()) {
+          case REAL -> new TensorData.Reals(new double[count]);
+          case BOOLEAN -> new TensorData.Booleans(new boolean[count]);
+          default -> new TensorData.Integers(new long[count]);
         };
     return new Tensor(spec.name(), spec.datatype(), shape, data);
   }

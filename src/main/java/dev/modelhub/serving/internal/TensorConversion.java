@@ -1,80 +1,98 @@
 package dev.modelhub.serving.internal;
 
+import static dev.modelhub.format.Datatype.BF16;
+import static dev.modelhub.format.Datatype.BOOL;
+import static dev.modelhub.format.Datatype.FP16;
+import static dev.modelhub.format.Datatype.FP32;
+import static dev.modelhub.format.Datatype.FP64;
+import static dev.modelhub.format.Datatype.INT16;
+import static dev.modelhub.format.Datatype.INT32;
+import static dev.modelhub.format.Datatype.INT64;
+import static dev.modelhub.format.Datatype.INT8;
+import static dev.modelhub.format.Datatype.UINT16;
+import static dev.modelhub.format.Datatype.UINT32;
+import static dev.modelhub.format.Datatype.UINT64;
+import static dev.modelhub.format.Datatype.UINT8;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.modelhub.common.HalfFloats;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
 /** Converts between {@link Tensor}s and DJL NDArrays, datatype by datatype. */
 final class TensorConversion {
 
-  private static final Map<String, DataType> TO_DJL =
-      Map.ofEntries(
-          Map.entry("BOOL", DataType.BOOLEAN),
-          Map.entry("UINT8", DataType.UINT8),
-          Map.entry("UINT16", DataType.UINT16),
-          Map.entry("UINT32", DataType.UINT32),
-          Map.entry("UINT64", DataType.UINT64),
-          Map.entry("INT8", DataType.INT8),
-          Map.entry("INT16", DataType.INT16),
-          Map.entry("INT32", DataType.INT32),
-          Map.entry("INT64", DataType.INT64),
-          Map.entry("FP16", DataType.FLOAT16),
-          Map.entry("BF16", DataType.BFLOAT16),
-          Map.entry("FP32", DataType.FLOAT32),
-          Map.entry("FP64", DataType.FLOAT64));
-
   /**
    * Datatypes each engine takes through DJL 0.36, probed on this project's machines. PyTorch's
    * native code aborts the whole process on BF16, INT16 and UINT16/32/64 tensors, so those must
    * never reach it; the others raise an exception. No engine takes INT16.
    */
-  private static final Map<ModelFormat, Set<String>> ENGINE_DATATYPES =
+  private static final Map<ModelFormat, Set<Datatype>> ENGINE_DATATYPES =
       Map.of(
           ModelFormat.ONNX,
-          Set.of("FP32", "FP64", "FP16", "BF16", "UINT8", "INT8", "INT32", "INT64", "BOOL"),
+          EnumSet.of(FP32, FP64, FP16, BF16, UINT8, INT8, INT32, INT64, BOOL),
           ModelFormat.TORCHSCRIPT,
-          Set.of("FP32", "FP64", "FP16", "UINT8", "INT8", "INT32", "INT64", "BOOL"),
+          EnumSet.of(FP32, FP64, FP16, UINT8, INT8, INT32, INT64, BOOL),
           ModelFormat.SAVED_MODEL,
-          Set.of("FP32", "FP64", "UINT8", "INT8", "INT32", "INT64", "BOOL"));
+          EnumSet.of(FP32, FP64, UINT8, INT8, INT32, INT64, BOOL));
 
   private TensorConversion() {}
 
   /** Whether {@code format}'s engine can take and return tensors of {@code datatype}. */
-  static boolean supported(ModelFormat format, String datatype) {
+  static boolean supported(ModelFormat format, Datatype datatype) {
     return ENGINE_DATATYPES.get(format).contains(datatype);
   }
 
   /** The datatypes {@code format}'s engine takes, for error messages. */
-  static Set<String> supportedBy(ModelFormat format) {
-    return new java.util.TreeSet<>(ENGINE_DATATYPES.get(format));
+  static Set<Datatype> supportedBy(ModelFormat format) {
+    return ENGINE_DATATYPES.get(format);
+  }
+
+  private static DataType toDjl(Datatype datatype) {
+    return switch (datatype) {
+      case BOOL -> DataType.BOOLEAN;
+      case UINT8 -> DataType.UINT8;
+      case UINT16 -> DataType.UINT16;
+      case UINT32 -> DataType.UINT32;
+      case UINT64 -> DataType.UINT64;
+      case INT8 -> DataType.INT8;
+      case INT16 -> DataType.INT16;
+      case INT32 -> DataType.INT32;
+      case INT64 -> DataType.INT64;
+      case FP16 -> DataType.FLOAT16;
+      case BF16 -> DataType.BFLOAT16;
+      case FP32 -> DataType.FLOAT32;
+      case FP64 -> DataType.FLOAT64;
+      default -> throw new IllegalArgumentException(datatype + " cannot be passed to an engine");
+    };
   }
 
   /** An NDArray named like the tensor, holding its elements in the tensor's datatype. */
   static NDArray toNDArray(NDManager manager, Tensor tensor) {
-    DataType type = TO_DJL.get(tensor.datatype());
+    DataType type = toDjl(tensor.datatype());
     int count = Math.toIntExact(tensor.elementCount());
     ByteBuffer buffer =
         ByteBuffer.allocateDirect(Math.max(1, count * type.getNumOfBytes()))
             .order(ByteOrder.nativeOrder());
-    Object data = tensor.data();
-    if (data instanceof double[] values) {
-      putFloating(buffer, type, values);
-    } else if (data instanceof long[] values) {
-      putIntegers(buffer, type, values);
-    } else if (data instanceof boolean[] values) {
-      for (boolean v : values) {
+    TensorData data = tensor.data();
+    if (data instanceof TensorData.Reals reals) {
+      putFloating(buffer, type, reals.values());
+    } else if (data instanceof TensorData.Integers integers) {
+      putIntegers(buffer, type, integers.values());
+    } else if (data instanceof TensorData.Booleans booleans) {
+      for (boolean v : booleans.values()) {
         buffer.put((byte) (v ? 1 : 0));
       }
-    } else {
-      throw new IllegalArgumentException("unsupported tensor data " + data);
     }
     buffer.rewind();
     NDArray array = manager.create(buffer, new Shape(tensor.shape()), type);
@@ -87,23 +105,34 @@ final class TensorConversion {
     DataType type = array.getDataType();
     long[] shape = array.getShape().getShape();
     return switch (type) {
-      case FLOAT32 -> new Tensor(name, "FP32", shape, widen(array.toFloatArray()));
-      case FLOAT64 -> new Tensor(name, "FP64", shape, array.toDoubleArray());
+      case FLOAT32 -> new Tensor(name, FP32, shape, reals(widen(array.toFloatArray())));
+      case FLOAT64 -> new Tensor(name, FP64, shape, reals(array.toDoubleArray()));
       case FLOAT16, BFLOAT16 ->
           new Tensor(
               name,
-              type == DataType.FLOAT16 ? "FP16" : "BF16",
+              type == DataType.FLOAT16 ? FP16 : BF16,
               shape,
-              widen(array.toType(DataType.FLOAT32, false).toFloatArray()));
-      case INT64 -> new Tensor(name, "INT64", shape, array.toLongArray());
-      case INT32 -> new Tensor(name, "INT32", shape, widen(array.toIntArray()));
-      case INT8 -> new Tensor(name, "INT8", shape, signedBytes(array.toByteArray()));
-      case UINT8 -> new Tensor(name, "UINT8", shape, unsignedBytes(array.toByteArray()));
-      case BOOLEAN -> new Tensor(name, "BOOL", shape, array.toBooleanArray());
-      case INT16, UINT16, UINT32, UINT64 ->
-          new Tensor(name, openInferenceName(type), shape, integers(array));
+              reals(widen(array.toType(DataType.FLOAT32, false).toFloatArray())));
+      case INT64 -> new Tensor(name, INT64, shape, integers(array.toLongArray()));
+      case INT32 -> new Tensor(name, INT32, shape, integers(widen(array.toIntArray())));
+      case INT8 -> new Tensor(name, INT8, shape, integers(signedBytes(array.toByteArray())));
+      case UINT8 -> new Tensor(name, UINT8, shape, integers(unsignedBytes(array.toByteArray())));
+      case BOOLEAN ->
+          new Tensor(name, BOOL, shape, new TensorData.Booleans(array.toBooleanArray()));
+      case INT16 -> new Tensor(name, INT16, shape, integers(wideIntegers(array)));
+      case UINT16 -> new Tensor(name, UINT16, shape, integers(wideIntegers(array)));
+      case UINT32 -> new Tensor(name, UINT32, shape, integers(wideIntegers(array)));
+      case UINT64 -> new Tensor(name, UINT64, shape, integers(wideIntegers(array)));
       default -> throw new IllegalStateException("the model returned a " + type + " tensor");
     };
+  }
+
+  private static TensorData reals(double[] values) {
+    return new TensorData.Reals(values);
+  }
+
+  private static TensorData integers(long[] values) {
+    return new TensorData.Integers(values);
   }
 
   private static void putFloating(ByteBuffer buffer, DataType type, double[] values) {
@@ -129,21 +158,7 @@ final class TensorConversion {
     }
   }
 
-  /** FP16/BF16 elements widened by hand: engines without an FP32 cast (ORT alone) can't do it. */
-  private static double[] halves(NDArray array, DataType type) {
-    ByteBuffer buffer = array.toByteBuffer().order(ByteOrder.nativeOrder());
-    double[] values = new double[Math.toIntExact(array.size())];
-    for (int i = 0; i < values.length; i++) {
-      short bits = buffer.getShort();
-      values[i] =
-          type == DataType.FLOAT16
-              ? HalfFloats.fromHalf(bits)
-              : Float.intBitsToFloat((bits & 0xffff) << 16);
-    }
-    return values;
-  }
-
-  private static long[] integers(NDArray array) {
+  private static long[] wideIntegers(NDArray array) {
     ByteBuffer buffer = array.toByteBuffer().order(ByteOrder.nativeOrder());
     DataType type = array.getDataType();
     long[] values = new long[Math.toIntExact(array.size())];
@@ -157,15 +172,6 @@ final class TensorConversion {
           };
     }
     return values;
-  }
-
-  private static String openInferenceName(DataType type) {
-    return switch (type) {
-      case INT16 -> "INT16";
-      case UINT16 -> "UINT16";
-      case UINT32 -> "UINT32";
-      default -> "UINT64";
-    };
   }
 
   private static double[] widen(float[] values) {

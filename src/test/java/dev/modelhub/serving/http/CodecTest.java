@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -21,8 +23,8 @@ class CodecTest {
   private final TfServingJson tf = new TfServingJson(json, 1 << 24);
   private final ModelSignature signature =
       new ModelSignature(
-          List.of(new TensorSpec("x", "FP32", List.of(-1L, 2L))),
-          List.of(new TensorSpec("y", "FP32", List.of(-1L, 3L))));
+          List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 2L))),
+          List.of(new TensorSpec("y", Datatype.FP32, List.of(-1L, 3L))));
 
   @Test
   void v2_reads_nested_data_flat_and_keeps_the_id_whatever_the_field_order() {
@@ -38,7 +40,7 @@ class CodecTest {
     Tensor x = request.inputs().get(0);
     assertThat(x.name()).isEqualTo("x");
     assertThat(x.shape()).containsExactly(2, 2);
-    assertThat((double[]) x.data()).containsExactly(1, 2, 3.5, 4);
+    assertThat(((TensorData.Reals) x.data()).values()).containsExactly(1, 2, 3.5, 4);
   }
 
   @Test
@@ -49,7 +51,7 @@ class CodecTest {
                     "{\"inputs\":[{\"name\":\"i\",\"datatype\":\"INT64\",\"shape\":[1],\"data\":[9007199254740993]}]}"))
             .inputs()
             .get(0);
-    assertThat((long[]) t.data()).containsExactly(9007199254740993L);
+    assertThat(((TensorData.Integers) t.data()).values()).containsExactly(9007199254740993L);
   }
 
   @Test
@@ -77,7 +79,12 @@ class CodecTest {
             new InferenceResult(
                 "m",
                 3,
-                List.of(new Tensor("y", "FP32", new long[] {1, 2}, new double[] {0.1f, 2}))),
+                List.of(
+                    new Tensor(
+                        "y",
+                        Datatype.FP32,
+                        new long[] {1, 2},
+                        new TensorData.Reals(new double[] {0.1f, 2})))),
             "r1");
     assertThat(new String(body, StandardCharsets.UTF_8))
         .isEqualTo(
@@ -92,7 +99,7 @@ class CodecTest {
     Tensor x = request.inputs().get(0);
     assertThat(request.rowFormat()).isTrue();
     assertThat(x.shape()).containsExactly(3, 2);
-    assertThat((double[]) x.data()).containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(((TensorData.Reals) x.data()).values()).containsExactly(1, 2, 3, 4, 5, 6);
   }
 
   @Test
@@ -111,7 +118,12 @@ class CodecTest {
         new InferenceResult(
             "m",
             1,
-            List.of(new Tensor("y", "FP32", new long[] {2, 3}, new double[] {1, 2, 3, 4, 5, 6})));
+            List.of(
+                new Tensor(
+                    "y",
+                    Datatype.FP32,
+                    new long[] {2, 3},
+                    new TensorData.Reals(new double[] {1, 2, 3, 4, 5, 6}))));
     assertThat(new String(tf.write(result, true), StandardCharsets.UTF_8))
         .isEqualTo("{\"predictions\":[[1.0,2.0,3.0],[4.0,5.0,6.0]]}");
     assertThat(new String(tf.write(result, false), StandardCharsets.UTF_8))

@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.FormatProperties;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
@@ -89,8 +90,8 @@ class ModelLoaderTest {
   private static AliasTarget target(ModelFormat format, Map<String, Object> details) {
     ModelSignature signature =
         new ModelSignature(
-            List.of(new TensorSpec("x", "FP32", List.of(-1L, 4L))),
-            List.of(new TensorSpec("y", "FP32", List.of(-1L, 4L))));
+            List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 4L))),
+            List.of(new TensorSpec("y", Datatype.FP32, List.of(-1L, 4L))));
     return new AliasTarget(
         "m", "production", 1, "sha256:" + "0".repeat(64), 1, format, signature, details);
   }

@@ -3,6 +3,7 @@ package dev.modelhub.serving.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.modelhub.common.HalfFloats;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelFormat;
 import org.junit.jupiter.api.Test;
 
@@ -36,13 +37,13 @@ class TensorConversionTest {
 
   @Test
   void engines_are_only_given_datatypes_they_take() {
-    assertThat(TensorConversion.supported(ModelFormat.TORCHSCRIPT, "BF16")).isFalse();
-    assertThat(TensorConversion.supported(ModelFormat.TORCHSCRIPT, "INT16")).isFalse();
-    assertThat(TensorConversion.supported(ModelFormat.ONNX, "BF16")).isTrue();
-    assertThat(TensorConversion.supported(ModelFormat.SAVED_MODEL, "FP16")).isFalse();
+    assertThat(TensorConversion.supported(ModelFormat.TORCHSCRIPT, Datatype.BF16)).isFalse();
+    assertThat(TensorConversion.supported(ModelFormat.TORCHSCRIPT, Datatype.INT16)).isFalse();
+    assertThat(TensorConversion.supported(ModelFormat.ONNX, Datatype.BF16)).isTrue();
+    assertThat(TensorConversion.supported(ModelFormat.SAVED_MODEL, Datatype.FP16)).isFalse();
     for (ModelFormat format : ModelFormat.values()) {
-      assertThat(TensorConversion.supported(format, "FP32")).isTrue();
-      assertThat(TensorConversion.supported(format, "INT16")).isFalse();
+      assertThat(TensorConversion.supported(format, Datatype.FP32)).isTrue();
+      assertThat(TensorConversion.supported(format, Datatype.INT16)).isFalse();
     }
   }
 }
