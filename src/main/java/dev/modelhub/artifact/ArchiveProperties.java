@@ -1,8 +1,10 @@
 package dev.modelhub.artifact;
 
+import jakarta.validation.constraints.Min;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Limits every archive is unpacked under ({@code modelhub.archive.*}); an archive that exceeds one
@@ -16,11 +18,12 @@ import org.springframework.util.unit.DataSize;
  *     two- to fivefold; a zip bomb a thousandfold); archives under 1 MB may always unpack to 100 MB
  * @param maxHeaderSize largest tar long-name or PAX header, which a tar reader holds in memory
  */
+@Validated
 @ConfigurationProperties("modelhub.archive")
 public record ArchiveProperties(
     @DefaultValue("64GB") DataSize maxUnpackedSize,
-    @DefaultValue("100000") int maxEntries,
-    @DefaultValue("100") int maxRatio,
+    @DefaultValue("100000") @Min(1) int maxEntries,
+    @DefaultValue("100") @Min(1) int maxRatio,
     @DefaultValue("1MB") DataSize maxHeaderSize) {
 
   /** The most bytes an archive of {@code archiveBytes} may unpack to. */

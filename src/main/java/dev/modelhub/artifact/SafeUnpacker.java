@@ -58,6 +58,14 @@ public class SafeUnpacker {
 
   /** Unpacks into a new temporary folder under the spool folder, deleted when closed. */
   public UnpackedArchive unpackToTemp(Path archive) {
+    return unpackToTemp(archive, Long.MAX_VALUE, null);
+  }
+
+  /**
+   * The same, with a tighter bound on the unpacked bytes than the archive limits: {@code maxBytes},
+   * named {@code setting} in the refusal.
+   */
+  public UnpackedArchive unpackToTemp(Path archive, long maxBytes, String setting) {
     Path target;
     try {
       Files.createDirectories(workDir);
@@ -65,7 +73,7 @@ public class SafeUnpacker {
     } catch (IOException e) {
       throw new StorageUnavailableException("Cannot create a folder in " + workDir, e);
     }
-    UnpackedArchive unpacked = unpack(archive, target);
+    UnpackedArchive unpacked = unpack(archive, target, maxBytes, setting);
     return new UnpackedArchive(unpacked.root(), unpacked.files(), unpacked.totalBytes(), true);
   }
 
@@ -76,6 +84,10 @@ public class SafeUnpacker {
    *     is then removed
    */
   public UnpackedArchive unpack(Path archive, Path target) {
+    return unpack(archive, target, Long.MAX_VALUE, null);
+  }
+
+  private UnpackedArchive unpack(Path archive, Path target, long maxBytes, String setting) {
     Path root;
     try {
       Files.createDirectories(target);
@@ -85,7 +97,7 @@ public class SafeUnpacker {
     }
     List<String> files = new ArrayList<>();
     try {
-      Budget budget = new Budget(limits, Files.size(archive));
+      Budget budget = new Budget(limits, Files.size(archive), maxBytes, setting);
       ArchiveType type =
           ArchiveType.detect(archive)
               .orElseThrow(() -> new ArchiveRejectedException("Not a zip, tar or tar.gz archive."));
@@ -118,7 +130,7 @@ public class SafeUnpacker {
   public List<ArchiveEntry> listZip(Path archive) {
     List<ArchiveEntry> entries = new ArrayList<>();
     try {
-      Budget budget = new Budget(limits, Files.size(archive));
+      Budget budget = new Budget(limits, Files.size(archive), Long.MAX_VALUE, null);
       checkDeclaredEntries(archive);
       try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
         for (ZipArchiveEntry entry : Collections.list(zip.getEntriesInPhysicalOrder())) {
@@ -351,15 +363,21 @@ public class SafeUnpacker {
   /** Counts entries and bytes against the limits. */
   private static final class Budget {
     private final long maxBytes;
-    private final boolean byRatio;
+    private final String limitName;
     private final int maxEntries;
     private long bytes;
     private long declared;
     private int entries;
 
-    Budget(ArchiveProperties limits, long archiveBytes) {
-      this.maxBytes = limits.unpackedLimit(archiveBytes);
-      this.byRatio = maxBytes < limits.maxUnpackedSize().toBytes();
+    Budget(ArchiveProperties limits, long archiveBytes, long callerMax, String callerSetting) {
+      long archiveMax = limits.unpackedLimit(archiveBytes);
+      this.maxBytes = Math.min(archiveMax, callerMax);
+      this.limitName =
+          callerMax < archiveMax
+              ? callerSetting
+              : archiveMax < limits.maxUnpackedSize().toBytes()
+                  ? "modelhub.archive.max-ratio times its own size"
+                  : "modelhub.archive.max-unpacked-size";
       this.maxEntries = limits.maxEntries();
     }
 
@@ -388,9 +406,7 @@ public class SafeUnpacker {
             "The archive unpacks to more than "
                 + maxBytes
                 + " bytes ("
-                + (byRatio
-                    ? "modelhub.archive.max-ratio times its own size"
-                    : "modelhub.archive.max-unpacked-size")
+                + limitName
                 + "), exceeded at entry '"
                 + shown(name)
                 + "'; nothing was stored.");

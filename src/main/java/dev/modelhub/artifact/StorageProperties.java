@@ -1,10 +1,16 @@
 package dev.modelhub.artifact;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Object storage settings ({@code modelhub.storage.*}).
@@ -26,19 +32,20 @@ import org.springframework.util.unit.DataSize;
  * @param healthTimeout time the health check waits for the S3 service
  * @param embedded the embedded S3 server used when {@code endpoint} is empty
  */
+@Validated
 @ConfigurationProperties("modelhub.storage")
 public record StorageProperties(
     String endpoint,
     String accessKey,
     String secretKey,
-    @DefaultValue("modelhub") String bucket,
+    @DefaultValue("modelhub") @NotBlank String bucket,
     @DefaultValue("us-east-1") String region,
     @DefaultValue("16MB") DataSize partSize,
     @DefaultValue("./data/spool") Path spoolDir,
     @DefaultValue("10s") Duration connectTimeout,
     @DefaultValue("5m") Duration ioTimeout,
     @DefaultValue("3s") Duration healthTimeout,
-    @DefaultValue Embedded embedded) {
+    @DefaultValue @Valid Embedded embedded) {
 
   /** Never shows the secret key. */
   @Override
@@ -52,6 +59,12 @@ public record StorageProperties(
         + ", bucket="
         + bucket
         + "]";
+  }
+
+  /** S3 refuses multipart parts under 5 MiB (but the last), and uploads stream in parts. */
+  @AssertTrue(message = "part-size must be at least 5MB, the smallest part S3 accepts")
+  boolean isPartSizeAccepted() {
+    return partSize == null || partSize.toBytes() >= 5L * 1024 * 1024;
   }
 
   /** Whether Modelhub runs its own S3 server instead of talking to an external one. */
@@ -69,5 +82,5 @@ public record StorageProperties(
   public record Embedded(
       @DefaultValue("./data/s3") Path dataDir,
       @DefaultValue("127.0.0.1") String host,
-      @DefaultValue("0") int port) {}
+      @DefaultValue("0") @Min(0) @Max(65535) int port) {}
 }

@@ -1,25 +1,23 @@
 package dev.modelhub.common;
 
 import java.net.URI;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponseException;
 
 /**
- * Base of every error Modelhub reports to a client. Each subclass names one problem type; {@link
- * ProblemDetailsAdvice} turns it into an RFC 9457 {@code application/problem+json} response, so no
- * controller maps exceptions to status codes itself.
+ * Base of every error Modelhub reports to a client: an {@link ErrorResponseException} whose body is
+ * the RFC 9457 problem, so Spring MVC answers it like its own errors and no controller maps
+ * exceptions to status codes. Each subclass names one problem type. The detail clients see is
+ * scrubbed of paths and URLs; {@link ProblemDetailsAdvice} replaces a server-side (5xx) detail with
+ * a reference unless its class vouches that it holds nothing internal.
  */
-public abstract class ModelhubException extends RuntimeException {
+public abstract class ModelhubException extends ErrorResponseException {
 
   /** Problem type URIs are {@code https://modelhub.dev/problems/<slug>}. */
   public static final String PROBLEM_BASE = "https://modelhub.dev/problems/";
 
-  private final HttpStatus status;
-  private final String slug;
-  private final String title;
-  private final Map<String, Object> properties = new LinkedHashMap<>();
-  private final Map<String, String> headers = new LinkedHashMap<>();
+  private final String detail;
 
   protected ModelhubException(HttpStatus status, String slug, String title, String detail) {
     this(status, slug, title, detail, null);
@@ -27,42 +25,28 @@ public abstract class ModelhubException extends RuntimeException {
 
   protected ModelhubException(
       HttpStatus status, String slug, String title, String detail, Throwable cause) {
-    super(detail, cause);
-    this.status = status;
-    this.slug = slug;
-    this.title = title;
+    super(status, ProblemDetail.forStatusAndDetail(status, ClientMessages.scrub(detail)), cause);
+    this.detail = detail;
+    getBody().setType(URI.create(PROBLEM_BASE + slug));
+    getBody().setTitle(title);
   }
 
   /** Adds an extension member to the problem body (for example the versions that do exist). */
   protected final ModelhubException with(String name, Object value) {
-    properties.put(name, value);
+    getBody().setProperty(name, value);
     return this;
   }
 
   /** Adds a response header (for example Retry-After). */
   protected final ModelhubException withHeader(String name, String value) {
-    headers.put(name, value);
+    getHeaders().set(name, value);
     return this;
   }
 
-  public HttpStatus status() {
-    return status;
-  }
-
-  public URI type() {
-    return URI.create(PROBLEM_BASE + slug);
-  }
-
-  public String title() {
-    return title;
-  }
-
-  public Map<String, Object> properties() {
-    return Map.copyOf(properties);
-  }
-
-  public Map<String, String> headers() {
-    return Map.copyOf(headers);
+  /** The detail as raised, for logs (clients see the scrubbed one in the body). */
+  @Override
+  public String getMessage() {
+    return detail;
   }
 
   /**
@@ -71,6 +55,6 @@ public abstract class ModelhubException extends RuntimeException {
    * its detail holds nothing internal (a model still loading, a deadline).
    */
   public boolean detailIsForClients() {
-    return !status.is5xxServerError();
+    return !getStatusCode().is5xxServerError();
   }
 }

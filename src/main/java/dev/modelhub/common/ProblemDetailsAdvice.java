@@ -15,9 +15,12 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.validation.FieldError;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.ServletWebRequest;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
@@ -36,33 +39,41 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   /** Request attribute holding the detail of the problem a request was answered with. */
   public static final String DETAIL_ATTRIBUTE = ProblemDetailsAdvice.class.getName() + ".detail";
 
-  @ExceptionHandler(ModelhubException.class)
-  ResponseEntity<ProblemDetail> handleModelhub(ModelhubException ex, HttpServletRequest request) {
-    request.setAttribute(DETAIL_ATTRIBUTE, ex.getMessage());
-    String reference = RequestIds.of(request);
-    String detail =
-        ex.detailIsForClients()
-            ? ClientMessages.scrub(ex.getMessage())
-            : ex.title()
-                + ": the server could not complete the request; retry later, and quote"
-                + " reference "
-                + reference
-                + " if it keeps failing.";
-    ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status(), detail);
-    problem.setType(ex.type());
-    problem.setTitle(ex.title());
-    ex.properties().forEach(problem::setProperty);
-    if (ex.status().is5xxServerError()) {
-      problem.setProperty("reference", reference);
-      if (ex.getCause() != null) {
-        log.warn("{} (reference {}): {}", ex.title(), reference, ex.getMessage(), ex.getCause());
-      } else {
-        log.info("{} (reference {}): {}", ex.title(), reference, ex.getMessage());
+  /**
+   * Modelhub's errors are {@link org.springframework.web.ErrorResponse}s answered by Spring MVC;
+   * here a server-side one gets a reference to quote instead of its detail, and is logged.
+   */
+  @Override
+  protected ResponseEntity<Object> handleErrorResponseException(
+      ErrorResponseException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    if (ex instanceof ModelhubException modelhub) {
+      request.setAttribute(
+          DETAIL_ATTRIBUTE, modelhub.getMessage(), RequestAttributes.SCOPE_REQUEST);
+      if (status.is5xxServerError()) {
+        String reference = RequestIds.of(((ServletWebRequest) request).getRequest());
+        ProblemDetail problem = ex.getBody();
+        if (!modelhub.detailIsForClients()) {
+          problem.setDetail(
+              problem.getTitle()
+                  + ": the server could not complete the request; retry later, and quote"
+                  + " reference "
+                  + reference
+                  + " if it keeps failing.");
+        }
+        problem.setProperty("reference", reference);
+        if (ex.getCause() != null) {
+          log.warn(
+              "{} (reference {}): {}",
+              problem.getTitle(),
+              reference,
+              ex.getMessage(),
+              ex.getCause());
+        } else {
+          log.info("{} (reference {}): {}", problem.getTitle(), reference, ex.getMessage());
+        }
       }
     }
-    ResponseEntity.BodyBuilder response = ResponseEntity.status(ex.status());
-    ex.headers().forEach((name, value) -> response.header(name, value));
-    return response.body(problem);
+    return super.handleErrorResponseException(ex, headers, status, request);
   }
 
   @ExceptionHandler(ConstraintViolationException.class)

@@ -1,8 +1,10 @@
 package dev.modelhub.format;
 
+import jakarta.validation.constraints.AssertTrue;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Which model formats this installation accepts ({@code modelhub.formats.*}). SavedModels and
@@ -11,9 +13,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param enabled the formats accepted: {@code onnx}, {@code saved_model}, {@code torchscript}
  */
+@Validated
 @ConfigurationProperties("modelhub.formats")
 public record FormatProperties(
     @DefaultValue({"onnx", "saved_model", "torchscript"}) List<String> enabled) {
+
+  /** A typo in the list would silently turn a format off. */
+  @AssertTrue(message = "every entry must be one of onnx, saved_model, torchscript")
+  boolean isEveryEntryAFormat() {
+    return enabled == null || enabled.stream().allMatch(f -> ModelFormat.fromId(f).isPresent());
+  }
 
   /** Whether {@code format} is accepted. */
   public boolean accepts(ModelFormat format) {

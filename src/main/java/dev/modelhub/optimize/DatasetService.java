@@ -5,23 +5,24 @@ import dev.modelhub.artifact.StagedArtifact;
 import dev.modelhub.common.ConflictException;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NotFoundException;
-import dev.modelhub.optimize.internal.CsvDataset;
+import dev.modelhub.optimize.internal.Dataset;
+import dev.modelhub.optimize.internal.DatasetReader;
 import dev.modelhub.optimize.internal.DatasetStore;
+import dev.modelhub.registry.ModelDeleted;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
+import org.springframework.context.event.EventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Datasets of a model: CSV files stored as blobs, checked when uploaded against the model's newest
- * version (a column count that does not fit its input is refused with 422).
+ * Datasets of a model: CSV or .npz files stored as blobs, read and checked when uploaded against
+ * the model's newest version (one that does not fit its inputs is refused with 422).
  */
 public class DatasetService {
 
@@ -30,6 +31,7 @@ public class DatasetService {
   private final RegistryService registry;
   private final ArtifactStore store;
   private final DatasetStore datasets;
+  private final DatasetReader reader;
   private final JobProperties properties;
   private final AuditLog audit;
   private final TransactionTemplate transactions;
@@ -38,40 +40,33 @@ public class DatasetService {
       RegistryService registry,
       ArtifactStore store,
       DatasetStore datasets,
+      DatasetReader reader,
       JobProperties properties,
       AuditLog audit,
       TransactionTemplate transactions) {
     this.registry = registry;
     this.store = store;
     this.datasets = datasets;
+    this.reader = reader;
     this.properties = properties;
     this.audit = audit;
     this.transactions = transactions;
   }
 
-  public DatasetView upload(String model, String name, InputStream csv, Caller caller) {
+  /** Stores a dataset file (CSV or .npz) once it has been read and fits the model. */
+  public DatasetView upload(String model, String name, InputStream file, Caller caller) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new InvalidRequestException(
           "Dataset name '" + name + "' must be 1-63 characters of a-z, 0-9, '.', '_' or '-'.");
     }
-    long modelId =
-        registry
-            .modelId(model)
-            .orElseThrow(
-                () ->
-                    new NotFoundException(
-                        "model-not-found",
-                        "Model not found",
-                        "No model is named '" + model + "'."));
-    StagedArtifact staged = store.stage(csv, properties.maxDatasetSize().toBytes());
+    long modelId = modelId(model);
+    StagedArtifact staged = store.stage(file, properties.maxDatasetSize().toBytes());
     try {
-      CsvDataset parsed;
-      try (InputStream in = Files.newInputStream(staged.spoolFile())) {
-        parsed = CsvDataset.parse(in, properties.maxDatasetRows());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      registry.latestVersion(model).ifPresent(latest -> parsed.checkFits(latest.signature()));
+      Dataset parsed = reader.read(staged.spoolFile());
+      registry
+          .latestVersion(model)
+          .ifPresent(
+              latest -> Dataset.checkFits(parsed.format(), parsed.inputs(), latest.signature()));
       String digest = store.promote(staged).toString();
       // The row and its audit event commit together, after the blob is stored.
       return transactions.execute(
@@ -79,14 +74,8 @@ public class DatasetService {
             long id =
                 datasets
                     .insert(
-                        modelId,
-                        name,
-                        digest,
-                        staged.sizeBytes(),
-                        parsed.rows().length,
-                        parsed.columns().size(),
-                        parsed.labels() != null,
-                        caller.name())
+                        new DatasetStore.NewDataset(
+                            modelId, name, digest, staged.sizeBytes(), parsed, caller.name()))
                     .orElseThrow(
                         () ->
                             new ConflictException(
@@ -101,19 +90,43 @@ public class DatasetService {
                 caller,
                 AuditEntry.of("dataset.create")
                     .withModel(model)
-                    .withDetail(name + " (" + parsed.rows().length + " rows, " + digest + ")"));
-            return datasets.find(model, id).orElseThrow();
+                    .withDetail(
+                        name
+                            + " ("
+                            + parsed.format().id()
+                            + ", "
+                            + parsed.rows()
+                            + " rows, "
+                            + digest
+                            + ")"));
+            return datasets.find(modelId, model, id).orElseThrow();
           });
     } finally {
       store.release(staged);
     }
   }
 
+  /** A deleted model's datasets go with it, in the deleting transaction. */
+  @EventListener
+  void on(ModelDeleted deleted) {
+    datasets.deleteAll(deleted.modelId());
+  }
+
   public List<DatasetView> list(String model) {
-    if (registry.modelId(model).isEmpty()) {
-      throw new NotFoundException(
-          "model-not-found", "Model not found", "No model is named '" + model + "'.");
-    }
-    return datasets.list(model);
+    return datasets.list(modelId(model), model);
+  }
+
+  /** A model's dataset by name or id. */
+  public Optional<DatasetView> find(String model, Object reference) {
+    return registry.modelId(model).flatMap(id -> datasets.find(id, model, reference));
+  }
+
+  private long modelId(String model) {
+    return registry
+        .modelId(model)
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "model-not-found", "Model not found", "No model is named '" + model + "'."));
   }
 }

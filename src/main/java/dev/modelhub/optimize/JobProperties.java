@@ -1,8 +1,12 @@
 package dev.modelhub.optimize;
 
+import jakarta.validation.constraints.Min;
 import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Optimization jobs ({@code modelhub.jobs.*}).
@@ -21,16 +25,17 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxDatasetSize largest dataset CSV accepted
  * @param maxDuration longest a job may run on a worker; then it is stopped and FAILED
  */
+@Validated
 @ConfigurationProperties("modelhub.jobs")
 public record JobProperties(
     @DefaultValue("true") boolean enabled,
-    @DefaultValue("1") int concurrency,
-    @DefaultValue("1s") Duration pollInterval,
-    @DefaultValue("30s") Duration lease,
-    @DefaultValue("3") int maxAttempts,
-    @DefaultValue("10s") Duration retryBackoff,
-    @DefaultValue("200") int latencyRuns,
-    @DefaultValue("128") int generatedSamples,
-    @DefaultValue("100000") int maxDatasetRows,
-    @DefaultValue("512MB") org.springframework.util.unit.DataSize maxDatasetSize,
-    @DefaultValue("6h") Duration maxDuration) {}
+    @DefaultValue("1") @Min(1) int concurrency,
+    @DefaultValue("1s") @DurationMin(millis = 10) Duration pollInterval,
+    @DefaultValue("30s") @DurationMin(seconds = 1) Duration lease,
+    @DefaultValue("3") @Min(1) int maxAttempts,
+    @DefaultValue("10s") @DurationMin(millis = 0) Duration retryBackoff,
+    @DefaultValue("200") @Min(1) int latencyRuns,
+    @DefaultValue("128") @Min(1) int generatedSamples,
+    @DefaultValue("100000") @Min(1) int maxDatasetRows,
+    @DefaultValue("512MB") DataSize maxDatasetSize,
+    @DefaultValue("6h") @DurationMin(seconds = 1) Duration maxDuration) {}

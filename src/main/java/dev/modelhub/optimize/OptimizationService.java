@@ -1,23 +1,29 @@
 package dev.modelhub.optimize;
 
 import dev.modelhub.common.ConflictException;
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NotFoundException;
+import dev.modelhub.common.PageView;
 import dev.modelhub.common.UnprocessableException;
 import dev.modelhub.format.ModelFormat;
-import dev.modelhub.optimize.internal.CsvDataset;
-import dev.modelhub.optimize.internal.DatasetStore;
+import dev.modelhub.optimize.internal.Dataset;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.JobStore;
+import dev.modelhub.optimize.internal.JobWorker;
 import dev.modelhub.optimize.internal.Pass;
 import dev.modelhub.optimize.internal.Passes;
+import dev.modelhub.registry.ModelDeleted;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
 import dev.modelhub.registry.VersionStatus;
 import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
+import dev.modelhub.security.ModelOutOfScope;
 import dev.modelhub.security.ModelScope;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.event.EventListener;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
@@ -29,23 +35,20 @@ public class OptimizationService {
 
   private final RegistryService registry;
   private final JobStore jobs;
-  private final DatasetStore datasets;
+  private final DatasetService datasets;
   private final Passes passes;
   private final JobProperties properties;
   private final AuditLog audit;
-  private final org.springframework.beans.factory.ObjectProvider<
-          dev.modelhub.optimize.internal.JobWorker>
-      worker;
+  private final ObjectProvider<JobWorker> worker;
 
   public OptimizationService(
       RegistryService registry,
       JobStore jobs,
-      DatasetStore datasets,
+      DatasetService datasets,
       Passes passes,
       JobProperties properties,
       AuditLog audit,
-      org.springframework.beans.factory.ObjectProvider<dev.modelhub.optimize.internal.JobWorker>
-          worker) {
+      ObjectProvider<JobWorker> worker) {
     this.audit = audit;
     this.registry = registry;
     this.jobs = jobs;
@@ -83,15 +86,14 @@ public class OptimizationService {
                         "Version not found",
                         "Model '" + model + "' has no version " + version + "."));
     if (passName == null || passName.isBlank()) {
-      throw new dev.modelhub.common.InvalidRequestException(
-          "'pass' is required; one of " + passes.names() + ".");
+      throw new InvalidRequestException("'pass' is required; one of " + passes.names() + ".");
     }
     Pass pass =
         passes
             .find(passName)
             .orElseThrow(
                 () ->
-                    new dev.modelhub.common.InvalidRequestException(
+                    new InvalidRequestException(
                         "unknown-pass",
                         "Unknown pass",
                         "No pass is named '" + passName + "'; passes are " + passes.names() + "."));
@@ -166,17 +168,24 @@ public class OptimizationService {
       throw new UnprocessableException(
           "dataset-unlabelled",
           "Dataset has no labels",
-          "maxAccuracyDrop needs labels; dataset '" + dataset.name() + "' has no 'label' column.");
+          "maxAccuracyDrop needs labels; dataset '"
+              + dataset.name()
+              + "' has no 'label' column or array.");
     }
-    new CsvDataset(java.util.Collections.nCopies(dataset.columns(), "c"), new float[0][], null)
-        .checkFits(parent.signature());
+    Dataset.checkFits(dataset.format(), dataset.inputs(), parent.signature());
+  }
+
+  /** A deleted model's unfinished jobs are cancelled, in the deleting transaction. */
+  @EventListener
+  void on(ModelDeleted deleted) {
+    jobs.cancelAll(deleted.model());
   }
 
   /** A job, if the caller may see its model (403 otherwise). */
   public JobView get(long id, Caller caller) {
     JobView job = find(id);
     if (!caller.mayAccess(job.model())) {
-      throw new dev.modelhub.security.ModelOutOfScope(caller);
+      throw new ModelOutOfScope(caller);
     }
     return job;
   }
@@ -195,9 +204,9 @@ public class OptimizationService {
   }
 
   /** Jobs of the models in {@code scope}, newest first. */
-  public dev.modelhub.common.PageView<JobView> list(
+  public PageView<JobView> list(
       String model, JobStatus status, ModelScope scope, int page, int size) {
-    return dev.modelhub.common.PageView.of(
+    return PageView.of(
         jobs.list(model, status, scope.regex(), page, size),
         page,
         size,

@@ -4,6 +4,7 @@ import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.StorageProperties;
 import dev.modelhub.format.ModelInspector;
+import dev.modelhub.optimize.internal.DatasetReader;
 import dev.modelhub.optimize.internal.DatasetStore;
 import dev.modelhub.optimize.internal.JobRunner;
 import dev.modelhub.optimize.internal.JobStore;
@@ -16,7 +17,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.UUID;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
@@ -35,8 +38,13 @@ class OptimizeConfiguration {
   }
 
   @Bean
-  DatasetStore datasetStore(JdbcClient jdbc) {
-    return new DatasetStore(jdbc);
+  DatasetStore datasetStore(JdbcClient jdbc, ObjectMapper json) {
+    return new DatasetStore(jdbc, json);
+  }
+
+  @Bean
+  DatasetReader datasetReader(SafeUnpacker unpacker, JobProperties properties) {
+    return new DatasetReader(unpacker, properties);
   }
 
   @Bean
@@ -48,12 +56,12 @@ class OptimizeConfiguration {
   OptimizationService optimizationService(
       RegistryService registry,
       JobStore jobs,
-      DatasetStore datasets,
+      DatasetService datasets,
       Passes passes,
       JobProperties properties,
       AuditLog audit,
       MeterRegistry meters,
-      org.springframework.beans.factory.ObjectProvider<JobWorker> worker) {
+      ObjectProvider<JobWorker> worker) {
     Gauge.builder(
             "modelhub.jobs.queued",
             jobs,
@@ -68,10 +76,11 @@ class OptimizeConfiguration {
       RegistryService registry,
       ArtifactStore store,
       DatasetStore datasets,
+      DatasetReader reader,
       JobProperties properties,
       AuditLog audit,
       TransactionTemplate transactions) {
-    return new DatasetService(registry, store, datasets, properties, audit, transactions);
+    return new DatasetService(registry, store, datasets, reader, properties, audit, transactions);
   }
 
   @Bean
@@ -80,7 +89,8 @@ class OptimizeConfiguration {
       ArtifactStore store,
       SafeUnpacker unpacker,
       ModelInspector inspector,
-      DatasetStore datasets,
+      DatasetService datasets,
+      DatasetReader reader,
       JobStore jobs,
       Passes passes,
       JobProperties properties,
@@ -91,6 +101,7 @@ class OptimizeConfiguration {
         unpacker,
         inspector,
         datasets,
+        reader,
         jobs,
         passes,
         properties,
@@ -138,7 +149,7 @@ class OptimizeConfiguration {
     String host;
     try {
       host = InetAddress.getLocalHost().getHostName();
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       host = "unknown";
     }
     return host

@@ -38,6 +38,15 @@ class OptimizeController {
    */
   record OptimizationRequest(String pass, Map<String, Object> params) {}
 
+  /** Raw dataset bodies: the format is read from the content, not the type. */
+  private static final List<String> RAW_TYPES =
+      List.of(
+          "text/csv",
+          MediaType.TEXT_PLAIN_VALUE,
+          MediaType.APPLICATION_OCTET_STREAM_VALUE,
+          "application/zip",
+          "application/x-npz");
+
   private final OptimizationService optimizations;
   private final DatasetService datasets;
 
@@ -83,7 +92,10 @@ class OptimizeController {
     return optimizations.cancel(id, caller);
   }
 
-  /** Uploads a CSV dataset: the raw body as text/csv, or a multipart 'file' part. */
+  /**
+   * Uploads a dataset, CSV or NumPy .npz (told apart by content): the raw body (text/csv,
+   * application/octet-stream, application/zip, application/x-npz), or a multipart 'file' part.
+   */
   @PostMapping("/api/v1/models/{name}/datasets")
   @Allow(Role.PUBLISHER)
   ResponseEntity<DatasetView> upload(
@@ -96,13 +108,15 @@ class OptimizeController {
     DatasetView dataset;
     if (type.startsWith(MediaType.MULTIPART_FORM_DATA_VALUE)) {
       dataset = fromMultipart(name, datasetName, caller, request);
-    } else if (type.startsWith("text/csv") || type.startsWith(MediaType.TEXT_PLAIN_VALUE)) {
+    } else if (RAW_TYPES.stream().anyMatch(type::startsWith)) {
       dataset = datasets.upload(name, datasetName, request.getInputStream(), caller);
     } else {
       throw new InvalidRequestException(
           "unsupported-media-type",
           "Unsupported media type",
-          "Send the dataset as text/csv or multipart/form-data with a 'file' part, not '"
+          "Send the dataset as one of "
+              + RAW_TYPES
+              + ", or multipart/form-data with a 'file' part, not '"
               + type
               + "'.");
     }
@@ -128,6 +142,6 @@ class OptimizeController {
         }
       }
     }
-    throw new InvalidRequestException("The multipart body has no 'file' part holding the CSV.");
+    throw new InvalidRequestException("The multipart body has no 'file' part holding the dataset.");
   }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
@@ -28,6 +29,7 @@ class ModelService {
   private final AliasRepository aliases;
   private final Views views;
   private final AuditLog audit;
+  private final ApplicationEventPublisher events;
   private final Clock clock;
 
   ModelService(
@@ -36,12 +38,14 @@ class ModelService {
       AliasRepository aliases,
       Views views,
       AuditLog audit,
+      ApplicationEventPublisher events,
       Clock clock) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.views = views;
     this.audit = audit;
+    this.events = events;
     this.clock = clock;
   }
 
@@ -94,6 +98,8 @@ class ModelService {
     // may share them, and unreferenced blobs are object-storage garbage, not lost data.
     models.delete(model);
     audit.record(caller, AuditEntry.of("model.delete").withModel(name));
+    // Within this transaction: what other modules keep for the model goes with it, or nothing does.
+    events.publishEvent(new ModelDeleted(name, model.id()));
   }
 
   ModelEntity find(String name) {

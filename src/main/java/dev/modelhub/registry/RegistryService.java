@@ -3,6 +3,11 @@ package dev.modelhub.registry;
 import dev.modelhub.artifact.StagedArtifact;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.security.Caller;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -64,16 +69,12 @@ public class RegistryService {
    * job that ran twice still makes one variant.
    */
   public VersionView registerVariant(
-      String model,
-      java.nio.file.Path artifact,
-      String filename,
-      Derivation derivation,
-      String actor) {
+      String model, Path artifact, String filename, Derivation derivation, String actor) {
     StagedArtifact staged;
-    try (java.io.InputStream in = java.nio.file.Files.newInputStream(artifact)) {
+    try (InputStream in = Files.newInputStream(artifact)) {
       staged = uploads.stage(in, -1);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read variant " + artifact, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read variant " + artifact, e);
     }
     try {
       return uploads.complete(

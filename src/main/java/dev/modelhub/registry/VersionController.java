@@ -18,6 +18,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.IOException;
 import java.net.URI;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.http.HttpStatus;
@@ -152,7 +153,7 @@ class VersionController {
   /** The measurements of a variant against its parent. */
   @GetMapping("/{version}/report")
   @Allow(Role.VIEWER)
-  java.util.Map<String, Object> report(@PathVariable String name, @PathVariable int version) {
+  Map<String, Object> report(@PathVariable String name, @PathVariable int version) {
     return versions.report(name, version);
   }
 

@@ -1,15 +1,18 @@
 package dev.modelhub.registry;
 
 import dev.modelhub.artifact.Digest;
+import dev.modelhub.common.NotFoundException;
 import dev.modelhub.common.PageView;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.ModelFormat;
 import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import org.springframework.context.ApplicationEventPublisher;
+import java.util.Map;
+import java.util.Optional;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
@@ -23,7 +26,6 @@ class VersionService {
   private final VersionRepository versions;
   private final AliasRepository aliases;
   private final Views views;
-  private final ApplicationEventPublisher events;
   private final AuditLog audit;
   private final Clock clock;
 
@@ -32,14 +34,12 @@ class VersionService {
       VersionRepository versions,
       AliasRepository aliases,
       Views views,
-      ApplicationEventPublisher events,
       AuditLog audit,
       Clock clock) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.views = views;
-    this.events = events;
     this.audit = audit;
     this.clock = clock;
   }
@@ -105,8 +105,6 @@ class VersionService {
                             + derivation.parentVersion()
                             + " by job "
                             + derivation.jobId())));
-    events.publishEvent(
-        new VersionRegistered(modelName, number, digest.toString(), inspection.format()));
     return views.version(modelName, version, List.of());
   }
 
@@ -151,7 +149,7 @@ class VersionService {
 
   /** A version as other features see it. */
   @Transactional(readOnly = true)
-  java.util.Optional<VersionRef> ref(String modelName, int number) {
+  Optional<VersionRef> ref(String modelName, int number) {
     return models
         .findByName(modelName)
         .flatMap(m -> versions.findByModelIdAndVersion(m.id(), number))
@@ -160,7 +158,7 @@ class VersionService {
 
   /** The newest READY version of a model. */
   @Transactional(readOnly = true)
-  java.util.Optional<VersionRef> latest(String modelName) {
+  Optional<VersionRef> latest(String modelName) {
     return models
         .findByName(modelName)
         .flatMap(m -> versions.findLatestReady(List.of(m.id())).stream().findFirst())
@@ -169,10 +167,10 @@ class VersionService {
 
   /** The report of a version produced by a job. */
   @Transactional(readOnly = true)
-  java.util.Map<String, Object> report(String modelName, int number) {
+  Map<String, Object> report(String modelName, int number) {
     VersionEntity version = version(find(modelName), number);
     if (version.report() == null) {
-      throw new dev.modelhub.common.NotFoundException(
+      throw new NotFoundException(
           "report-not-found",
           "Report not found",
           "Version "
@@ -190,7 +188,7 @@ class VersionService {
         v.version(),
         v.digest(),
         v.sizeBytes(),
-        dev.modelhub.format.ModelFormat.fromId(v.format()).orElseThrow(),
+        ModelFormat.fromId(v.format()).orElseThrow(),
         v.signature(),
         v.parameterCount(),
         v.formatDetails(),

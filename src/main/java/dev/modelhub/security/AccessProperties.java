@@ -1,9 +1,12 @@
 package dev.modelhub.security;
 
+import jakarta.validation.constraints.Min;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Identity and access ({@code modelhub.security.*}).
@@ -21,13 +24,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param jwt how JWTs map to callers, when {@code spring.security.oauth2.resourceserver.jwt.*} is
  *     set
  */
+@Validated
 @ConfigurationProperties("modelhub.security")
 public record AccessProperties(
     String adminKey,
     @DefaultValue("false") boolean openInference,
-    @DefaultValue("250ms") Duration keyCacheTtl,
-    @DefaultValue("20") int failureBudget,
-    @DefaultValue("3s") Duration failureRefill,
+    @DefaultValue("250ms") @DurationMin(millis = 0) Duration keyCacheTtl,
+    @DefaultValue("20") @Min(1) int failureBudget,
+    @DefaultValue("3s") @DurationMin(millis = 1) Duration failureRefill,
     @DefaultValue Cors cors,
     @DefaultValue Jwt jwt) {
 

@@ -1,11 +1,18 @@
 package dev.modelhub.serving;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * The serving controller ({@code modelhub.serving.*}).
@@ -39,28 +46,37 @@ import org.springframework.util.unit.DataSize;
  * @param criticalModels models without which this node is not ready; any other model that cannot
  *     load leaves the node ready and is not ready on its own ({@code /v2/models/{m}/ready})
  */
+@Validated
 @ConfigurationProperties("modelhub.serving")
 public record ServingProperties(
     @DefaultValue("true") boolean enabled,
-    @DefaultValue({"production", "staging"}) List<String> aliases,
-    @DefaultValue("10s") Duration reconcileInterval,
+    @DefaultValue({"production", "staging"}) @NotEmpty List<@NotBlank String> aliases,
+    @DefaultValue("10s") @DurationMin(millis = 100) Duration reconcileInterval,
     @DefaultValue("true") boolean notifications,
-    @DefaultValue("2") int loadThreads,
-    @DefaultValue("2") int predictors,
-    @DefaultValue("64") int queueCapacity,
-    @DefaultValue("1") int intraOpThreads,
-    @DefaultValue("3") int warmupRequests,
-    @DefaultValue("2s") Duration loadRetryMin,
-    @DefaultValue("5m") Duration loadRetryMax,
-    @DefaultValue("60s") Duration drainTimeout,
-    @DefaultValue Cache cache,
+    @DefaultValue("2") @Min(1) int loadThreads,
+    @DefaultValue("2") @Min(1) int predictors,
+    @DefaultValue("64") @Min(0) int queueCapacity,
+    @DefaultValue("1") @Min(1) int intraOpThreads,
+    @DefaultValue("3") @Min(0) int warmupRequests,
+    @DefaultValue("2s") @DurationMin(millis = 1) Duration loadRetryMin,
+    @DefaultValue("5m") @DurationMin(millis = 1) Duration loadRetryMax,
+    @DefaultValue("60s") @DurationMin(millis = 0) Duration drainTimeout,
+    @DefaultValue @Valid Cache cache,
     @DefaultValue("./data/engines") Path engineCacheDir,
-    @DefaultValue("5m") Duration loadTimeout,
-    @DefaultValue("60s") Duration inferenceTimeout,
+    @DefaultValue("5m") @DurationMin(seconds = 1) Duration loadTimeout,
+    @DefaultValue("60s") @DurationMin(millis = 1) Duration inferenceTimeout,
     @DefaultValue("32MB") DataSize maxRequestSize,
-    @DefaultValue("4194304") long maxTensorElements,
-    @DefaultValue("1048576") long warmupMaxElements,
+    @DefaultValue("4194304") @Min(1) long maxTensorElements,
+    @DefaultValue("1048576") @Min(0) long warmupMaxElements,
     @DefaultValue List<String> criticalModels) {
+
+  /** A retry never waits less than the first one. */
+  @AssertTrue(message = "load-retry-max must be at least load-retry-min")
+  boolean isLoadRetryOrdered() {
+    return loadRetryMin == null
+        || loadRetryMax == null
+        || loadRetryMax.compareTo(loadRetryMin) >= 0;
+  }
 
   /** The alias unversioned inference requests are answered from. */
   public String defaultAlias() {

@@ -8,6 +8,7 @@ import dev.modelhub.support.TestProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -153,7 +154,7 @@ class SafeUnpackerTest {
   @Test
   void truncated_archive_is_rejected_as_corrupt() throws IOException {
     byte[] archive = Archives.tarGz(Map.of("model/saved_model.pb", new byte[100_000]));
-    byte[] truncated = java.util.Arrays.copyOf(archive, archive.length / 2);
+    byte[] truncated = Arrays.copyOf(archive, archive.length / 2);
 
     assertThatThrownBy(() -> unpacker.unpack(write(truncated), target))
         .isInstanceOf(ArchiveRejectedException.class)

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /** Runs a call from N threads for a fixed time and summarizes throughput and latency. */
 final class LoadGenerator {
@@ -34,8 +35,7 @@ final class LoadGenerator {
 
   private LoadGenerator() {}
 
-  static Result run(int threads, double seconds, java.util.function.Supplier<Call> perThread)
-      throws Exception {
+  static Result run(int threads, double seconds, Supplier<Call> perThread) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     AtomicBoolean running = new AtomicBoolean(true);
     List<Future<long[]>> results = new ArrayList<>();

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -99,8 +100,7 @@ class ServingBenchmark extends ServingTest {
     LoadGenerator.Result in8;
     try (Model direct = Model.newInstance("bench", engine)) {
       if (name == null) {
-        direct.load(
-            path, null, java.util.Map.of("interOpNumThreads", "1", "intraOpNumThreads", "1"));
+        direct.load(path, null, Map.of("interOpNumThreads", "1", "intraOpNumThreads", "1"));
       } else {
         direct.load(path, name);
       }

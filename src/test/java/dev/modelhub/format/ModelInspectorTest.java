@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,7 +98,7 @@ class ModelInspectorTest {
   @Test
   void random_bytes_are_not_a_model() throws IOException {
     byte[] noise = new byte[4096];
-    new java.util.Random(7).nextBytes(noise);
+    new Random(7).nextBytes(noise);
 
     assertThatThrownBy(() -> inspector.inspect(write(noise), "weights.bin", null, null))
         .isInstanceOf(InvalidArtifactException.class)

@@ -6,6 +6,7 @@ import dev.modelhub.onnx.AttributeProto;
 import dev.modelhub.onnx.GraphProto;
 import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.ValueInfoProto;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
@@ -18,7 +19,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.http.HttpHeaders;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -279,7 +283,7 @@ class HostileCorpusIT extends ServingTest {
                     model,
                     torchScriptDeclaring(40 << 20),
                     "m.pt",
-                    "{\"signature\":" + dev.modelhub.support.Fixtures.DIGITS_SIGNATURE + "}"),
+                    "{\"signature\":" + Fixtures.DIGITS_SIGNATURE + "}"),
             422));
   }
 
@@ -579,7 +583,7 @@ class HostileCorpusIT extends ServingTest {
             HostileModels.DATA));
   }
 
-  private static ModelProto withInput(ModelProto model, dev.modelhub.onnx.ValueInfoProto input) {
+  private static ModelProto withInput(ModelProto model, ValueInfoProto input) {
     ModelProto.Builder builder = model.toBuilder();
     builder
         .getGraphBuilder()
@@ -634,7 +638,7 @@ class HostileCorpusIT extends ServingTest {
     header[156] = type;
     put(header, 257, "ustar");
     put(header, 263, "00");
-    java.util.Arrays.fill(header, 148, 156, (byte) ' ');
+    Arrays.fill(header, 148, 156, (byte) ' ');
     int sum = 0;
     for (byte b : header) {
       sum += b & 0xff;
@@ -643,7 +647,7 @@ class HostileCorpusIT extends ServingTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(header);
     byte[] body = new byte[(size + 511) / 512 * 512];
-    java.util.Arrays.fill(body, 0, size, (byte) 'a');
+    Arrays.fill(body, 0, size, (byte) 'a');
     out.writeBytes(body);
     out.writeBytes(new byte[1024]);
     return out.toByteArray();
@@ -710,15 +714,15 @@ class HostileCorpusIT extends ServingTest {
               .filter(l -> l.toLowerCase().startsWith("content-type:"))
               .findFirst()
               .orElse("");
-      java.net.http.HttpHeaders headers =
-          java.net.http.HttpHeaders.of(
+      HttpHeaders headers =
+          HttpHeaders.of(
               Map.of(
                   "Content-Type",
                   List.of(contentType.substring(contentType.indexOf(':') + 1).strip())),
               (a, b) -> true);
       return new Response(status, headers, new byte[0], json);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -731,11 +735,11 @@ class HostileCorpusIT extends ServingTest {
   }
 
   private static String zeros(int n) {
-    return "[" + String.join(",", java.util.Collections.nCopies(n, "0")) + "]";
+    return "[" + String.join(",", Collections.nCopies(n, "0")) + "]";
   }
 
   private static String ones(int n) {
-    return "[" + String.join(",", java.util.Collections.nCopies(n, "1")) + "]";
+    return "[" + String.join(",", Collections.nCopies(n, "1")) + "]";
   }
 
   private static Set<Path> files(Path dir) throws IOException {

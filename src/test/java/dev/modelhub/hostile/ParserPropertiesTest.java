@@ -2,6 +2,7 @@ package dev.modelhub.hostile;
 
 import dev.modelhub.artifact.ArchiveRejectedException;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.FormatProperties;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelInspector;
@@ -14,6 +15,7 @@ import dev.modelhub.support.TestProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
@@ -55,7 +57,7 @@ public class ParserPropertiesTest {
 
   @AfterContainer
   static void tearDown() {
-    dev.modelhub.common.FileTrees.deleteQuietly(work);
+    FileTrees.deleteQuietly(work);
   }
 
   @Property(tries = 300)
@@ -124,6 +126,6 @@ public class ParserPropertiesTest {
   public static Arbitrary<byte[]> truncated(byte[] original) {
     return Arbitraries.integers()
         .between(0, original.length - 1)
-        .map(length -> java.util.Arrays.copyOf(original, length));
+        .map(length -> Arrays.copyOf(original, length));
   }
 }

@@ -2,6 +2,7 @@ package dev.modelhub.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -23,7 +24,7 @@ class InfoIT extends IntegrationTest {
 
   @Test
   void prometheus_exposes_upload_metrics() {
-    api.upload(uniqueName("metrics"), dev.modelhub.support.Fixtures.bytes("digits_mlp.onnx"), null);
+    api.upload(uniqueName("metrics"), Fixtures.bytes("digits_mlp.onnx"), null);
 
     String metrics = api.get("/actuator/prometheus").text();
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelhub.format.Datatype;
+import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.Evaluator;
@@ -30,9 +31,9 @@ class EvaluatorCancelTest {
     Path slow = Files.write(dir.resolve("slow.onnx"), OnnxModels.loop(30_000_000).toByteArray());
     EvaluationData data =
         EvaluationData.generated(
-            new dev.modelhub.format.ModelSignature(
-                java.util.List.of(new TensorSpec("x", Datatype.FP32, List.of(1L))),
-                java.util.List.of(new TensorSpec("y", Datatype.FP32, List.of(1L)))),
+            new ModelSignature(
+                List.of(new TensorSpec("x", Datatype.FP32, List.of(1L))),
+                List.of(new TensorSpec("y", Datatype.FP32, List.of(1L)))),
             1,
             0);
     JobContext context = new JobContext(null);

@@ -8,8 +8,11 @@ import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
 import dev.modelhub.support.Api;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -118,13 +121,13 @@ class JobLifecycleIT extends ServingTest {
 
   @Test
   void work_folders_left_by_a_dead_process_are_swept_when_a_worker_starts() throws Exception {
-    java.nio.file.Path jobs =
-        java.nio.file.Path.of(environment.getProperty("modelhub.storage.spool-dir"))
+    Path jobs =
+        Path.of(environment.getProperty("modelhub.storage.spool-dir"))
             .toAbsolutePath()
             .resolve("jobs");
-    java.nio.file.Path leftover = jobs.resolve("job-999-crashed");
-    java.nio.file.Files.createDirectories(leftover.resolve("parent"));
-    java.nio.file.Files.write(leftover.resolve("parent/model.onnx"), new byte[1024]);
+    Path leftover = jobs.resolve("job-999-crashed");
+    Files.createDirectories(leftover.resolve("parent"));
+    Files.write(leftover.resolve("parent/model.onnx"), new byte[1024]);
     started = worker("sweeper", 20);
     started.start();
     assertThat(leftover).doesNotExist();
@@ -152,7 +155,7 @@ class JobLifecycleIT extends ServingTest {
   void a_failing_job_is_retried_with_backoff_then_failed_with_the_last_error() throws Exception {
     // The parent registers (inspection does not read weights) but ONNX Runtime cannot load it.
     String broken = uniqueName("broken");
-    register(broken, dev.modelhub.support.OnnxModels.corruptedDigits(), "broken.onnx");
+    register(broken, OnnxModels.corruptedDigits(), "broken.onnx");
     long id = optimize(broken, 1, "convert-fp16", Map.of());
     JobWorker worker = worker("retry", 20);
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,6 +82,30 @@ class OptimizationIT extends ServingTest {
     assertThat(report.get("variant").get("accuracy").isNull()).isTrue();
     assertThat(report.get("agreement").get("top1Agreement").asDouble()).isGreaterThan(0.9);
     assertThat(report.get("agreement").get("maxAbsDiff").asDouble()).isPositive();
+  }
+
+  @Test
+  void a_numpy_npz_dataset_feeds_a_model_with_two_inputs_of_two_types() {
+    String two = uniqueName("two");
+    assertThat(register(two, OnnxModels.twoInputs(7).toByteArray(), "two.onnx")).isEqualTo(1);
+    Response upload =
+        api.sendRaw(
+            "POST",
+            "/api/v1/models/" + two + "/datasets?name=np",
+            "application/x-npz",
+            Fixtures.data("digits-two-inputs.npz"));
+    assertThat(upload.status()).as(upload.toString()).isEqualTo(201);
+    assertThat(upload.json().get("format").asString()).isEqualTo("npz");
+    assertThat(upload.json().get("rows").asInt()).isEqualTo(450);
+    assertThat(upload.json().get("inputs").findValuesAsString("name"))
+        .containsExactlyInAnyOrder("pixels", "offset");
+
+    JsonNode job = awaitJob(optimize(two, 1, "quantize-int8-dynamic", Map.of("dataset", "np")));
+    assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("SUCCEEDED");
+    JsonNode report = job.get("report");
+    assertThat(report.get("evaluatedOn").asString()).isEqualTo("dataset:np (450 samples)");
+    assertThat(report.get("parent").get("accuracy").isNumber()).isTrue();
+    assertThat(report.get("agreement").get("top1Agreement").asDouble()).isGreaterThan(0.9);
   }
 
   @Test

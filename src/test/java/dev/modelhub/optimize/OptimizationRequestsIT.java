@@ -105,9 +105,32 @@ class OptimizationRequestsIT extends ServingTest {
                 .status())
         .isEqualTo(404);
     var listed = api.get("/api/v1/models/" + model + "/datasets").json();
-    assertThat(listed.findValuesAsString("name")).containsExactly("ok");
+    assertThat(listed.size()).isEqualTo(1);
+    assertThat(listed.get(0).get("name").asString()).isEqualTo("ok");
+    assertThat(listed.get(0).get("format").asString()).isEqualTo("csv");
     assertThat(listed.get(0).get("rows").asInt()).isEqualTo(2);
     assertThat(listed.get(0).get("hasLabels").asBoolean()).isTrue();
+  }
+
+  @Test
+  void a_deleted_models_datasets_go_with_it() {
+    String doomed = uniqueName("doomed");
+    assertThat(
+            api.uploadMultipart(doomed, Fixtures.bytes("digits_mlp.onnx"), "m.onnx", "{}").status())
+        .isEqualTo(201);
+    assertThat(
+            api.sendRaw(
+                    "POST",
+                    "/api/v1/models/" + doomed + "/datasets?name=d",
+                    "text/csv",
+                    csv(64, true))
+                .status())
+        .isEqualTo(201);
+    assertThat(api.delete("/api/v1/models/" + doomed).status()).isEqualTo(204);
+    assertThat(
+            api.uploadMultipart(doomed, Fixtures.bytes("digits_mlp.onnx"), "m.onnx", "{}").status())
+        .isEqualTo(201);
+    assertThat(api.get("/api/v1/models/" + doomed + "/datasets").json().size()).isZero();
   }
 
   @Test

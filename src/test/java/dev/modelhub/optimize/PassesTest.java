@@ -10,7 +10,6 @@ import dev.modelhub.format.TensorSpec;
 import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.TensorProto;
-import dev.modelhub.optimize.internal.CsvDataset;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.Evaluator;
 import dev.modelhub.optimize.internal.OnnxGraph;
@@ -18,6 +17,7 @@ import dev.modelhub.optimize.internal.Pass;
 import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
+import dev.modelhub.support.TestProperties;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,10 +44,12 @@ class PassesTest {
   @TempDir Path temp;
 
   @BeforeAll
-  static void loadTestSet() throws Exception {
+  static void loadTestSet(@TempDir Path spool) throws Exception {
+    Path csv = spool.resolve("digits-test.csv");
     try (InputStream in = PassesTest.class.getResourceAsStream("/data/digits-test.csv")) {
-      testSet = CsvDataset.parse(in, 10_000).toEvaluationData(DIGITS, "test");
+      Files.copy(in, csv);
     }
+    testSet = TestProperties.datasetReader(spool).read(csv).toEvaluationData(DIGITS, "test");
   }
 
   @ParameterizedTest

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -31,7 +32,7 @@ class AbandonedUploadIT extends IntegrationTest {
     double failedBefore = failedUploads();
     int declared = 8 * 1024 * 1024;
     byte[] sent = new byte[6 * 1024 * 1024];
-    new java.util.Random(1).nextBytes(sent);
+    new Random(1).nextBytes(sent);
 
     try (Socket socket = new Socket("127.0.0.1", port)) {
       OutputStream out = socket.getOutputStream();

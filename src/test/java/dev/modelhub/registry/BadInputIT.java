@@ -7,9 +7,12 @@ import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.IntegrationTest;
 import dev.modelhub.support.TestSecrets;
+import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,8 +125,7 @@ class BadInputIT extends IntegrationTest {
                     "Content-Type",
                     "application/octet-stream")
                 .POST(
-                    java.net.http.HttpRequest.BodyPublishers.ofInputStream(
-                        () -> new java.io.ByteArrayInputStream(big))));
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
     assertProblem(response, 413, "artifact-too-large", "8 MB");
     assertNothingStored();
   }
@@ -211,7 +213,7 @@ class BadInputIT extends IntegrationTest {
         422,
         "archive-rejected",
         "max-unpacked-size");
-    assertThat(java.nio.file.Path.of("/tmp/modelhub-slip.onnx")).doesNotExist();
+    assertThat(Path.of("/tmp/modelhub-slip.onnx")).doesNotExist();
     assertNothingStored();
   }
 

@@ -6,8 +6,10 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.IntegrationTest;
+import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.SavedModels;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -117,13 +119,12 @@ class RegistryRoundTripIT extends IntegrationTest {
 
     Response middle = api.get(path, "Range", "bytes=100-199");
     assertThat(middle.status()).isEqualTo(206);
-    assertThat(middle.body()).isEqualTo(java.util.Arrays.copyOfRange(onnx, 100, 200));
+    assertThat(middle.body()).isEqualTo(Arrays.copyOfRange(onnx, 100, 200));
     assertThat(middle.header("Content-Range")).isEqualTo("bytes 100-199/" + onnx.length);
 
     Response tail = api.get(path, "Range", "bytes=-10");
     assertThat(tail.status()).isEqualTo(206);
-    assertThat(tail.body())
-        .isEqualTo(java.util.Arrays.copyOfRange(onnx, onnx.length - 10, onnx.length));
+    assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(onnx, onnx.length - 10, onnx.length));
 
     Response beyond = api.get(path, "Range", "bytes=" + onnx.length + "-");
     assertThat(beyond.status()).isEqualTo(416);
@@ -168,7 +169,7 @@ class RegistryRoundTripIT extends IntegrationTest {
     String name = uniqueName("latest");
     byte[] onnx = Fixtures.bytes("digits_mlp.onnx");
     api.upload(name, onnx, null);
-    api.upload(name, dev.modelhub.support.OnnxModels.mlp(5, 64, 10).toByteArray(), null);
+    api.upload(name, OnnxModels.mlp(5, 64, 10).toByteArray(), null);
     api.putJson("/api/v1/models/" + name + "/aliases/production", Map.of("version", 1));
 
     JsonNode model = api.get("/api/v1/models/" + name).json();
@@ -189,7 +190,7 @@ class RegistryRoundTripIT extends IntegrationTest {
   void archiving_and_deleting_are_refused_while_an_alias_points() {
     String name = uniqueName("guard");
     api.upload(name, Fixtures.bytes("digits_mlp.onnx"), null);
-    api.upload(name, dev.modelhub.support.OnnxModels.mlp(6, 64, 10).toByteArray(), null);
+    api.upload(name, OnnxModels.mlp(6, 64, 10).toByteArray(), null);
     api.putJson("/api/v1/models/" + name + "/aliases/production", Map.of("version", 1));
 
     Response archive = api.delete("/api/v1/models/" + name + "/versions/1");

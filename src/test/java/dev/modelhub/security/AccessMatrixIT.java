@@ -8,6 +8,7 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import dev.modelhub.support.TestSecrets;
+import java.lang.annotation.Annotation;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -220,7 +221,7 @@ class AccessMatrixIT extends ServingTest {
   private static Allow ruleOf(Role role) {
     return new Allow() {
       @Override
-      public Class<? extends java.lang.annotation.Annotation> annotationType() {
+      public Class<? extends Annotation> annotationType() {
         return Allow.class;
       }
 

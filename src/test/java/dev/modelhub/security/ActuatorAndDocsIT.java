@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.IntegrationTest;
 import dev.modelhub.support.SecretScan;
+import dev.modelhub.support.TestSecrets;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -71,6 +72,6 @@ class ActuatorAndDocsIT extends IntegrationTest {
     api.anonymous().get("/api/v1/keys");
     assertThat(SecretScan.violations()).isEmpty();
     // The scan itself works: a registered secret in a response is reported.
-    assertThat(SecretScan.find("key " + dev.modelhub.support.TestSecrets.adminKey())).isNotEmpty();
+    assertThat(SecretScan.find("key " + TestSecrets.adminKey())).isNotEmpty();
   }
 }

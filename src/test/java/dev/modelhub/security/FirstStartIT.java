@@ -3,11 +3,14 @@ package dev.modelhub.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.modelhub.support.Api;
+import dev.modelhub.support.SecretScan;
 import dev.modelhub.support.ServingTest;
 import dev.modelhub.support.TestInfrastructure;
 import java.util.Map;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -60,10 +63,10 @@ class FirstStartIT extends ServingTest {
   @Test
   void changing_modelhub_admin_key_rotates_it_and_placeholders_are_refused() {
     String url = freshDatabase();
-    String first = "first-" + java.util.UUID.randomUUID().toString().replace("-", "");
-    String second = "second-" + java.util.UUID.randomUUID().toString().replace("-", "");
-    dev.modelhub.support.SecretScan.register(first);
-    dev.modelhub.support.SecretScan.register(second);
+    String first = "first-" + UUID.randomUUID().toString().replace("-", "");
+    String second = "second-" + UUID.randomUUID().toString().replace("-", "");
+    SecretScan.register(first);
+    SecretScan.register(second);
     try {
       try (ConfigurableApplicationContext node = startNode(environment, configured(url, first))) {
         assertThat(new Api(port(node), json).as(first).get("/api/v1/keys").status()).isEqualTo(200);
@@ -75,8 +78,7 @@ class FirstStartIT extends ServingTest {
       }
       for (String bad :
           new String[] {"change-me-to-at-least-32-random-characters", "a.b.c" + "x".repeat(40)}) {
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> startNode(environment, configured(url, bad)).close())
+        Assertions.assertThatThrownBy(() -> startNode(environment, configured(url, bad)).close())
             .hasStackTraceContaining("MODELHUB_ADMIN_KEY");
       }
     } finally {

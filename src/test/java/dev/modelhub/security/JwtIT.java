@@ -13,6 +13,7 @@ import dev.modelhub.support.IntegrationTest;
 import dev.modelhub.support.TestSecrets;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.RSAPrivateKey;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class JwtIT extends IntegrationTest {
             new JWTClaimsSet.Builder()
                 .subject("mallory")
                 .claim("modelhub_role", "admin")
-                .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000))
+                .expirationTime(new Date(System.currentTimeMillis() + 600_000))
                 .build());
     forged.sign(new RSASSASigner((RSAPrivateKey) generator.generateKeyPair().getPrivate()));
     Response forgedResponse = api.as(forged.serialize()).get("/api/v1/models");

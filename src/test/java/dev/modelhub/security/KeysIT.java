@@ -6,6 +6,7 @@ import dev.modelhub.support.Api;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.IntegrationTest;
 import dev.modelhub.support.OnnxModels;
+import dev.modelhub.support.TestSecrets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,7 +146,7 @@ class KeysIT extends IntegrationTest {
     jdbc.sql(
             "select id from api_key where role = 'ADMIN' and revoked_at is null"
                 + " and models = '[]'::jsonb and prefix <> ?")
-        .param(dev.modelhub.support.TestSecrets.adminKey().substring(0, 12))
+        .param(TestSecrets.adminKey().substring(0, 12))
         .query(Long.class)
         .list()
         .forEach(others::add);
@@ -153,7 +154,7 @@ class KeysIT extends IntegrationTest {
     others.forEach(id -> assertThat(api.delete("/api/v1/keys/" + id).status()).isEqualTo(204));
     long own =
         jdbc.sql("select id from api_key where prefix = ?")
-            .param(dev.modelhub.support.TestSecrets.adminKey().substring(0, 12))
+            .param(TestSecrets.adminKey().substring(0, 12))
             .query(Long.class)
             .single();
     Response refused = api.delete("/api/v1/keys/" + own);

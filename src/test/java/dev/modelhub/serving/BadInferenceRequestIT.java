@@ -6,6 +6,7 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.ServingTest;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -176,7 +177,7 @@ class BadInferenceRequestIT extends ServingTest {
   }
 
   private static List<Double> zeros(int n) {
-    return java.util.Collections.nCopies(n, 0.0);
+    return Collections.nCopies(n, 0.0);
   }
 
   private static void assertProblem(Response response, int status, String... detailParts) {

@@ -3,6 +3,7 @@ package dev.modelhub.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.modelhub.support.Api;
+import dev.modelhub.support.DigitsReference;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
@@ -112,7 +113,7 @@ class SwapUnderLoadIT extends ServingTest {
   }
 
   private static String requestBody() {
-    float[] pixels = dev.modelhub.support.DigitsReference.inputs()[0];
+    float[] pixels = DigitsReference.inputs()[0];
     StringBuilder data = new StringBuilder();
     for (float p : pixels) {
       data.append(data.isEmpty() ? "" : ",").append(p);

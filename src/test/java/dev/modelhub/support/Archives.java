@@ -2,6 +2,7 @@ package dev.modelhub.support;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -100,8 +101,7 @@ public final class Archives {
   /** Writes a tar (gzipped when {@code gzip}) with whatever {@code body} puts in it. */
   public static byte[] tar(boolean gzip, TarBody body) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (java.io.OutputStream sink =
-            gzip ? new GzipCompressorOutputStream(bytes) : (java.io.OutputStream) bytes;
+    try (OutputStream sink = gzip ? new GzipCompressorOutputStream(bytes) : (OutputStream) bytes;
         TarArchiveOutputStream tar = new TarArchiveOutputStream(sink)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);

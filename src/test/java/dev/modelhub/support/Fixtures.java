@@ -15,7 +15,16 @@ public final class Fixtures {
   private Fixtures() {}
 
   public static byte[] bytes(String name) {
-    try (InputStream in = Fixtures.class.getResourceAsStream("/fixtures/" + name)) {
+    return resource("/fixtures/" + name);
+  }
+
+  /** A dataset under {@code src/test/resources/data}. */
+  public static byte[] data(String name) {
+    return resource("/data/" + name);
+  }
+
+  private static byte[] resource(String name) {
+    try (InputStream in = Fixtures.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalArgumentException("no fixture " + name);
       }

@@ -3,6 +3,7 @@ package dev.modelhub.support;
 import com.google.protobuf.ByteString;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.FunctionDefLibrary;
@@ -251,7 +252,7 @@ public final class HostileSavedModels {
     return Archives.tarGz(SavedModels.entries("model", model));
   }
 
-  private static SavedModel edit(java.util.function.Consumer<MetaGraphDef.Builder> change) {
+  private static SavedModel edit(Consumer<MetaGraphDef.Builder> change) {
     SavedModel.Builder model = SavedModels.classifier(3, 8, 2).toBuilder();
     change.accept(model.getMetaGraphsBuilder(0));
     return model.build();

@@ -11,6 +11,7 @@ import io.minio.Result;
 import io.minio.messages.Item;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,9 +74,7 @@ public abstract class IntegrationTest {
    */
   protected String createKey(String name, String role, String... models) {
     Api.Response created =
-        api.postJson(
-            "/api/v1/keys",
-            java.util.Map.of("name", name, "role", role, "models", java.util.List.of(models)));
+        api.postJson("/api/v1/keys", Map.of("name", name, "role", role, "models", List.of(models)));
     assertThat(created.status()).as(created.toString()).isEqualTo(201);
     return created.json().get("key").asString();
   }

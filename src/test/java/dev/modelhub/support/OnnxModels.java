@@ -1,6 +1,8 @@
 package dev.modelhub.support;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelhub.onnx.AttributeProto;
 import dev.modelhub.onnx.GraphProto;
 import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.onnx.NodeProto;
@@ -10,8 +12,10 @@ import dev.modelhub.onnx.TensorProto;
 import dev.modelhub.onnx.TensorShapeProto;
 import dev.modelhub.onnx.TypeProto;
 import dev.modelhub.onnx.ValueInfoProto;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
 import java.util.Random;
 
 /** ONNX models written through Modelhub's generated ONNX classes. */
@@ -69,10 +73,54 @@ public final class OnnxModels {
   }
 
   /**
+   * A model with two inputs of two types: "pixels" FP32 [batch, 64] and "offset" INT64 [batch, 1];
+   * logits = (pixels + offset) · W, W [64, 10] from {@code seed}. Its data is {@code
+   * data/digits-two-inputs.npz}.
+   */
+  public static ModelProto twoInputs(long seed) {
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("two-inputs");
+    graph.addInput(tensorValue("pixels", TensorProto.DataType.FLOAT_VALUE, -1, 64));
+    graph.addInput(tensorValue("offset", TensorProto.DataType.INT64_VALUE, -1, 1));
+    graph.addInitializer(floats("w", new Random(seed), 64, 10));
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setName("cast")
+            .setOpType("Cast")
+            .addInput("offset")
+            .addOutput("offset_float")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("to")
+                    .setType(AttributeProto.AttributeType.INT)
+                    .setI(TensorProto.DataType.FLOAT_VALUE)));
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setName("shift")
+            .setOpType("Add")
+            .addInput("pixels")
+            .addInput("offset_float")
+            .addOutput("shifted"));
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setName("project")
+            .setOpType("MatMul")
+            .addInput("shifted")
+            .addInput("w")
+            .addOutput("logits"));
+    graph.addOutput(tensorValue("logits", TensorProto.DataType.FLOAT_VALUE, -1, 10));
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("modelhub-tests")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
+
+  /**
    * A model passing each input straight to an output: input "{name}" → output "{name}_out", one per
    * entry of {@code types} (name → ONNX element type), shape [-1, 2].
    */
-  public static ModelProto identity(java.util.Map<String, Integer> types) {
+  public static ModelProto identity(Map<String, Integer> types) {
     GraphProto.Builder graph = GraphProto.newBuilder().setName("identity");
     types.forEach(
         (name, type) -> {
@@ -94,8 +142,7 @@ public final class OnnxModels {
    * matrix, so the output equals the input and a wide batch costs layers × batch × width² work.
    */
   public static ModelProto slowIdentity(int width, int layers) {
-    java.nio.ByteBuffer identity =
-        java.nio.ByteBuffer.allocate(width * width * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer identity = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < width; i++) {
       for (int j = 0; j < width; j++) {
         identity.putFloat(i == j ? 1f : 0f);
@@ -140,7 +187,7 @@ public final class OnnxModels {
       ByteString raw = weight.getRawData();
       weight.setRawData(raw.substring(0, raw.size() / 2));
       return broken.build().toByteArray();
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -158,7 +205,7 @@ public final class OnnxModels {
   public static ExternalModel withExternalData(ModelProto model, String location) {
     ModelProto.Builder builder = model.toBuilder();
     GraphProto.Builder graph = builder.getGraphBuilder();
-    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
     for (TensorProto.Builder tensor : graph.getInitializerBuilderList()) {
       byte[] bytes = tensor.getRawData().toByteArray();
       long offset = data.size();
@@ -261,9 +308,9 @@ public final class OnnxModels {
             .addInput("x")
             .addOutput("y")
             .addAttribute(
-                dev.modelhub.onnx.AttributeProto.newBuilder()
+                AttributeProto.newBuilder()
                     .setName("body")
-                    .setType(dev.modelhub.onnx.AttributeProto.AttributeType.GRAPH)
+                    .setType(AttributeProto.AttributeType.GRAPH)
                     .setG(body)));
     return ModelProto.newBuilder()
         .setIrVersion(8)

@@ -1,8 +1,11 @@
 package dev.modelhub.support;
 
 import com.google.protobuf.ByteString;
+import dev.modelhub.onnx.ModelProto;
+import dev.modelhub.onnx.NodeProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -75,7 +78,7 @@ public final class SavedModels {
    * The same network as an ONNX MLP of Gemm (transB=1) and Relu nodes, such as PyTorch exports:
    * input "input" [batch, in], output "logits". Weights become graph constants.
    */
-  public static SavedModel fromOnnxMlp(dev.modelhub.onnx.ModelProto onnx) {
+  public static SavedModel fromOnnxMlp(ModelProto onnx) {
     Map<String, dev.modelhub.onnx.TensorProto> weights = new LinkedHashMap<>();
     onnx.getGraph().getInitializerList().forEach(t -> weights.put(t.getName(), t));
     long inputs =
@@ -91,7 +94,7 @@ public final class SavedModels {
     String current = "input";
     int layer = 0;
     long outputs = inputs;
-    for (dev.modelhub.onnx.NodeProto node : onnx.getGraph().getNodeList()) {
+    for (NodeProto node : onnx.getGraph().getNodeList()) {
       switch (node.getOpType()) {
         case "Gemm" -> {
           dev.modelhub.onnx.TensorProto w = weights.get(node.getInput(1));
@@ -180,7 +183,7 @@ public final class SavedModels {
       }
       return values;
     }
-    java.nio.FloatBuffer buffer =
+    FloatBuffer buffer =
         tensor.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     float[] values = new float[buffer.remaining()];
     buffer.get(values);

@@ -3,10 +3,18 @@ package dev.modelhub.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.modelhub.ModelhubApplication;
 import dev.modelhub.support.Api.Response;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
@@ -73,12 +81,12 @@ public abstract class ServingTest extends IntegrationTest {
         "/v2/models/" + model + "/infer",
         Map.of(
             "inputs",
-            java.util.List.of(
+            List.of(
                 Map.of(
                     "name",
                     "input",
                     "shape",
-                    java.util.List.of(1, 64),
+                    List.of(1, 64),
                     "datatype",
                     "FP32",
                     "data",
@@ -91,19 +99,14 @@ public abstract class ServingTest extends IntegrationTest {
         .text()
         .lines()
         .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
+        .filter(l -> Arrays.stream(labels).allMatch(l::contains))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
   }
 
   /** Uploads the digits test set (450 labelled rows) as dataset {@code name} of {@code model}. */
   protected void uploadDigitsTestSet(String model, String name) {
-    byte[] csv;
-    try (var in = getClass().getResourceAsStream("/data/digits-test.csv")) {
-      csv = in.readAllBytes();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    byte[] csv = Fixtures.data("digits-test.csv");
     Response response =
         api.sendRaw("POST", "/api/v1/models/" + model + "/datasets?name=" + name, "text/csv", csv);
     assertThat(response.status()).as(response.toString()).isEqualTo(201);
@@ -127,7 +130,7 @@ public abstract class ServingTest extends IntegrationTest {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
-                java.util.Set.of("SUCCEEDED", "FAILED", "CANCELLED")
+                Set.of("SUCCEEDED", "FAILED", "CANCELLED")
                     .contains(job(id).get("status").asString()));
     return job(id);
   }
@@ -140,9 +143,9 @@ public abstract class ServingTest extends IntegrationTest {
    * Starts another application instance on its own port, sharing this one's PostgreSQL and S3, with
    * {@code overrides} on top.
    */
-  protected org.springframework.context.ConfigurableApplicationContext startNode(
-      org.springframework.core.env.Environment environment, Map<String, String> overrides) {
-    Map<String, String> properties = new java.util.HashMap<>();
+  protected ConfigurableApplicationContext startNode(
+      Environment environment, Map<String, String> overrides) {
+    Map<String, String> properties = new HashMap<>();
     properties.put("server.port", "0");
     for (String key :
         List.of(
@@ -171,23 +174,21 @@ public abstract class ServingTest extends IntegrationTest {
         properties.entrySet().stream()
             .map(e -> "--" + e.getKey() + "=" + e.getValue())
             .toArray(String[]::new);
-    return new org.springframework.boot.builder.SpringApplicationBuilder(
-            dev.modelhub.ModelhubApplication.class)
-        .run(args);
+    return new SpringApplicationBuilder(ModelhubApplication.class).run(args);
   }
 
-  protected static int port(org.springframework.context.ConfigurableApplicationContext node) {
+  protected static int port(ConfigurableApplicationContext node) {
     return Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
   }
 
-  protected static java.util.Optional<JsonNode> slot(Api node, String model, String alias) {
+  protected static Optional<JsonNode> slot(Api node, String model, String alias) {
     JsonNode status = node.get("/api/v1/serving").json();
     for (JsonNode slot : status.get("models")) {
       if (slot.get("model").asString().equals(model)
           && slot.get("alias").asString().equals(alias)) {
-        return java.util.Optional.of(slot);
+        return Optional.of(slot);
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 }

@@ -3,7 +3,14 @@ package dev.modelhub.support;
 import dev.modelhub.artifact.ArchiveProperties;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.StorageProperties;
+import dev.modelhub.optimize.JobProperties;
+import dev.modelhub.optimize.internal.DatasetReader;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.util.unit.DataSize;
 
 /** Typed properties for unit tests that build services without Spring. */
@@ -41,6 +48,19 @@ public final class TestProperties {
         null,
         null,
         null);
+  }
+
+  /** Job settings at their defaults, with {@code overrides} ("max-dataset-rows" → "10"). */
+  public static JobProperties jobs(Map<String, String> overrides) {
+    Map<String, String> values = new HashMap<>();
+    overrides.forEach((name, value) -> values.put("modelhub.jobs." + name, value));
+    return new Binder(new MapConfigurationPropertySource(values))
+        .bindOrCreate("modelhub.jobs", Bindable.of(JobProperties.class));
+  }
+
+  /** A dataset reader with default limits, unpacking under {@code spool}. */
+  public static DatasetReader datasetReader(Path spool) {
+    return new DatasetReader(unpacker(spool, DataSize.ofMegabytes(64), 1000), jobs(Map.of()));
   }
 
   /** An unpacker with the given limits, working under {@code spool}. */

@@ -18,6 +18,7 @@ import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateKey;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HexFormat;
 import java.util.Map;
 
@@ -89,8 +90,8 @@ public final class TestSecrets {
   public static String jwt(Map<String, Object> claims, long seconds) {
     JWTClaimsSet.Builder builder =
         new JWTClaimsSet.Builder()
-            .issueTime(java.util.Date.from(Instant.now()))
-            .expirationTime(java.util.Date.from(Instant.now().plusSeconds(seconds)))
+            .issueTime(Date.from(Instant.now()))
+            .expirationTime(Date.from(Instant.now().plusSeconds(seconds)))
             .audience(AUDIENCE);
     claims.forEach(builder::claim);
     SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), builder.build());

@@ -1,5 +1,6 @@
 package dev.modelhub.artifact.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,7 @@ public final class TarHeaderGuard extends FilterInputStream {
   private boolean ended;
 
   /** The PAX records being read (a PAX header's data), or null outside one. */
-  private java.io.ByteArrayOutputStream pax;
+  private ByteArrayOutputStream pax;
 
   private long paxLeft;
   private String paxEntry;
@@ -152,7 +153,7 @@ public final class TarHeaderGuard extends FilterInputStream {
           throw new Refused(name, "is one global header too many");
         }
         if (type != 'L') {
-          pax = new java.io.ByteArrayOutputStream((int) size);
+          pax = new ByteArrayOutputStream((int) size);
           paxLeft = size;
           paxEntry = name;
           paxGlobal = type == 'g';

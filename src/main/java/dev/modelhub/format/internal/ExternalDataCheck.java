@@ -5,6 +5,7 @@ import dev.modelhub.onnx.TensorProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,7 +74,7 @@ final class ExternalDataCheck {
     Path file;
     try {
       file = base.resolve(slashed).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
+    } catch (InvalidPathException e) {
       throw new InvalidArtifactException(where + " is not a valid file name.");
     }
     if (!file.startsWith(root)) {

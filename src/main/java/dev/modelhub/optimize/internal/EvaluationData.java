@@ -3,28 +3,27 @@ package dev.modelhub.optimize.internal;
 import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * What variants are evaluated on: rows of a dataset (one FP32 input, optional labels), or inputs
- * generated from the signature when there is no dataset.
+ * What variants are evaluated on: a dataset's samples (one column per model input, optional
+ * labels), or inputs generated from the signature when there is no dataset.
  *
- * @param inputs per sample, per model input, the flat FP32 values
- * @param shapes per model input, the shape of one sample (no batch dimension)
- * @param names the model inputs, in signature order
+ * @param inputs one column per model input, in signature order
  * @param labels the label of each sample, or null
  * @param source "dataset:<name>" or "generated"
+ * @param size the number of samples
  */
-public record EvaluationData(
-    List<float[][]> inputs, List<long[]> shapes, List<String> names, int[] labels, String source) {
+public record EvaluationData(List<InputColumn> inputs, int[] labels, String source, int size) {
 
   /** Samples drawn from N(0, 1) for every FP32 input (unknown dimensions become 1). */
   public static EvaluationData generated(ModelSignature signature, int samples, long seed) {
     Random random = new Random(seed);
     List<long[]> shapes = new ArrayList<>();
-    List<String> names = new ArrayList<>();
+    List<FloatBuffer> values = new ArrayList<>();
     for (TensorSpec input : signature.inputs()) {
       if (input.datatype() != Datatype.FP32) {
         throw new IllegalArgumentException(
@@ -34,21 +33,28 @@ public record EvaluationData(
                 + input.datatype()
                 + "; generated inputs are FP32 only");
       }
-      names.add(input.name());
-      shapes.add(sampleShape(input));
+      long[] shape = sampleShape(input);
+      shapes.add(shape);
+      values.add(FloatBuffer.allocate(Math.toIntExact(samples * count(shape))));
     }
-    List<float[][]> inputs = new ArrayList<>();
+    // Sample by sample, input by input: the same numbers for the same seed, however stored.
     for (int s = 0; s < samples; s++) {
-      float[][] sample = new float[shapes.size()][];
       for (int i = 0; i < shapes.size(); i++) {
-        sample[i] = new float[(int) count(shapes.get(i))];
-        for (int j = 0; j < sample[i].length; j++) {
-          sample[i][j] = (float) random.nextGaussian();
+        for (long j = count(shapes.get(i)); j > 0; j--) {
+          values.get(i).put((float) random.nextGaussian());
         }
       }
-      inputs.add(sample);
     }
-    return new EvaluationData(inputs, shapes, names, null, "generated");
+    List<InputColumn> inputs = new ArrayList<>();
+    for (int i = 0; i < shapes.size(); i++) {
+      inputs.add(
+          new InputColumn(
+              signature.inputs().get(i).name(),
+              Datatype.FP32,
+              shapes.get(i),
+              values.get(i).rewind()));
+    }
+    return new EvaluationData(inputs, null, "generated", samples);
   }
 
   /** The shape of one sample of {@code input}: its dimensions without the batch. */
@@ -64,13 +70,9 @@ public record EvaluationData(
   public static long count(long[] shape) {
     long n = 1;
     for (long d : shape) {
-      n *= d;
+      n = Math.multiplyExact(n, d);
     }
     return n;
-  }
-
-  public int size() {
-    return inputs.size();
   }
 
   public boolean labelled() {

@@ -1,11 +1,15 @@
 package dev.modelhub.optimize.internal;
 
+import ai.djl.engine.Engine;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -80,7 +84,7 @@ public final class Evaluator {
    * too, and evaluation shares it.
    */
   private static OrtEnvironment environment() {
-    ai.djl.engine.Engine.getEngine("OnnxRuntime");
+    Engine.getEngine("OnnxRuntime");
     return OrtEnvironment.getEnvironment();
   }
 
@@ -209,27 +213,46 @@ public final class Evaluator {
   private static Map<String, OnnxTensor> feeds(
       OrtEnvironment env, EvaluationData data, int start, int n) throws OrtException {
     Map<String, OnnxTensor> feeds = new HashMap<>();
-    for (int i = 0; i < data.names().size(); i++) {
-      long[] sample = data.shapes().get(i);
-      int per = (int) EvaluationData.count(sample);
-      FloatBuffer buffer = FloatBuffer.allocate(n * per);
-      for (int s = 0; s < n; s++) {
-        buffer.put(data.inputs().get(start + s)[i]);
+    try {
+      for (InputColumn input : data.inputs()) {
+        feeds.put(input.name(), input.batch(env, start, n));
       }
-      buffer.rewind();
-      long[] shape = new long[sample.length + 1];
-      shape[0] = n;
-      System.arraycopy(sample, 0, shape, 1, sample.length);
-      feeds.put(data.names().get(i), OnnxTensor.createTensor(env, buffer, shape));
+      return feeds;
+    } catch (OrtException | RuntimeException e) {
+      feeds.values().forEach(OnnxTensor::close);
+      throw e;
     }
-    return feeds;
   }
 
+  /** The first output's elements as floats, whatever its numeric type. */
   private static float[] flatten(OnnxValue value) {
-    OnnxTensor tensor = (OnnxTensor) value;
-    FloatBuffer buffer = tensor.getFloatBuffer();
-    float[] out = new float[buffer.remaining()];
-    buffer.get(out);
+    if (!(value instanceof OnnxTensor tensor)) {
+      throw new IllegalStateException("the model's first output is not a tensor");
+    }
+    OnnxJavaType type = tensor.getInfo().type;
+    float[] out = new float[Math.toIntExact(tensor.getInfo().getNumElements())];
+    switch (type) {
+      case FLOAT -> tensor.getFloatBuffer().get(out);
+      case DOUBLE -> {
+        DoubleBuffer buffer = tensor.getDoubleBuffer();
+        for (int i = 0; i < out.length; i++) {
+          out[i] = (float) buffer.get(i);
+        }
+      }
+      case INT64 -> {
+        LongBuffer buffer = tensor.getLongBuffer();
+        for (int i = 0; i < out.length; i++) {
+          out[i] = buffer.get(i);
+        }
+      }
+      case INT32 -> {
+        IntBuffer buffer = tensor.getIntBuffer();
+        for (int i = 0; i < out.length; i++) {
+          out[i] = buffer.get(i);
+        }
+      }
+      default -> throw new IllegalStateException("outputs of type " + type + " are not compared");
+    }
     return out;
   }
 

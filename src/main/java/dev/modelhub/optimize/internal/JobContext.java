@@ -1,6 +1,11 @@
 package dev.modelhub.optimize.internal;
 
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.modelhub.optimize.JobView;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A running job as its worker sees it: progress to report at the next heartbeat, and why it must
@@ -22,8 +27,7 @@ public final class JobContext implements Interruption {
   private volatile String message = "running";
   private final long startedNanos = System.nanoTime();
   private volatile long stopRequestedNanos;
-  private final java.util.Set<ai.onnxruntime.OrtSession.RunOptions> engineCalls =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<OrtSession.RunOptions> engineCalls = ConcurrentHashMap.newKeySet();
 
   public JobContext(JobView job) {
     this.job = job;
@@ -58,10 +62,10 @@ public final class JobContext implements Interruption {
     // Under the lock tracking ends under: options are never touched once their evaluation closed
     // them (that would be a use of freed native memory).
     synchronized (engineCalls) {
-      for (ai.onnxruntime.OrtSession.RunOptions options : engineCalls) {
+      for (OrtSession.RunOptions options : engineCalls) {
         try {
           options.setTerminate(true);
-        } catch (ai.onnxruntime.OrtException | IllegalStateException e) {
+        } catch (OrtException | IllegalStateException e) {
           // already closed
         }
       }
@@ -74,7 +78,7 @@ public final class JobContext implements Interruption {
   }
 
   @Override
-  public Tracked track(ai.onnxruntime.OrtSession.RunOptions options) {
+  public Tracked track(OrtSession.RunOptions options) {
     synchronized (engineCalls) {
       engineCalls.add(options);
     }
@@ -89,15 +93,13 @@ public final class JobContext implements Interruption {
   }
 
   /** How long ago the job was asked to stop (zero when it was not). */
-  public java.time.Duration stopPending() {
-    return stop == null
-        ? java.time.Duration.ZERO
-        : java.time.Duration.ofNanos(System.nanoTime() - stopRequestedNanos);
+  public Duration stopPending() {
+    return stop == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - stopRequestedNanos);
   }
 
   /** How long the job has run on this worker. */
-  public java.time.Duration elapsed() {
-    return java.time.Duration.ofNanos(System.nanoTime() - startedNanos);
+  public Duration elapsed() {
+    return Duration.ofNanos(System.nanoTime() - startedNanos);
   }
 
   public boolean stopping() {

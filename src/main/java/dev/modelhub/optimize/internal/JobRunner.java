@@ -7,6 +7,7 @@ import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.ModelInspector;
+import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.optimize.DatasetView;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
@@ -15,11 +16,11 @@ import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
 import dev.modelhub.registry.VersionView;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -45,7 +46,8 @@ public class JobRunner {
   private final ArtifactStore store;
   private final SafeUnpacker unpacker;
   private final ModelInspector inspector;
-  private final DatasetStore datasets;
+  private final DatasetService datasets;
+  private final DatasetReader reader;
   private final JobStore jobs;
   private final Passes passes;
   private final JobProperties properties;
@@ -56,7 +58,8 @@ public class JobRunner {
       ArtifactStore store,
       SafeUnpacker unpacker,
       ModelInspector inspector,
-      DatasetStore datasets,
+      DatasetService datasets,
+      DatasetReader reader,
       JobStore jobs,
       Passes passes,
       JobProperties properties,
@@ -66,6 +69,7 @@ public class JobRunner {
     this.unpacker = unpacker;
     this.inspector = inspector;
     this.datasets = datasets;
+    this.reader = reader;
     this.jobs = jobs;
     this.passes = passes;
     this.properties = properties;
@@ -75,7 +79,7 @@ public class JobRunner {
   /** The same runner with other job settings (latency runs, sample counts). */
   public JobRunner withProperties(JobProperties other) {
     return new JobRunner(
-        registry, store, unpacker, inspector, datasets, jobs, passes, other, workDir);
+        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, workDir);
   }
 
   /**
@@ -105,7 +109,7 @@ public class JobRunner {
     try (FileChannel channel = FileChannel.open(lockPath, StandardOpenOption.WRITE);
         FileLock lock = channel.tryLock()) {
       return lock != null;
-    } catch (java.nio.channels.OverlappingFileLockException e) {
+    } catch (OverlappingFileLockException e) {
       return false; // held by a job of this very process
     } catch (IOException e) {
       return false;
@@ -135,7 +139,7 @@ public class JobRunner {
     try {
       step(context, 5, "downloading v" + parent.version());
       Path parentFile = fetch(parent, work.resolve("parent"));
-      EvaluationData data = evaluationData(job, parent);
+      EvaluationData data = evaluationData(job, parent, work);
       step(context, 20, "running " + pass.name());
       Double maxDrop =
           job.params().containsKey("maxAccuracyDrop")
@@ -319,7 +323,8 @@ public class JobRunner {
     return m;
   }
 
-  private EvaluationData evaluationData(JobView job, VersionRef parent) {
+  private EvaluationData evaluationData(JobView job, VersionRef parent, Path work)
+      throws IOException {
     Object reference = job.params().get("dataset");
     if (reference == null) {
       return EvaluationData.generated(parent.signature(), properties.generatedSamples(), job.id());
@@ -329,12 +334,9 @@ public class JobRunner {
             .find(job.model(), reference)
             .orElseThrow(
                 () -> new IllegalStateException("dataset '" + reference + "' no longer exists"));
-    try (InputStream in = store.open(Digest.parse(dataset.digest()), 0, null)) {
-      return CsvDataset.parse(in, properties.maxDatasetRows())
-          .toEvaluationData(parent.signature(), dataset.name());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Path file = work.resolve("dataset");
+    store.download(Digest.parse(dataset.digest()), file);
+    return reader.read(file).toEvaluationData(parent.signature(), dataset.name());
   }
 
   /** Downloads the parent, verifying its digest; returns its .onnx file (unpacked if archived). */

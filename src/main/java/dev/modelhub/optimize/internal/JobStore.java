@@ -218,6 +218,18 @@ public class JobStore {
         == 1;
   }
 
+  /** Cancels every unfinished job of a model (it was deleted); answers how many. */
+  public int cancelAll(String model) {
+    return jdbc.sql(
+            "update job set cancel_requested = true, status = case when status = 'QUEUED' then"
+                + " 'CANCELLED' else status end, message = case when status = 'QUEUED' then"
+                + " 'cancelled: the model was deleted' else message end, finished_at = case when"
+                + " status = 'QUEUED' then now() else finished_at end"
+                + " where model_name = :model and status in ('QUEUED', 'RUNNING')")
+        .param("model", model)
+        .update();
+  }
+
   public void markCancelled(long id, String worker) {
     jdbc.sql(
             "update job set status = 'CANCELLED', message = 'cancelled', finished_at = now(),"

@@ -63,12 +63,11 @@ public class JobWorker {
   public synchronized void start() {
     runner.sweepWorkFolders();
     runners =
-        Executors.newFixedThreadPool(
-            Math.max(1, properties.concurrency()), DaemonThreads.named("modelhub-job"));
+        Executors.newFixedThreadPool(properties.concurrency(), DaemonThreads.named("modelhub-job"));
     ticker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-job-ticker"));
     long poll = properties.pollInterval().toMillis();
     ticker.scheduleWithFixedDelay(this::poll, poll, poll, TimeUnit.MILLISECONDS);
-    long beat = Math.max(100, properties.lease().toMillis() / 3);
+    long beat = properties.lease().toMillis() / 3;
     ticker.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
   }
 
@@ -91,7 +90,7 @@ public class JobWorker {
 
   private void poll() {
     try {
-      while (running.size() < Math.max(1, properties.concurrency())) {
+      while (running.size() < properties.concurrency()) {
         Optional<JobView> claimed = store.claim(id, properties.lease());
         if (claimed.isEmpty()) {
           break;

@@ -1,7 +1,9 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.onnx.NodeProto;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +30,7 @@ public final class LowRankPass implements Pass {
   public Map<String, Object> normalize(Map<String, Object> raw) {
     PassParams params = new PassParams(name(), raw, List.of("rankRatio", "energy", "minElements"));
     if (raw != null && raw.containsKey("rankRatio") && raw.containsKey("energy")) {
-      throw new dev.modelhub.common.InvalidRequestException(
+      throw new InvalidRequestException(
           "invalid-pass-params",
           "Invalid pass parameters",
           name() + ": give either 'rankRatio' or 'energy', not both.");
@@ -74,7 +76,7 @@ public final class LowRankPass implements Pass {
       for (int i = 0; i < count; i++) {
         order[i] = i;
       }
-      java.util.Arrays.sort(order, (a, b) -> Double.compare(sigma[b], sigma[a]));
+      Arrays.sort(order, (a, b) -> Double.compare(sigma[b], sigma[a]));
       int rank = rank(params, sigma, order);
       if ((long) rank * (k + n) >= (long) k * n) {
         continue;

@@ -1,5 +1,6 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.onnx.NodeProto;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,8 +36,7 @@ public interface Pass {
   }
 
   /** Whether a node is excluded by name or op type. */
-  static boolean excluded(
-      dev.modelhub.onnx.NodeProto node, Map<String, Object> params, Set<String> keep) {
+  static boolean excluded(NodeProto node, Map<String, Object> params, Set<String> keep) {
     @SuppressWarnings("unchecked")
     List<String> exclude = (List<String>) params.getOrDefault("exclude", List.of());
     return keep.contains(node.getName())

@@ -6,6 +6,7 @@ import dev.modelhub.security.Public;
 import dev.modelhub.security.Role;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.lang.annotation.Annotation;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,8 +80,7 @@ public class AccessInterceptor implements HandlerInterceptor {
   }
 
   /** The rule of a handler: on the method, else on its class. */
-  public static <A extends java.lang.annotation.Annotation> A rule(
-      HandlerMethod method, Class<A> type) {
+  public static <A extends Annotation> A rule(HandlerMethod method, Class<A> type) {
     A onMethod = AnnotatedElementUtils.findMergedAnnotation(method.getMethod(), type);
     return onMethod != null
         ? onMethod

@@ -4,6 +4,7 @@ import dev.modelhub.security.AccessProperties;
 import dev.modelhub.security.Role;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -44,7 +45,7 @@ public class AdminKeyBootstrap {
     if (configured == null || configured.isEmpty()) {
       return;
     }
-    String lower = configured.toLowerCase(java.util.Locale.ROOT);
+    String lower = configured.toLowerCase(Locale.ROOT);
     boolean placeholder = lower.contains("change") && lower.contains("me");
     if (!configured.matches(KeyMaterial.CONFIGURED_PATTERN)
         || placeholder

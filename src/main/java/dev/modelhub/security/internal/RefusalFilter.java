@@ -10,7 +10,10 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -126,11 +129,11 @@ public class RefusalFilter extends OncePerRequestFilter {
       return address;
     }
     try {
-      byte[] bytes = java.net.InetAddress.getByName(address).getAddress();
+      byte[] bytes = InetAddress.getByName(address).getAddress();
       if (bytes.length == 16) {
-        return java.util.HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
+        return HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
       }
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       // not a literal: keep it whole
     }
     return address;

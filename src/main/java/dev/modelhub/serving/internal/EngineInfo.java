@@ -1,5 +1,6 @@
 package dev.modelhub.serving.internal;
 
+import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,7 +25,7 @@ public class EngineInfo implements InfoContributor {
     engines.put("onnxruntime", OrtEnvironment.getEnvironment().getVersion());
     engines.put("pytorch", PYTORCH);
     engines.put("tensorflow", TENSORFLOW);
-    engines.put("djl", ai.djl.engine.Engine.getDjlVersion());
+    engines.put("djl", Engine.getDjlVersion());
     builder.withDetail("engines", engines);
   }
 }

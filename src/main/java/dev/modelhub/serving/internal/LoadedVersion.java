@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -79,7 +80,7 @@ public final class LoadedVersion {
     this.format = format;
     this.signature = signature;
     this.djlModel = djlModel;
-    this.allPredictors = new java.util.concurrent.CopyOnWriteArrayList<>(predictors);
+    this.allPredictors = new CopyOnWriteArrayList<>(predictors);
     this.predictors = new LinkedBlockingQueue<>(predictors);
     this.loadedAt = loadedAt;
   }

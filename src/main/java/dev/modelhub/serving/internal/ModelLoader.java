@@ -72,7 +72,7 @@ public class ModelLoader implements AutoCloseable {
     LoadedVersion loaded = null;
     try {
       loadArtifact(model, target, localDir);
-      for (int i = 0; i < Math.max(1, properties.predictors()); i++) {
+      for (int i = 0; i < properties.predictors(); i++) {
         predictors.add(model.newPredictor(new NoopTranslator()));
       }
       loaded =
