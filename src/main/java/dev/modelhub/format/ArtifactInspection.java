@@ -1,7 +1,5 @@
 package dev.modelhub.format;
 
-import java.util.Map;
-
 /**
  * What inspection learned about an artifact.
  *
@@ -12,7 +10,4 @@ import java.util.Map;
  *     TensorFlow version and every signature; TorchScript archive layout
  */
 public record ArtifactInspection(
-    ModelFormat format,
-    ModelSignature signature,
-    Long parameterCount,
-    Map<String, Object> details) {}
+    ModelFormat format, ModelSignature signature, Long parameterCount, FormatDetails details) {}

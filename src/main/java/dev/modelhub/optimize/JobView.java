@@ -2,7 +2,6 @@ package dev.modelhub.optimize;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An optimization job as the API shows it.
@@ -35,7 +34,7 @@ public record JobView(
     String model,
     int version,
     String pass,
-    Map<String, Object> params,
+    PassParameters params,
     JobStatus status,
     int progress,
     String message,
@@ -44,9 +43,18 @@ public record JobView(
     boolean cancelRequested,
     String error,
     Integer resultVersion,
-    Map<String, Object> report,
-    List<Map<String, Object>> log,
+    OptimizationReport report,
+    List<LogLine> log,
     Instant createdAt,
     String createdBy,
     Instant startedAt,
-    Instant finishedAt) {}
+    Instant finishedAt) {
+
+  /**
+   * One line of a job's log.
+   *
+   * @param at when it was written
+   * @param line what happened
+   */
+  public record LogLine(Instant at, String line) {}
+}

@@ -21,10 +21,10 @@ import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.ModelOutOfScope;
 import dev.modelhub.security.ModelScope;
-import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.event.EventListener;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Submits, reads and cancels optimization jobs. Everything knowable at submit time is checked here:
@@ -75,7 +75,7 @@ public class OptimizationService {
   /** Queues a job; it and its audit event commit together. */
   @Transactional
   public JobView submit(
-      String model, int version, String passName, Map<String, Object> rawParams, Caller caller) {
+      String model, int version, String passName, JsonNode rawParams, Caller caller) {
     VersionRef parent =
         registry
             .version(model, version)
@@ -88,7 +88,7 @@ public class OptimizationService {
     if (passName == null || passName.isBlank()) {
       throw new InvalidRequestException("'pass' is required; one of " + passes.names() + ".");
     }
-    Pass pass =
+    Pass<?> pass =
         passes
             .find(passName)
             .orElseThrow(
@@ -97,7 +97,7 @@ public class OptimizationService {
                         "unknown-pass",
                         "Unknown pass",
                         "No pass is named '" + passName + "'; passes are " + passes.names() + "."));
-    Map<String, Object> params = pass.normalize(rawParams);
+    PassParameters params = passes.read(pass, rawParams);
     if (parent.status() == VersionStatus.ARCHIVED) {
       throw new ConflictException(
           "version-archived",
@@ -124,14 +124,14 @@ public class OptimizationService {
             .withModel(model)
             .withVersion(version)
             .withJob(id)
-            .withDetail(passName + " " + params));
+            .withDetail(passName + " " + passes.json(params)));
     return find(id);
   }
 
-  private void checkEvaluationData(String model, VersionRef parent, Map<String, Object> params) {
-    Object reference = params.get("dataset");
+  private void checkEvaluationData(String model, VersionRef parent, PassParameters params) {
+    String reference = params.dataset();
     if (reference == null) {
-      if (params.containsKey("maxAccuracyDrop")) {
+      if (params.maxAccuracyDrop() != null) {
         throw new UnprocessableException(
             "dataset-required",
             "Dataset required",
@@ -164,7 +164,7 @@ public class OptimizationService {
                             + "'; its datasets are "
                             + datasets.list(model).stream().map(DatasetView::name).toList()
                             + "."));
-    if (params.containsKey("maxAccuracyDrop") && !dataset.hasLabels()) {
+    if (params.maxAccuracyDrop() != null && !dataset.hasLabels()) {
       throw new UnprocessableException(
           "dataset-unlabelled",
           "Dataset has no labels",

@@ -15,6 +15,7 @@ import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.ModelScope;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.validation.Validator;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -27,14 +28,15 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Jobs are submitted on every node; the worker runs where {@code modelhub.jobs.enabled} is on. */
 @Configuration(proxyBeanMethods = false)
 class OptimizeConfiguration {
 
   @Bean
-  JobStore jobStore(JdbcClient jdbc, ObjectMapper json) {
-    return new JobStore(jdbc, json);
+  JobStore jobStore(JdbcClient jdbc, ObjectMapper json, Passes passes) {
+    return new JobStore(jdbc, json, passes);
   }
 
   @Bean
@@ -48,8 +50,8 @@ class OptimizeConfiguration {
   }
 
   @Bean
-  Passes passes() {
-    return new Passes();
+  Passes passes(JsonMapper json, Validator validator) {
+    return new Passes(json, validator);
   }
 
   @Bean
@@ -94,6 +96,7 @@ class OptimizeConfiguration {
       JobStore jobs,
       Passes passes,
       JobProperties properties,
+      ObjectMapper json,
       StorageProperties storage) {
     return new JobRunner(
         registry,
@@ -105,6 +108,7 @@ class OptimizeConfiguration {
         jobs,
         passes,
         properties,
+        json,
         storage.spoolDir().toAbsolutePath().resolve("jobs"));
   }
 

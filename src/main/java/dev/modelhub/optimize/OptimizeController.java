@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.fileupload2.core.FileItemInput;
 import org.apache.commons.fileupload2.core.FileItemInputIterator;
 import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
@@ -25,6 +24,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
 
 /** Optimization jobs and datasets over REST. */
 @RestController
@@ -36,7 +36,7 @@ class OptimizeController {
    * @param pass the pass's name
    * @param params its parameters
    */
-  record OptimizationRequest(String pass, Map<String, Object> params) {}
+  record OptimizationRequest(String pass, JsonNode params) {}
 
   /** Raw dataset bodies: the format is read from the content, not the type. */
   private static final List<String> RAW_TYPES =

@@ -1,8 +1,8 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
-import java.util.Map;
 
 /**
  * The version an alias points at, with what a server needs to fetch and load it.
@@ -24,4 +24,4 @@ public record AliasTarget(
     long sizeBytes,
     ModelFormat format,
     ModelSignature signature,
-    Map<String, Object> formatDetails) {}
+    FormatDetails formatDetails) {}

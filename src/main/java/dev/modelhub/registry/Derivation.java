@@ -1,6 +1,6 @@
 package dev.modelhub.registry;
 
-import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /**
  * How a variant was derived from its parent.
@@ -10,5 +10,4 @@ import java.util.Map;
  * @param lineage the pass and its parameters
  * @param report measurements against the parent
  */
-public record Derivation(
-    int parentVersion, long jobId, Map<String, Object> lineage, Map<String, Object> report) {}
+public record Derivation(int parentVersion, long jobId, JsonNode lineage, JsonNode report) {}

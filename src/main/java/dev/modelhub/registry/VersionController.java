@@ -18,7 +18,6 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.io.IOException;
 import java.net.URI;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.http.HttpStatus;
@@ -33,6 +32,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /** {@code /api/v1/models/{name}/versions}: register, list, read, change, archive, download. */
@@ -153,7 +153,7 @@ class VersionController {
   /** The measurements of a variant against its parent. */
   @GetMapping("/{version}/report")
   @Allow(Role.VIEWER)
-  Map<String, Object> report(@PathVariable String name, @PathVariable int version) {
+  JsonNode report(@PathVariable String name, @PathVariable int version) {
     return versions.report(name, version);
   }
 

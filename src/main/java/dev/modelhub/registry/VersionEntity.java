@@ -1,5 +1,7 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.FormatDetails;
+import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -14,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
+import tools.jackson.databind.JsonNode;
 
 @Entity
 @Table(name = "model_version")
@@ -39,7 +42,7 @@ class VersionEntity {
   private Long parameterCount;
 
   @JdbcTypeCode(SqlTypes.JSON)
-  private Map<String, Object> formatDetails = new HashMap<>();
+  private String formatDetails;
 
   private String description;
 
@@ -50,10 +53,10 @@ class VersionEntity {
   private Long producedByJobId;
 
   @JdbcTypeCode(SqlTypes.JSON)
-  private Map<String, Object> lineage;
+  private String lineage;
 
   @JdbcTypeCode(SqlTypes.JSON)
-  private Map<String, Object> report;
+  private String report;
 
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
@@ -73,7 +76,7 @@ class VersionEntity {
       String filename,
       ModelSignature signature,
       Long parameterCount,
-      Map<String, Object> formatDetails,
+      FormatDetails formatDetails,
       String description,
       Map<String, String> tags,
       Instant now,
@@ -86,7 +89,7 @@ class VersionEntity {
     this.filename = filename;
     this.signature = signature;
     this.parameterCount = parameterCount;
-    this.formatDetails = formatDetails == null ? new HashMap<>() : new HashMap<>(formatDetails);
+    this.formatDetails = StoredJson.write(formatDetails);
     this.description = description;
     this.tags = tags == null ? new HashMap<>() : new HashMap<>(tags);
     this.status = VersionStatus.READY;
@@ -131,8 +134,10 @@ class VersionEntity {
     return parameterCount;
   }
 
-  Map<String, Object> formatDetails() {
-    return formatDetails == null ? Map.of() : formatDetails;
+  FormatDetails formatDetails() {
+    return StoredJson.read(
+        formatDetails == null ? "{}" : formatDetails,
+        FormatDetails.typeOf(ModelFormat.fromId(format).orElseThrow()));
   }
 
   String description() {
@@ -151,12 +156,12 @@ class VersionEntity {
     return producedByJobId;
   }
 
-  Map<String, Object> lineage() {
-    return lineage;
+  JsonNode lineage() {
+    return StoredJson.tree(lineage);
   }
 
-  Map<String, Object> report() {
-    return report;
+  JsonNode report() {
+    return StoredJson.tree(report);
   }
 
   VersionStatus status() {
@@ -189,8 +194,8 @@ class VersionEntity {
   void derivedFrom(Long parentId, Derivation derivation) {
     this.parentVersionId = parentId;
     this.producedByJobId = derivation.jobId();
-    this.lineage = derivation.lineage();
-    this.report = derivation.report();
+    this.lineage = StoredJson.write(derivation.lineage());
+    this.report = StoredJson.write(derivation.report());
   }
 
   void archive(Instant now) {

@@ -1,8 +1,8 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
-import java.util.Map;
 
 /**
  * A registered version, as other features need it.
@@ -25,5 +25,5 @@ public record VersionRef(
     ModelFormat format,
     ModelSignature signature,
     Long parameterCount,
-    Map<String, Object> formatDetails,
+    FormatDetails formatDetails,
     VersionStatus status) {}

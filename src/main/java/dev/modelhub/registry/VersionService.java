@@ -11,12 +11,12 @@ import dev.modelhub.security.Caller;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
 
 /** Commits, lists, changes and archives versions. */
 @Service
@@ -167,7 +167,7 @@ class VersionService {
 
   /** The report of a version produced by a job. */
   @Transactional(readOnly = true)
-  Map<String, Object> report(String modelName, int number) {
+  JsonNode report(String modelName, int number) {
     VersionEntity version = version(find(modelName), number);
     if (version.report() == null) {
       throw new NotFoundException(

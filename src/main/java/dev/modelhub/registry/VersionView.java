@@ -1,10 +1,12 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A model version as the API shows it.
@@ -39,15 +41,15 @@ public record VersionView(
     String filename,
     ModelSignature signature,
     Long parameterCount,
-    Map<String, Object> formatDetails,
+    FormatDetails formatDetails,
     String description,
     Map<String, String> tags,
     VersionStatus status,
     List<String> aliases,
     Integer parentVersion,
     Long producedByJob,
-    Map<String, Object> lineage,
-    Map<String, Object> report,
+    JsonNode lineage,
+    JsonNode report,
     Instant createdAt,
     String createdBy,
     Instant updatedAt) {}

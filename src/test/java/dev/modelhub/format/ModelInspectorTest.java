@@ -59,10 +59,10 @@ class ModelInspectorTest {
     assertThat(inspection.signature()).isEqualTo(DIGITS);
     // 64·256+256 + 256·128+128 + 128·10+10
     assertThat(inspection.parameterCount()).isEqualTo(50_826L);
-    assertThat(inspection.details())
-        .containsEntry("opsets", Map.of("", 13L))
-        .containsEntry("externalData", false);
-    assertThat((String) inspection.details().get("producer")).startsWith("pytorch");
+    FormatDetails.Onnx details = (FormatDetails.Onnx) inspection.details();
+    assertThat(details.opsets()).isEqualTo(Map.of("", 13L));
+    assertThat(details.externalData()).isFalse();
+    assertThat(details.producer()).startsWith("pytorch");
   }
 
   @Test
@@ -118,9 +118,9 @@ class ModelInspectorTest {
 
     assertThat(inspection.format()).isEqualTo(ModelFormat.ONNX);
     assertThat(inspection.parameterCount()).isEqualTo(OnnxModels.mlpParameters(16, 8, 4));
-    assertThat(inspection.details())
-        .containsEntry("externalData", true)
-        .containsEntry("modelFile", "model/model.onnx");
+    FormatDetails.Onnx details = (FormatDetails.Onnx) inspection.details();
+    assertThat(details.externalData()).isTrue();
+    assertThat(details.modelFile()).isEqualTo("model/model.onnx");
   }
 
   @Test
@@ -171,10 +171,10 @@ class ModelInspectorTest {
                 List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 64L))),
                 List.of(new TensorSpec("probabilities", Datatype.FP32, List.of(-1L, 10L)))));
     assertThat(inspection.parameterCount()).isEqualTo(650L);
-    assertThat(inspection.details())
-        .containsEntry("defaultSignature", "serving_default")
-        .containsEntry("tensorflowVersion", "2.18.0")
-        .containsEntry("modelDir", "classifier");
+    FormatDetails.SavedModel details = (FormatDetails.SavedModel) inspection.details();
+    assertThat(details.defaultSignature()).isEqualTo("serving_default");
+    assertThat(details.tensorflowVersion()).isEqualTo("2.18.0");
+    assertThat(details.modelDir()).isEqualTo("classifier");
   }
 
   @Test
@@ -204,9 +204,10 @@ class ModelInspectorTest {
 
     assertThat(inspection.format()).isEqualTo(ModelFormat.TORCHSCRIPT);
     assertThat(inspection.signature()).isEqualTo(DIGITS);
-    assertThat(inspection.details()).containsEntry("archiveName", "digits_mlp");
+    FormatDetails.TorchScript details = (FormatDetails.TorchScript) inspection.details();
+    assertThat(details.archiveName()).isEqualTo("digits_mlp");
     // float32 weights: 50,826 parameters · 4 bytes
-    assertThat(inspection.details()).containsEntry("tensorDataBytes", 203_304L);
+    assertThat(details.tensorDataBytes()).isEqualTo(203_304L);
   }
 
   @Test

@@ -13,7 +13,6 @@ import dev.modelhub.onnx.TensorProto;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.Evaluator;
 import dev.modelhub.optimize.internal.OnnxGraph;
-import dev.modelhub.optimize.internal.Pass;
 import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
@@ -29,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Each pass on the digits MLP, checked with ONNX Runtime on the digits test set. */
 @SuppressWarnings("unchecked")
@@ -40,6 +40,7 @@ class PassesTest {
           List.of(new TensorSpec("logits", Datatype.FP32, List.of(-1L, 10L))));
 
   private static EvaluationData testSet;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
   private final Passes passes = new Passes();
   @TempDir Path temp;
 
@@ -64,9 +65,8 @@ class PassesTest {
   void pass_keeps_inputs_and_outputs_and_the_variant_runs_close_to_the_parent(String name)
       throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    Pass pass = passes.find(name).orElseThrow();
     OnnxGraph graph = OnnxGraph.read(parent);
-    pass.apply(graph, pass.normalize(Map.of()), Set.of());
+    apply(name, graph, Map.of());
     Path variant = graph.write(temp.resolve("variant"));
 
     ModelProto before = ModelProto.parseFrom(Files.readAllBytes(parent));
@@ -81,19 +81,17 @@ class PassesTest {
   @Test
   void excluded_nodes_and_op_types_are_left_as_they_were() throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    Pass pass = passes.find("quantize-int8-dynamic").orElseThrow();
     OnnxGraph graph = OnnxGraph.read(parent);
     String first = graph.nodes().get(0).getName();
-    Map<String, Object> details =
-        pass.apply(graph, pass.normalize(Map.of("exclude", List.of(first))), Set.of());
-    assertThat((List<Object>) details.get("quantizedNodes")).hasSize(2).doesNotContain(first);
+    PassDetails details = apply("quantize-int8-dynamic", graph, Map.of("exclude", List.of(first)));
+    assertThat(((PassDetails.Quantized) details).quantizedNodes()).hasSize(2).doesNotContain(first);
     assertThat(graph.nodes())
         .anyMatch(n -> n.getName().equals(first) && n.getOpType().equals("Gemm"));
 
     OnnxGraph untouched = OnnxGraph.read(parent);
-    Map<String, Object> none =
-        pass.apply(untouched, pass.normalize(Map.of("exclude", List.of("Gemm"))), Set.of());
-    assertThat((List<Object>) none.get("quantizedNodes")).isEmpty();
+    PassDetails none =
+        apply("quantize-int8-dynamic", untouched, Map.of("exclude", List.of("Gemm")));
+    assertThat(((PassDetails.Quantized) none).quantizedNodes()).isEmpty();
   }
 
   @Test
@@ -103,10 +101,8 @@ class PassesTest {
     Path dir = Files.createDirectories(temp.resolve("external"));
     Path model = Files.write(dir.resolve("model.onnx"), external.model().toByteArray());
     Files.write(dir.resolve("weights.bin"), external.data());
-    Pass pass = passes.find("quantize-int8-weights").orElseThrow();
-
     OnnxGraph graph = OnnxGraph.read(model);
-    pass.apply(graph, pass.normalize(Map.of("minElements", 1)), Set.of());
+    apply("quantize-int8-weights", graph, Map.of("minElements", 1));
     Path variant = graph.write(temp.resolve("out"));
 
     ModelProto written = ModelProto.parseFrom(Files.readAllBytes(variant));
@@ -124,9 +120,8 @@ class PassesTest {
   void a_variant_over_the_inline_limit_is_written_with_external_data_that_onnx_runtime_loads()
       throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    Pass pass = passes.find("convert-fp16").orElseThrow();
     OnnxGraph graph = OnnxGraph.read(parent);
-    pass.apply(graph, pass.normalize(Map.of()), Set.of());
+    apply("convert-fp16", graph, Map.of());
 
     Path variant = graph.write(temp.resolve("external-out"), 0);
 
@@ -140,23 +135,37 @@ class PassesTest {
 
   @Test
   void parameters_are_checked_when_given() {
-    assertThatThrownBy(
-            () -> passes.find("prune-magnitude").orElseThrow().normalize(Map.of("sparsity", 1.5)))
+    assertThatThrownBy(() -> read("prune-magnitude", Map.of("sparsity", 1.5)))
         .isInstanceOf(InvalidRequestException.class)
-        .hasMessageContaining("'sparsity' must be > 0.0 and ≤ 0.99");
-    assertThatThrownBy(() -> passes.find("low-rank").orElseThrow().normalize(Map.of("rank", 3)))
+        .hasMessageContaining("'sparsity' must be less than or equal to 0.99, not 1.5");
+    assertThatThrownBy(() -> read("low-rank", Map.of("rank", 3)))
         .isInstanceOf(InvalidRequestException.class)
-        .hasMessageContaining("unknown parameter 'rank'");
-    assertThatThrownBy(
-            () ->
-                passes
-                    .find("quantize-int8-dynamic")
-                    .orElseThrow()
-                    .normalize(Map.of("perChannel", "yes")))
+        .hasMessageContaining("unknown parameter 'rank'")
+        .hasMessageContaining("rankRatio");
+    assertThatThrownBy(() -> read("low-rank", Map.of("rankRatio", 0.5, "energy", 0.9)))
         .isInstanceOf(InvalidRequestException.class)
-        .hasMessageContaining("true or false");
-    assertThat(passes.find("convert-fp16").orElseThrow().normalize(Map.of()))
-        .containsKey("blockList")
-        .containsEntry("exclude", List.of());
+        .hasMessageContaining("either 'rankRatio' or 'energy'");
+    assertThatThrownBy(() -> read("quantize-int8-dynamic", Map.of("perChannel", "yes")))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("'perChannel' cannot be read");
+    assertThatThrownBy(() -> read("prune-magnitude", Map.of("scope", "row")))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("global or layer");
+    assertThatThrownBy(() -> read("convert-fp16", Map.of("exclude", List.of(""))))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("'exclude[0]' must not be blank");
+    PassParameters.ConvertFp16 defaults =
+        (PassParameters.ConvertFp16) read("convert-fp16", Map.of());
+    assertThat(defaults.blockList()).contains("Softmax");
+    assertThat(defaults.exclude()).isEmpty();
+    assertThat(passes.json(defaults)).doesNotContain("dataset").contains("\"blockList\"");
+  }
+
+  private PassParameters read(String pass, Map<String, Object> params) {
+    return passes.read(passes.find(pass).orElseThrow(), JSON.valueToTree(params));
+  }
+
+  private PassDetails apply(String pass, OnnxGraph graph, Map<String, Object> params) {
+    return passes.find(pass).orElseThrow().applyFor(graph, read(pass, params), Set.of());
   }
 }

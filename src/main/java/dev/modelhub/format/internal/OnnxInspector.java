@@ -3,6 +3,7 @@ package dev.modelhub.format.internal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelhub.format.ArtifactInspection;
 import dev.modelhub.format.Datatype;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -17,9 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.springframework.stereotype.Component;
 
 /** Inspects an ONNX model file, and the external data files next to it when it has any. */
@@ -43,18 +42,17 @@ public class OnnxInspector {
       }
     }
     List<TensorSpec> outputs = summary.outputs().stream().map(OnnxInspector::spec).toList();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("irVersion", summary.irVersion());
-    details.put("opsets", summary.opsets());
-    details.put("producer", (summary.producerName() + " " + summary.producerVersion()).strip());
-    details.put("graphName", summary.graphName());
-    details.put("nodeCount", summary.nodeCount());
-    details.put("opTypes", summary.opTypes());
-    details.put("initializerCount", summary.initializerNames().size());
-    details.put("externalData", !summary.externalRefs().isEmpty());
-    if (archiveRoot != null) {
-      details.put("modelFile", archiveRoot.relativize(model).toString());
-    }
+    FormatDetails.Onnx details =
+        new FormatDetails.Onnx(
+            summary.irVersion(),
+            summary.opsets(),
+            (summary.producerName() + " " + summary.producerVersion()).strip(),
+            summary.graphName(),
+            summary.nodeCount(),
+            summary.opTypes(),
+            summary.initializerNames().size(),
+            !summary.externalRefs().isEmpty(),
+            archiveRoot == null ? null : archiveRoot.relativize(model).toString());
     return new ArtifactInspection(
         ModelFormat.ONNX, new ModelSignature(inputs, outputs), summary.parameterCount(), details);
   }

@@ -3,6 +3,7 @@ package dev.modelhub.format.internal;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -15,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,13 +80,14 @@ public class SavedModelInspector {
             ? DEFAULT_SIGNATURE
             : signatures.keySet().iterator().next();
     Path modelDir = savedModelPb.getParent();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("tags", meta.getMetaInfoDef().getTagsList());
-    details.put("tensorflowVersion", meta.getMetaInfoDef().getTensorflowVersion());
-    details.put("defaultSignature", defaultName);
-    details.put("signatures", signatures);
-    details.put("variables", Files.isRegularFile(modelDir.resolve("variables/variables.index")));
-    details.put("modelDir", archiveRoot.relativize(modelDir).toString());
+    FormatDetails.SavedModel details =
+        new FormatDetails.SavedModel(
+            List.copyOf(meta.getMetaInfoDef().getTagsList()),
+            meta.getMetaInfoDef().getTensorflowVersion(),
+            defaultName,
+            signatures,
+            Files.isRegularFile(modelDir.resolve("variables/variables.index")),
+            archiveRoot.relativize(modelDir).toString());
     return new ArtifactInspection(
         ModelFormat.SAVED_MODEL, signatures.get(defaultName), parameterCount(meta), details);
   }

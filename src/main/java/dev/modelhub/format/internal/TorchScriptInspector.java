@@ -2,12 +2,11 @@ package dev.modelhub.format.internal;
 
 import dev.modelhub.artifact.ArchiveEntry;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.springframework.stereotype.Component;
 
@@ -60,12 +59,12 @@ public class TorchScriptInspector {
             .filter(e -> e.name().startsWith(prefix + "data/") && !e.directory())
             .mapToLong(ArchiveEntry::size)
             .sum();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("archiveName", root);
-    details.put("codeFiles", codeFiles);
-    details.put("tensorDataBytes", tensorBytes);
-    details.put(
-        "constants", entries.stream().anyMatch(e -> e.name().equals(prefix + "constants.pkl")));
+    FormatDetails.TorchScript details =
+        new FormatDetails.TorchScript(
+            root,
+            codeFiles,
+            tensorBytes,
+            entries.stream().anyMatch(e -> e.name().equals(prefix + "constants.pkl")));
     return new ArtifactInspection(ModelFormat.TORCHSCRIPT, declaredSignature, null, details);
   }
 }

@@ -1,18 +1,18 @@
 package dev.modelhub.optimize.internal;
 
-import java.util.Map;
+import dev.modelhub.optimize.OptimizationReport;
 
 /** No setting kept the accuracy drop within maxAccuracyDrop: a final failure, with the report. */
 public final class AccuracyNotMet extends RuntimeException {
 
-  private final Map<String, Object> report;
+  private final transient OptimizationReport report;
 
-  public AccuracyNotMet(String message, Map<String, Object> report) {
+  public AccuracyNotMet(String message, OptimizationReport report) {
     super(message);
     this.report = report;
   }
 
-  public Map<String, Object> report() {
+  public OptimizationReport report() {
     return report;
   }
 }

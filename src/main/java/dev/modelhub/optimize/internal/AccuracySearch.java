@@ -1,5 +1,7 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.optimize.OptimizationReport;
+import dev.modelhub.optimize.PassParameters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,7 +21,8 @@ import java.util.Set;
 final class AccuracySearch {
 
   private final JobRunner runner;
-  private final Pass pass;
+  private final Pass<?> pass;
+  private final PassParameters requested;
   private final Path parentFile;
   private final EvaluationData data;
   private final Path work;
@@ -29,7 +32,8 @@ final class AccuracySearch {
 
   AccuracySearch(
       JobRunner runner,
-      Pass pass,
+      Pass<?> pass,
+      PassParameters requested,
       Path parentFile,
       EvaluationData data,
       Path work,
@@ -37,6 +41,7 @@ final class AccuracySearch {
       double maxDrop) {
     this.runner = runner;
     this.pass = pass;
+    this.requested = requested;
     this.parentFile = parentFile;
     this.data = data;
     this.work = work;
@@ -47,13 +52,13 @@ final class AccuracySearch {
   /**
    * The first attempt within tolerance (re-measured with latency), or null; fills {@code attempts}.
    */
-  JobRunner.Attempt run(List<Map<String, Object>> attempts) throws Exception {
-    Map<String, Object> params = context.job().params();
-    JobRunner.Attempt attempt = tryOnce(params, Set.of(), "requested setting", attempts);
+  JobRunner.Trial run(List<OptimizationReport.Attempt> attempts) throws Exception {
+    PassParameters params = requested;
+    JobRunner.Trial attempt = tryOnce(params, Set.of(), "requested setting", attempts);
     if (within(attempt)) {
       return remeasure(attempt);
     }
-    Map<String, Object> perChannel = pass.moreConservative(params);
+    PassParameters perChannel = pass.moreConservativeFor(params);
     if (perChannel != null) {
       params = perChannel;
       attempt = tryOnce(params, Set.of(), "per-channel scales", attempts);
@@ -61,7 +66,7 @@ final class AccuracySearch {
         return remeasure(attempt);
       }
     }
-    List<String> candidates = pass.candidates(OnnxGraph.read(parentFile), params);
+    List<String> candidates = pass.candidatesFor(OnnxGraph.read(parentFile), params);
     if (candidates.size() < 2) {
       return null;
     }
@@ -78,12 +83,12 @@ final class AccuracySearch {
   }
 
   /** Candidates by the accuracy drop each causes when it alone is quantized, worst first. */
-  private List<String> rank(Map<String, Object> params, List<String> candidates) throws Exception {
+  private List<String> rank(PassParameters params, List<String> candidates) throws Exception {
     Map<String, double[]> error = new LinkedHashMap<>();
     for (String candidate : candidates) {
       Set<String> others = new LinkedHashSet<>(candidates);
       others.remove(candidate);
-      JobRunner.Attempt alone =
+      JobRunner.Trial alone =
           runner.attempt(
               pass,
               params,
@@ -106,13 +111,13 @@ final class AccuracySearch {
     return ranked;
   }
 
-  private JobRunner.Attempt tryOnce(
-      Map<String, Object> params,
+  private JobRunner.Trial tryOnce(
+      PassParameters params,
       Set<String> keep,
       String label,
-      List<Map<String, Object>> attempts)
+      List<OptimizationReport.Attempt> attempts)
       throws Exception {
-    JobRunner.Attempt attempt =
+    JobRunner.Trial attempt =
         runner.attempt(
             pass,
             params,
@@ -122,12 +127,7 @@ final class AccuracySearch {
             work.resolve("attempt-" + (++attemptNumber)),
             context,
             false);
-    Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("attempt", attemptNumber);
-    summary.put("setting", label);
-    summary.putAll(attempt.summary());
-    summary.put("withinTolerance", within(attempt));
-    attempts.add(summary);
+    attempts.add(attempt.summary(attemptNumber, label, within(attempt)));
     runner.log(
         context,
         "attempt "
@@ -141,11 +141,11 @@ final class AccuracySearch {
     return attempt;
   }
 
-  private boolean within(JobRunner.Attempt attempt) {
+  private boolean within(JobRunner.Trial attempt) {
     return attempt.drop() != null && attempt.drop() <= maxDrop;
   }
 
-  private JobRunner.Attempt remeasure(JobRunner.Attempt attempt) throws Exception {
+  private JobRunner.Trial remeasure(JobRunner.Trial attempt) throws Exception {
     return runner.attempt(
         pass,
         attempt.params(),

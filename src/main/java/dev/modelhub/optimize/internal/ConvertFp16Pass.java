@@ -6,12 +6,13 @@ import dev.modelhub.onnx.AttributeProto;
 import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.TensorProto;
 import dev.modelhub.onnx.ValueInfoProto;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,28 +22,7 @@ import java.util.Set;
  * Casts at the edges. Ops on the block list (reductions, Softmax and others that overflow or lose
  * precision in fp16) and excluded nodes run in fp32 between Casts.
  */
-public final class ConvertFp16Pass implements Pass {
-
-  static final List<String> DEFAULT_BLOCK_LIST =
-      List.of(
-          "Softmax",
-          "LogSoftmax",
-          "ReduceSum",
-          "ReduceMean",
-          "ReduceProd",
-          "ReduceLogSumExp",
-          "ReduceSumSquare",
-          "ReduceL1",
-          "ReduceL2",
-          "CumSum",
-          "Exp",
-          "Log",
-          "Pow",
-          "LayerNormalization",
-          "BatchNormalization",
-          "InstanceNormalization",
-          "Range",
-          "Resize");
+public final class ConvertFp16Pass implements Pass<PassParameters.ConvertFp16> {
 
   /** Ops whose outputs are never float, whatever their inputs. */
   private static final Set<String> NON_FLOAT_OUTPUTS =
@@ -71,18 +51,19 @@ public final class ConvertFp16Pass implements Pass {
   }
 
   @Override
-  public Map<String, Object> normalize(Map<String, Object> raw) {
-    PassParams params = new PassParams(name(), raw, List.of("blockList"));
-    params.strings("blockList", DEFAULT_BLOCK_LIST);
-    params.common();
-    return params.normalized();
+  public Class<PassParameters.ConvertFp16> parametersType() {
+    return PassParameters.ConvertFp16.class;
   }
 
   @Override
-  public Map<String, Object> apply(
-      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
-    @SuppressWarnings("unchecked")
-    Set<String> blocked = new HashSet<>((List<String>) params.get("blockList"));
+  public Class<? extends PassDetails> detailsType() {
+    return PassDetails.HalfPrecision.class;
+  }
+
+  @Override
+  public PassDetails apply(
+      OnnxGraph graph, PassParameters.ConvertFp16 params, Set<String> keepFloat) {
+    Set<String> blocked = new HashSet<>(params.blockList());
     Set<String> floatValues = new HashSet<>();
     Map<String, String> renamed = new HashMap<>();
     List<NodeProto> nodes = new ArrayList<>();
@@ -164,10 +145,7 @@ public final class ConvertFp16Pass implements Pass {
     outputRename.forEach((output, half) -> finalNodes.add(cast(graph, half, output, FLOAT)));
     graph.setNodes(finalNodes);
     graph.graph().clearValueInfo();
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("convertedInitializers", converted);
-    details.put("nodesKeptInFp32", keptFloat);
-    return details;
+    return new PassDetails.HalfPrecision(converted, keptFloat);
   }
 
   private static boolean producesFloat(NodeProto node, Set<String> floatValues) {

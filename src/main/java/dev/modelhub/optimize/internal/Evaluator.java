@@ -13,7 +13,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -40,15 +39,6 @@ public final class Evaluator {
 
     public Double accuracyDrop() {
       return parent.accuracy() == null ? null : parent.accuracy() - variant.accuracy();
-    }
-
-    public Map<String, Object> toMap() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("top1Agreement", top1Agreement);
-      m.put("maxAbsDiff", maxAbsDiff);
-      m.put("meanAbsDiff", meanAbsDiff);
-      m.put("accuracyDrop", accuracyDrop());
-      return m;
     }
   }
 

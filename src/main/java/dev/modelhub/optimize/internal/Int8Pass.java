@@ -1,26 +1,32 @@
 package dev.modelhub.optimize.internal;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 
 /**
  * What the two int8 passes share for the accuracy-aware search: both can back off to per-channel
  * scales, then to keeping nodes in float.
  */
-abstract class Int8Pass implements Pass {
+abstract class Int8Pass<P extends PassParameters> implements Pass<P> {
+
+  @Override
+  public Class<? extends PassDetails> detailsType() {
+    return PassDetails.Quantized.class;
+  }
 
   @Override
   public boolean searchable() {
     return true;
   }
 
+  /** Whether {@code params} asks for per-channel scales. */
+  abstract boolean perChannel(P params);
+
+  /** {@code params} with per-channel scales. */
+  abstract P withPerChannel(P params);
+
   @Override
-  public Map<String, Object> moreConservative(Map<String, Object> params) {
-    if (Boolean.TRUE.equals(params.get("perChannel"))) {
-      return null;
-    }
-    Map<String, Object> next = new LinkedHashMap<>(params);
-    next.put("perChannel", true);
-    return next;
+  public P moreConservative(P params) {
+    return perChannel(params) ? null : withPerChannel(params);
   }
 }

@@ -6,11 +6,15 @@ import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.optimize.DatasetView;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
+import dev.modelhub.optimize.OptimizationReport;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 import dev.modelhub.registry.Derivation;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
@@ -25,15 +29,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Runs one optimization job: fetches the parent (verifying its digest), applies the pass (or, with
@@ -51,6 +54,7 @@ public class JobRunner {
   private final JobStore jobs;
   private final Passes passes;
   private final JobProperties properties;
+  private final ObjectMapper json;
   private final Path workDir;
 
   public JobRunner(
@@ -63,6 +67,7 @@ public class JobRunner {
       JobStore jobs,
       Passes passes,
       JobProperties properties,
+      ObjectMapper json,
       Path workDir) {
     this.registry = registry;
     this.store = store;
@@ -73,13 +78,14 @@ public class JobRunner {
     this.jobs = jobs;
     this.passes = passes;
     this.properties = properties;
+    this.json = json;
     this.workDir = workDir;
   }
 
   /** The same runner with other job settings (latency runs, sample counts). */
   public JobRunner withProperties(JobProperties other) {
     return new JobRunner(
-        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, workDir);
+        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, json, workDir);
   }
 
   /**
@@ -117,7 +123,10 @@ public class JobRunner {
   }
 
   /** What a successful run produced. */
-  public record Result(int version, Map<String, Object> report) {}
+  public record Result(int version, OptimizationReport report) {}
+
+  /** How a variant was derived, as its lineage records it. */
+  record Lineage(String pass, PassParameters params) {}
 
   public Result run(JobContext context) throws Exception {
     JobView job = context.job();
@@ -128,7 +137,7 @@ public class JobRunner {
                 () ->
                     new IllegalStateException(
                         "version " + job.version() + " of '" + job.model() + "' no longer exists"));
-    Pass pass = passes.find(job.pass()).orElseThrow();
+    Pass<?> pass = passes.find(job.pass()).orElseThrow();
     Files.createDirectories(workDir);
     Path work = Files.createTempDirectory(workDir, "job-" + job.id() + "-");
     // Held while the run lasts: the sweep of another process sharing this folder leaves it be.
@@ -141,51 +150,8 @@ public class JobRunner {
       Path parentFile = fetch(parent, work.resolve("parent"));
       EvaluationData data = evaluationData(job, parent, work);
       step(context, 20, "running " + pass.name());
-      Double maxDrop =
-          job.params().containsKey("maxAccuracyDrop")
-              ? ((Number) job.params().get("maxAccuracyDrop")).doubleValue()
-              : null;
-      Attempt chosen;
-      List<Map<String, Object>> attempts = new ArrayList<>();
-      if (maxDrop != null && pass.searchable()) {
-        chosen =
-            new AccuracySearch(this, pass, parentFile, data, work, context, maxDrop).run(attempts);
-      } else {
-        chosen =
-            attempt(
-                pass,
-                job.params(),
-                Set.of(),
-                parentFile,
-                data,
-                work.resolve("attempt-1"),
-                context,
-                true);
-        if (maxDrop != null && chosen.drop() != null && chosen.drop() > maxDrop) {
-          attempts.add(chosen.summary());
-          throw new AccuracyNotMet(
-              "accuracy dropped " + round(chosen.drop()) + ", more than maxAccuracyDrop " + maxDrop,
-              report(job, parent, parentFile, chosen, data, attempts));
-        }
-      }
-      if (chosen == null) {
-        throw new AccuracyNotMet(
-            "no setting kept the accuracy drop within maxAccuracyDrop "
-                + maxDrop
-                + " ("
-                + attempts.size()
-                + " attempts)",
-            Map.of(
-                "pass",
-                pass.name(),
-                "params",
-                job.params(),
-                "attempts",
-                attempts,
-                "dataset",
-                data.source()));
-      }
-      Map<String, Object> report = report(job, parent, parentFile, chosen, data, attempts);
+      Trial chosen = choose(pass, job.params(), parentFile, data, work, context, parent);
+      OptimizationReport report = report(pass, parent, parentFile, chosen, data, List.of());
       step(context, 90, "registering the variant");
       Path artifact = packaged(chosen.file());
       VersionView variant =
@@ -200,8 +166,8 @@ public class JobRunner {
               new Derivation(
                   parent.version(),
                   job.id(),
-                  Map.of("pass", pass.name(), "params", chosen.params()),
-                  report),
+                  json.valueToTree(new Lineage(pass.name(), chosen.params())),
+                  json.valueToTree(report)),
               job.createdBy());
       jobs.log(job.id(), "registered v" + variant.version());
       return new Result(variant.version(), report);
@@ -212,33 +178,83 @@ public class JobRunner {
     }
   }
 
+  /**
+   * The trial to register: the requested setting, or with {@code maxAccuracyDrop} on a searchable
+   * pass the least conservative setting within it.
+   *
+   * @throws AccuracyNotMet no setting was within tolerance (with every attempt reported)
+   */
+  private Trial choose(
+      Pass<?> pass,
+      PassParameters params,
+      Path parentFile,
+      EvaluationData data,
+      Path work,
+      JobContext context,
+      VersionRef parent)
+      throws Exception {
+    Double maxDrop = params.maxAccuracyDrop();
+    if (maxDrop != null && pass.searchable()) {
+      List<OptimizationReport.Attempt> attempts = new ArrayList<>();
+      AccuracySearch search =
+          new AccuracySearch(this, pass, params, parentFile, data, work, context, maxDrop);
+      Trial chosen = search.run(attempts);
+      if (chosen == null) {
+        throw new AccuracyNotMet(
+            "no setting kept the accuracy drop within maxAccuracyDrop "
+                + maxDrop
+                + " ("
+                + attempts.size()
+                + " attempts)",
+            OptimizationReport.searchFailed(pass.name(), params, evaluatedOn(data), attempts));
+      }
+      return chosen.withAttempts(attempts);
+    }
+    Trial trial =
+        attempt(pass, params, Set.of(), parentFile, data, work.resolve("attempt-1"), context, true);
+    if (maxDrop != null && trial.drop() != null && trial.drop() > maxDrop) {
+      throw new AccuracyNotMet(
+          "accuracy dropped " + round(trial.drop()) + ", more than maxAccuracyDrop " + maxDrop,
+          report(pass, parent, parentFile, trial, data, List.of(trial.summary(null, null, false))));
+    }
+    return trial;
+  }
+
   /** One application of the pass with given settings, written and evaluated. */
-  record Attempt(
-      Map<String, Object> params,
+  record Trial(
+      PassParameters params,
       Set<String> keptFloat,
       Path file,
-      Map<String, Object> details,
+      PassDetails details,
       Evaluator.Comparison comparison,
-      long parameterCount) {
+      long parameterCount,
+      List<OptimizationReport.Attempt> attempts) {
 
     Double drop() {
       return comparison.accuracyDrop();
     }
 
-    Map<String, Object> summary() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("params", params);
-      m.put("keptInFloat", List.copyOf(keptFloat));
-      m.put("accuracy", comparison.variant().accuracy());
-      m.put("accuracyDrop", drop() == null ? null : round(drop()));
-      m.put("top1Agreement", comparison.top1Agreement());
-      return m;
+    Trial withAttempts(List<OptimizationReport.Attempt> all) {
+      return new Trial(
+          params, keptFloat, file, details, comparison, parameterCount, List.copyOf(all));
+    }
+
+    OptimizationReport.Attempt summary(Integer number, String setting, Boolean within) {
+      return new OptimizationReport.Attempt(
+          number,
+          setting,
+          params,
+          List.copyOf(keptFloat),
+          comparison.variant().accuracy(),
+          drop() == null ? null : round(drop()),
+          comparison.top1Agreement(),
+          within);
     }
   }
 
-  Attempt attempt(
-      Pass pass,
-      Map<String, Object> params,
+  Trial attempt(
+      Pass<?> pass,
+      PassParameters params,
       Set<String> keepFloat,
       Path parentFile,
       EvaluationData data,
@@ -248,7 +264,7 @@ public class JobRunner {
       throws Exception {
     context.checkpoint();
     OnnxGraph graph = OnnxGraph.read(parentFile);
-    Map<String, Object> details = pass.apply(graph, params, keepFloat);
+    PassDetails details = pass.applyFor(graph, params, keepFloat);
     long parameters = graph.initializers().values().stream().mapToLong(OnnxGraph::elements).sum();
     Path file = graph.write(dir);
     context.checkpoint();
@@ -256,76 +272,68 @@ public class JobRunner {
         context.job().id(),
         pass.name()
             + " "
-            + params
+            + passes.json(params)
             + (keepFloat.isEmpty() ? "" : " keeping " + keepFloat + " in float")
             + ": written, evaluating");
     Evaluator evaluator = new Evaluator(measureLatency ? properties.latencyRuns() : 1);
     Evaluator.Comparison comparison = evaluator.compare(parentFile, file, data, context::stopping);
     context.checkpoint();
-    return new Attempt(params, keepFloat, file, details, comparison, parameters);
+    return new Trial(params, keepFloat, file, details, comparison, parameters, List.of());
   }
 
   void log(JobContext context, String line) {
     jobs.log(context.job().id(), line);
   }
 
-  private Map<String, Object> report(
-      JobView job,
+  private OptimizationReport report(
+      Pass<?> pass,
       VersionRef parent,
       Path parentFile,
-      Attempt chosen,
+      Trial chosen,
       EvaluationData data,
-      List<Map<String, Object>> attempts)
+      List<OptimizationReport.Attempt> failed)
       throws IOException {
     Evaluator.Comparison c = chosen.comparison();
     long parentSize = size(parentFile);
     long variantSize = size(chosen.file());
-    Map<String, Object> report = new LinkedHashMap<>();
-    report.put("pass", job.pass());
-    report.put("params", chosen.params());
-    report.put("evaluatedOn", data.source() + " (" + data.size() + " samples)");
-    report.put("parent", side(parent.version(), parentSize, parent.parameterCount(), c.parent()));
-    report.put("variant", side(null, variantSize, chosen.parameterCount(), c.variant()));
-    report.put("sizeRatio", round((double) variantSize / parentSize));
-    report.put(
-        "parameterRatio",
+    return new OptimizationReport(
+        pass.name(),
+        chosen.params(),
+        evaluatedOn(data),
+        side(parent.version(), parentSize, parent.parameterCount(), c.parent()),
+        side(null, variantSize, chosen.parameterCount(), c.variant()),
+        round((double) variantSize / parentSize),
         parent.parameterCount() == null
             ? null
-            : round((double) chosen.parameterCount() / parent.parameterCount()));
-    report.put("latencyRatio", round(c.variant().latencyP50Ms() / c.parent().latencyP50Ms()));
-    report.put("agreement", c.toMap());
-    report.put("passDetails", chosen.details());
-    if (job.pass().equals("prune-magnitude")) {
-      report.put(
-          "compressedSizeBytes",
-          Map.of("parent", deflatedSize(parentFile), "variant", deflatedSize(chosen.file())));
-    }
-    if (!chosen.keptFloat().isEmpty()) {
-      report.put("keptInFloat", List.copyOf(chosen.keptFloat()));
-    }
-    if (!attempts.isEmpty()) {
-      report.put("attempts", attempts);
-    }
-    return report;
+            : round((double) chosen.parameterCount() / parent.parameterCount()),
+        round(c.variant().latencyP50Ms() / c.parent().latencyP50Ms()),
+        new OptimizationReport.Agreement(
+            c.top1Agreement(), c.maxAbsDiff(), c.meanAbsDiff(), c.accuracyDrop()),
+        chosen.details(),
+        pass.gainShowsCompressed()
+            ? new OptimizationReport.Sizes(deflatedSize(parentFile), deflatedSize(chosen.file()))
+            : null,
+        List.copyOf(chosen.keptFloat()),
+        failed.isEmpty() ? chosen.attempts() : failed);
   }
 
-  private static Map<String, Object> side(
+  private static String evaluatedOn(EvaluationData data) {
+    return data.source() + " (" + data.size() + " samples)";
+  }
+
+  private static OptimizationReport.Side side(
       Integer version, long size, Long parameters, Evaluator.Side side) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (version != null) {
-      m.put("version", version);
-    }
-    m.put("sizeBytes", size);
-    m.put("parameterCount", parameters);
-    m.put(
-        "latencyMs", Map.of("p50", round(side.latencyP50Ms()), "p95", round(side.latencyP95Ms())));
-    m.put("accuracy", side.accuracy() == null ? null : round(side.accuracy()));
-    return m;
+    return new OptimizationReport.Side(
+        version,
+        size,
+        parameters,
+        new OptimizationReport.Latency(round(side.latencyP50Ms()), round(side.latencyP95Ms())),
+        side.accuracy() == null ? null : round(side.accuracy()));
   }
 
   private EvaluationData evaluationData(JobView job, VersionRef parent, Path work)
       throws IOException {
-    Object reference = job.params().get("dataset");
+    String reference = job.params().dataset();
     if (reference == null) {
       return EvaluationData.generated(parent.signature(), properties.generatedSamples(), job.id());
     }
@@ -354,7 +362,12 @@ public class JobRunner {
       return onnx;
     }
     Path unpacked = unpacker.unpack(file, dir.resolve("unpacked")).root();
-    Path model = unpacked.resolve(parent.formatDetails().get("modelFile").toString()).normalize();
+    String modelFile =
+        parent.formatDetails() instanceof FormatDetails.Onnx onnx ? onnx.modelFile() : null;
+    if (modelFile == null) {
+      throw new IllegalStateException("the parent's archive names no model file");
+    }
+    Path model = unpacked.resolve(modelFile).normalize();
     if (!model.startsWith(unpacked)) {
       throw new IllegalStateException("the parent's model file lies outside its archive");
     }

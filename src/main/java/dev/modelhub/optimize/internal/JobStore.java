@@ -2,13 +2,14 @@ package dev.modelhub.optimize.internal;
 
 import dev.modelhub.optimize.JobStatus;
 import dev.modelhub.optimize.JobView;
+import dev.modelhub.optimize.OptimizationReport;
+import dev.modelhub.optimize.PassParameters;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -24,20 +25,23 @@ import tools.jackson.databind.ObjectMapper;
 public class JobStore {
 
   private static final int LOG_LINES = 50;
+  private static final TypeReference<List<JobView.LogLine>> LOG = new TypeReference<>() {};
 
   private final JdbcClient jdbc;
   private final ObjectMapper json;
+  private final Passes passes;
 
-  public JobStore(JdbcClient jdbc, ObjectMapper json) {
+  public JobStore(JdbcClient jdbc, ObjectMapper json, Passes passes) {
     this.jdbc = jdbc;
     this.json = json;
+    this.passes = passes;
   }
 
   public long insert(
       String model,
       int version,
       String pass,
-      Map<String, Object> params,
+      PassParameters params,
       int maxAttempts,
       String actor) {
     return jdbc.sql(
@@ -161,7 +165,7 @@ public class JobStore {
         .update();
   }
 
-  public boolean succeed(long id, String worker, int resultVersion, Map<String, Object> report) {
+  public boolean succeed(long id, String worker, int resultVersion, OptimizationReport report) {
     return jdbc.sql(
                 "update job set status = 'SUCCEEDED', progress = 100, message = 'done',"
                     + " result_version = :result, report = cast(:report as jsonb), finished_at = now(),"
@@ -182,7 +186,7 @@ public class JobStore {
       long id,
       String worker,
       String error,
-      Map<String, Object> report,
+      OptimizationReport report,
       Duration retryAfter,
       boolean finalFailure) {
     jdbc.sql(
@@ -270,7 +274,7 @@ public class JobStore {
             rs.getString("model_name"),
             rs.getInt("version"),
             rs.getString("pass"),
-            readMap(rs.getString("params")),
+            params(rs.getString("pass"), rs.getString("params")),
             JobStatus.valueOf(rs.getString("status")),
             rs.getInt("progress"),
             rs.getString("message"),
@@ -279,16 +283,23 @@ public class JobStore {
             rs.getBoolean("cancel_requested"),
             rs.getString("error"),
             (Integer) rs.getObject("result_version"),
-            rs.getString("report") == null ? null : readMap(rs.getString("report")),
-            json.readValue(rs.getString("log"), new TypeReference<List<Map<String, Object>>>() {}),
+            report(rs.getString("pass"), rs.getString("report")),
+            json.readValue(rs.getString("log"), LOG),
             instant(rs, "created_at"),
             rs.getString("created_by"),
             instant(rs, "started_at"),
             instant(rs, "finished_at"));
   }
 
-  private Map<String, Object> readMap(String value) {
-    return json.readValue(value, new TypeReference<Map<String, Object>>() {});
+  private PassParameters params(String pass, String stored) {
+    return passes.find(pass).map(p -> passes.stored(p, json.readTree(stored))).orElse(null);
+  }
+
+  private OptimizationReport report(String pass, String stored) {
+    if (stored == null) {
+      return null;
+    }
+    return passes.find(pass).map(p -> passes.storedReport(p, json.readTree(stored))).orElse(null);
   }
 
   private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -1,7 +1,8 @@
 package dev.modelhub.optimize.internal;
 
-import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,7 +20,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * values) to keep. A node is factored only where r·(K + N) < K·N, so the variant always has fewer
  * parameters.
  */
-public final class LowRankPass implements Pass {
+public final class LowRankPass implements Pass<PassParameters.LowRank> {
 
   @Override
   public String name() {
@@ -27,30 +28,20 @@ public final class LowRankPass implements Pass {
   }
 
   @Override
-  public Map<String, Object> normalize(Map<String, Object> raw) {
-    PassParams params = new PassParams(name(), raw, List.of("rankRatio", "energy", "minElements"));
-    if (raw != null && raw.containsKey("rankRatio") && raw.containsKey("energy")) {
-      throw new InvalidRequestException(
-          "invalid-pass-params",
-          "Invalid pass parameters",
-          name() + ": give either 'rankRatio' or 'energy', not both.");
-    }
-    if (raw != null && raw.containsKey("energy")) {
-      params.number("energy", 0.9, 0, 1, true);
-    } else {
-      params.number("rankRatio", 0.25, 0, 1, true);
-    }
-    params.integer("minElements", 4096, 1);
-    params.common();
-    return params.normalized();
+  public Class<PassParameters.LowRank> parametersType() {
+    return PassParameters.LowRank.class;
   }
 
   @Override
-  public Map<String, Object> apply(
-      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
-    int minElements = ((Number) params.get("minElements")).intValue();
+  public Class<? extends PassDetails> detailsType() {
+    return PassDetails.Factored.class;
+  }
+
+  @Override
+  public PassDetails apply(OnnxGraph graph, PassParameters.LowRank params, Set<String> keepFloat) {
+    int minElements = params.minElements();
     Map<NodeProto, List<NodeProto>> replacements = new HashMap<>();
-    Map<String, Object> ranks = new LinkedHashMap<>();
+    Map<String, PassDetails.Factor> ranks = new LinkedHashMap<>();
     for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
       int k = linear.k();
       int n = linear.n();
@@ -122,7 +113,7 @@ public final class LowRankPass implements Pass {
                 "MatMul", graph.fresh(base + "_right"), List.of(hidden, b), node.getOutputList()));
       }
       replacements.put(node, pair);
-      ranks.put(base, Map.of("rank", rank, "fullRank", Math.min(k, n), "shape", List.of(k, n)));
+      ranks.put(base, new PassDetails.Factor(rank, Math.min(k, n), List.of(k, n)));
     }
     List<NodeProto> nodes = new ArrayList<>();
     for (NodeProto node : graph.nodes()) {
@@ -134,14 +125,12 @@ public final class LowRankPass implements Pass {
         graph.removeInitializer(replaced.getInput(1));
       }
     }
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("factoredNodes", ranks);
-    return details;
+    return new PassDetails.Factored(ranks);
   }
 
-  private static int rank(Map<String, Object> params, double[] sigma, Integer[] order) {
-    if (params.containsKey("energy")) {
-      double target = ((Number) params.get("energy")).doubleValue();
+  private static int rank(PassParameters.LowRank params, double[] sigma, Integer[] order) {
+    if (params.energy() != null) {
+      double target = params.energy();
       double total = 0;
       for (double s : sigma) {
         total += s * s;
@@ -155,7 +144,7 @@ public final class LowRankPass implements Pass {
       }
       return order.length;
     }
-    double ratio = ((Number) params.get("rankRatio")).doubleValue();
+    double ratio = params.rankRatio();
     return Math.max(1, (int) Math.ceil(ratio * order.length));
   }
 }

@@ -2,6 +2,9 @@ package dev.modelhub.optimize.internal;
 
 import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
+import dev.modelhub.optimize.PruneScope;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -15,7 +18,7 @@ import java.util.Set;
  * The file does not shrink (zeros are stored densely); the report gives the size after standard
  * compression, which does.
  */
-public final class PruneMagnitudePass implements Pass {
+public final class PruneMagnitudePass implements Pass<PassParameters.PruneMagnitude> {
 
   @Override
   public String name() {
@@ -23,19 +26,25 @@ public final class PruneMagnitudePass implements Pass {
   }
 
   @Override
-  public Map<String, Object> normalize(Map<String, Object> raw) {
-    PassParams params = new PassParams(name(), raw, List.of("sparsity", "scope"));
-    params.number("sparsity", 0.5, 0, 0.99, true);
-    params.choice("scope", "global", Set.of("global", "layer"));
-    params.common();
-    return params.normalized();
+  public Class<PassParameters.PruneMagnitude> parametersType() {
+    return PassParameters.PruneMagnitude.class;
   }
 
   @Override
-  public Map<String, Object> apply(
-      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
-    double sparsity = ((Number) params.get("sparsity")).doubleValue();
-    boolean global = "global".equals(params.get("scope"));
+  public Class<? extends PassDetails> detailsType() {
+    return PassDetails.Pruned.class;
+  }
+
+  @Override
+  public boolean gainShowsCompressed() {
+    return true;
+  }
+
+  @Override
+  public PassDetails apply(
+      OnnxGraph graph, PassParameters.PruneMagnitude params, Set<String> keepFloat) {
+    double sparsity = params.sparsity();
+    boolean global = params.scope() == PruneScope.GLOBAL;
     Set<String> weights = new LinkedHashSet<>();
     for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
       if (!Pass.excluded(linear.node(), params, keepFloat)) {
@@ -59,7 +68,7 @@ public final class PruneMagnitudePass implements Pass {
     }
     long total = 0;
     long zeros = 0;
-    Map<String, Object> perLayer = new LinkedHashMap<>();
+    Map<String, Double> perLayer = new LinkedHashMap<>();
     for (Map.Entry<String, float[]> entry : values.entrySet()) {
       TensorProto original = graph.initializer(entry.getKey());
       long[] dims = original.getDimsList().stream().mapToLong(Long::longValue).toArray();
@@ -70,16 +79,12 @@ public final class PruneMagnitudePass implements Pass {
           layerZeros++;
         }
       }
-      perLayer.put(entry.getKey(), round((double) layerZeros / entry.getValue().length));
+      perLayer.put(entry.getKey(), JobRunner.round((double) layerZeros / entry.getValue().length));
       zeros += layerZeros;
       total += entry.getValue().length;
     }
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("targetSparsity", sparsity);
-    details.put("achievedSparsity", total == 0 ? 0.0 : round((double) zeros / total));
-    details.put("prunedWeights", total);
-    details.put("layerSparsity", perLayer);
-    return details;
+    return new PassDetails.Pruned(
+        sparsity, total == 0 ? 0.0 : JobRunner.round((double) zeros / total), total, perLayer);
   }
 
   /**
@@ -106,9 +111,5 @@ public final class PruneMagnitudePass implements Pass {
         values[i] = 0f;
       }
     }
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 10_000) / 10_000.0;
   }
 }

@@ -2,9 +2,10 @@ package dev.modelhub.optimize.internal;
 
 import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +16,7 @@ import java.util.Set;
  * DynamicQuantizeMatMul kernel: DynamicQuantizeLinear(A) → MatMulInteger(A_q, W_q) → Cast →
  * Mul(A_scale · W_scale) [→ Add(bias)]. Conv stays float.
  */
-public final class QuantizeDynamicPass extends Int8Pass {
+public final class QuantizeDynamicPass extends Int8Pass<PassParameters.QuantizeDynamic> {
 
   @Override
   public String name() {
@@ -23,15 +24,23 @@ public final class QuantizeDynamicPass extends Int8Pass {
   }
 
   @Override
-  public Map<String, Object> normalize(Map<String, Object> raw) {
-    PassParams params = new PassParams(name(), raw, List.of("perChannel"));
-    params.bool("perChannel", false);
-    params.common();
-    return params.normalized();
+  public Class<PassParameters.QuantizeDynamic> parametersType() {
+    return PassParameters.QuantizeDynamic.class;
   }
 
   @Override
-  public List<String> candidates(OnnxGraph graph, Map<String, Object> params) {
+  boolean perChannel(PassParameters.QuantizeDynamic params) {
+    return params.perChannel();
+  }
+
+  @Override
+  PassParameters.QuantizeDynamic withPerChannel(PassParameters.QuantizeDynamic params) {
+    return new PassParameters.QuantizeDynamic(
+        true, params.exclude(), params.dataset(), params.maxAccuracyDrop());
+  }
+
+  @Override
+  public List<String> candidates(OnnxGraph graph, PassParameters.QuantizeDynamic params) {
     return WeightNodes.linear(graph).stream()
         .filter(l -> !Pass.excluded(l.node(), params, Set.of()))
         .map(l -> l.node().getName())
@@ -39,9 +48,9 @@ public final class QuantizeDynamicPass extends Int8Pass {
   }
 
   @Override
-  public Map<String, Object> apply(
-      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
-    boolean perChannel = Boolean.TRUE.equals(params.get("perChannel"));
+  public PassDetails apply(
+      OnnxGraph graph, PassParameters.QuantizeDynamic params, Set<String> keepFloat) {
+    boolean perChannel = params.perChannel();
     Map<NodeProto, WeightNodes.Linear> targets = new HashMap<>();
     for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
       if (!Pass.excluded(linear.node(), params, keepFloat)) {
@@ -134,9 +143,6 @@ public final class QuantizeDynamicPass extends Int8Pass {
         graph.removeInitializer(linear.weight().getName());
       }
     }
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("quantizedNodes", done);
-    details.put("perChannel", perChannel);
-    return details;
+    return new PassDetails.Quantized(List.copyOf(done), perChannel);
   }
 }

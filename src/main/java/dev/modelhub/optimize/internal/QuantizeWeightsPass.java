@@ -3,11 +3,11 @@ package dev.modelhub.optimize.internal;
 import dev.modelhub.onnx.NodeProto;
 import dev.modelhub.onnx.OperatorSetIdProto;
 import dev.modelhub.onnx.TensorProto;
+import dev.modelhub.optimize.PassDetails;
+import dev.modelhub.optimize.PassParameters;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,7 +15,7 @@ import java.util.Set;
  * with per-output-channel scales and turned back into float by a DequantizeLinear at the start of
  * the graph, so the computation itself is unchanged.
  */
-public final class QuantizeWeightsPass extends Int8Pass {
+public final class QuantizeWeightsPass extends Int8Pass<PassParameters.QuantizeWeights> {
 
   @Override
   public String name() {
@@ -23,16 +23,23 @@ public final class QuantizeWeightsPass extends Int8Pass {
   }
 
   @Override
-  public Map<String, Object> normalize(Map<String, Object> raw) {
-    PassParams params = new PassParams(name(), raw, List.of("perChannel", "minElements"));
-    params.bool("perChannel", true);
-    params.integer("minElements", 1024, 1);
-    params.common();
-    return params.normalized();
+  public Class<PassParameters.QuantizeWeights> parametersType() {
+    return PassParameters.QuantizeWeights.class;
   }
 
   @Override
-  public List<String> candidates(OnnxGraph graph, Map<String, Object> params) {
+  boolean perChannel(PassParameters.QuantizeWeights params) {
+    return params.perChannel();
+  }
+
+  @Override
+  PassParameters.QuantizeWeights withPerChannel(PassParameters.QuantizeWeights params) {
+    return new PassParameters.QuantizeWeights(
+        true, params.minElements(), params.exclude(), params.dataset(), params.maxAccuracyDrop());
+  }
+
+  @Override
+  public List<String> candidates(OnnxGraph graph, PassParameters.QuantizeWeights params) {
     return targets(graph, params, Set.of()).stream()
         .map(t -> t.node().getName())
         .distinct()
@@ -41,8 +48,9 @@ public final class QuantizeWeightsPass extends Int8Pass {
 
   private record Target(NodeProto node, TensorProto weight, int axis) {}
 
-  private List<Target> targets(OnnxGraph graph, Map<String, Object> params, Set<String> keep) {
-    int minElements = ((Number) params.getOrDefault("minElements", 1024)).intValue();
+  private List<Target> targets(
+      OnnxGraph graph, PassParameters.QuantizeWeights params, Set<String> keep) {
+    int minElements = params.minElements();
     List<Target> found = new ArrayList<>();
     for (WeightNodes.Linear linear : WeightNodes.linear(graph)) {
       found.add(new Target(linear.node(), linear.weight(), linear.transposed() ? 0 : 1));
@@ -59,9 +67,9 @@ public final class QuantizeWeightsPass extends Int8Pass {
   }
 
   @Override
-  public Map<String, Object> apply(
-      OnnxGraph graph, Map<String, Object> params, Set<String> keepFloat) {
-    boolean perChannel = Boolean.TRUE.equals(params.get("perChannel")) && opset(graph) >= 13;
+  public PassDetails apply(
+      OnnxGraph graph, PassParameters.QuantizeWeights params, Set<String> keepFloat) {
+    boolean perChannel = params.perChannel() && opset(graph) >= 13;
     List<NodeProto> dequantize = new ArrayList<>();
     Set<String> done = new LinkedHashSet<>();
     for (Target target : targets(graph, params, keepFloat)) {
@@ -95,10 +103,7 @@ public final class QuantizeWeightsPass extends Int8Pass {
     List<NodeProto> nodes = new ArrayList<>(dequantize);
     nodes.addAll(graph.nodes());
     graph.setNodes(nodes);
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("quantizedNodes", List.copyOf(done));
-    details.put("perChannel", perChannel);
-    return details;
+    return new PassDetails.Quantized(List.copyOf(done), perChannel);
   }
 
   private static long opset(OnnxGraph graph) {

@@ -5,6 +5,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.translate.NoopTranslator;
 import dev.modelhub.common.DaemonThreads;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
@@ -128,13 +129,12 @@ public class ModelLoader implements AutoCloseable {
   }
 
   private void loadArtifact(Model model, AliasTarget target, Path dir) throws Exception {
-    Map<String, Object> details = target.formatDetails();
+    FormatDetails details = target.formatDetails();
     switch (target.format()) {
       case ONNX -> {
-        Object inArchive = details.get("modelFile");
+        String inArchive = details instanceof FormatDetails.Onnx onnx ? onnx.modelFile() : null;
         Path unpacked = dir.resolve("unpacked");
-        Path file =
-            inArchive == null ? dir.resolve("model.onnx") : inside(unpacked, inArchive.toString());
+        Path file = inArchive == null ? dir.resolve("model.onnx") : inside(unpacked, inArchive);
         inspector.checkOnnxBeforeLoading(file, inArchive == null ? null : unpacked);
         String threads = Integer.toString(properties.intraOpThreads());
         model.load(file, null, Map.of("interOpNumThreads", "1", "intraOpNumThreads", threads));
@@ -144,8 +144,11 @@ public class ModelLoader implements AutoCloseable {
         model.load(dir, "model.pt");
       }
       case SAVED_MODEL -> {
-        Object modelDir = details.getOrDefault("modelDir", "");
-        Path savedModel = inside(dir.resolve("unpacked"), modelDir.toString());
+        String modelDir =
+            details instanceof FormatDetails.SavedModel saved && saved.modelDir() != null
+                ? saved.modelDir()
+                : "";
+        Path savedModel = inside(dir.resolve("unpacked"), modelDir);
         inspector.checkSavedModelBeforeLoading(savedModel);
         model.load(savedModel);
       }

@@ -3,6 +3,7 @@ package dev.modelhub.serving.internal;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.modelhub.format.Datatype;
+import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.FormatProperties;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
@@ -49,8 +50,7 @@ class ModelLoaderTest {
             .apply(HostileModels.external("../../../../etc/passwd", null, null))
             .toByteArray());
     ModelLoader loader = loader(List.of("onnx"));
-    assertThatThrownBy(
-            () -> loader.load(target(ModelFormat.ONNX, Map.of("modelFile", "m/model.onnx")), dir))
+    assertThatThrownBy(() -> loader.load(target(ModelFormat.ONNX, onnxIn("m/model.onnx")), dir))
         .isInstanceOf(InvalidArtifactException.class)
         .hasMessageContaining("climbs out");
   }
@@ -58,8 +58,7 @@ class ModelLoaderTest {
   @Test
   void a_model_file_named_outside_the_folder_is_refused() {
     ModelLoader loader = loader(List.of("onnx"));
-    assertThatThrownBy(
-            () -> loader.load(target(ModelFormat.ONNX, Map.of("modelFile", "../../x.onnx")), dir))
+    assertThatThrownBy(() -> loader.load(target(ModelFormat.ONNX, onnxIn("../../x.onnx")), dir))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("outside its folder");
   }
@@ -68,7 +67,12 @@ class ModelLoaderTest {
   void a_format_turned_off_does_not_load() throws Exception {
     Files.write(dir.resolve("model.pt"), new byte[16]);
     ModelLoader loader = loader(List.of("onnx"));
-    assertThatThrownBy(() -> loader.load(target(ModelFormat.TORCHSCRIPT, Map.of()), dir))
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    target(
+                        ModelFormat.TORCHSCRIPT, new FormatDetails.TorchScript("m", 1, 0, false)),
+                    dir))
         .isInstanceOf(InvalidArtifactException.class)
         .hasMessageContaining("does not accept torchscript");
   }
@@ -87,7 +91,11 @@ class ModelLoaderTest {
     return new ModelLoader(properties, inspector, Clock.systemUTC());
   }
 
-  private static AliasTarget target(ModelFormat format, Map<String, Object> details) {
+  private static FormatDetails onnxIn(String modelFile) {
+    return new FormatDetails.Onnx(8, Map.of(), "", "", 0, Map.of(), 0, false, modelFile);
+  }
+
+  private static AliasTarget target(ModelFormat format, FormatDetails details) {
     ModelSignature signature =
         new ModelSignature(
             List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 4L))),
