@@ -18,12 +18,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Datasets of a model: CSV or .npz files stored as blobs, read and checked when uploaded against
  * the model's newest version (one that does not fit its inputs is refused with 422).
  */
+@Service
 public class DatasetService {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");

@@ -21,8 +21,8 @@ import org.springframework.validation.annotation.Validated;
  * @param retryBackoff wait before the first retry; doubled for each further one
  * @param latencyRuns single-sample runs per model when measuring latency
  * @param generatedSamples inputs generated from the signature when no dataset is given
- * @param maxDatasetRows most rows a dataset may have
- * @param maxDatasetSize largest dataset CSV accepted
+ * @param maxDatasetRows most rows (samples) a dataset may have
+ * @param maxDatasetSize largest dataset file (CSV or .npz, and an .npz once unpacked) accepted
  * @param maxDuration longest a job may run on a worker; then it is stopped and FAILED
  */
 @Validated

@@ -23,6 +23,7 @@ import dev.modelhub.security.ModelOutOfScope;
 import dev.modelhub.security.ModelScope;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.JsonNode;
 
@@ -31,6 +32,7 @@ import tools.jackson.databind.JsonNode;
  * the version exists and is ONNX, the pass exists, its parameters are in range, the dataset exists,
  * fits the model and has labels when accuracy is asked for.
  */
+@Service
 public class OptimizationService {
 
   private final RegistryService registry;

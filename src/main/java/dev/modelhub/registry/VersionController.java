@@ -104,12 +104,12 @@ class VersionController {
         throw e;
       }
       String file = filename != null ? filename : parts.filename();
-      version = uploads.complete(name, parts.staged(), file, declared, metadata, caller);
+      version = uploads.complete(name, parts.staged(), file, declared, metadata, caller, null);
     } else if (type.isCompatibleWith(MediaType.APPLICATION_OCTET_STREAM)) {
       var staged = uploads.stage(request.getInputStream(), request.getContentLengthLong());
       version =
           uploads.complete(
-              name, staged, filename, declared, Requests.VersionMetadata.EMPTY, caller);
+              name, staged, filename, declared, Requests.VersionMetadata.EMPTY, caller, null);
     } else {
       throw new UnsupportedUploadType(type);
     }

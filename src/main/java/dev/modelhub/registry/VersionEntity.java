@@ -1,5 +1,6 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.ArtifactInspection;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -12,15 +13,13 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 import tools.jackson.databind.JsonNode;
 
 @Entity
 @Table(name = "model_version")
-class VersionEntity {
+class VersionEntity extends DescribedEntity {
 
   @Id
   @GeneratedValue(strategy = GenerationType.IDENTITY)
@@ -44,11 +43,6 @@ class VersionEntity {
   @JdbcTypeCode(SqlTypes.JSON)
   private String formatDetails;
 
-  private String description;
-
-  @JdbcTypeCode(SqlTypes.JSON)
-  private Map<String, String> tags = new HashMap<>();
-
   private Long parentVersionId;
   private Long producedByJobId;
 
@@ -61,41 +55,29 @@ class VersionEntity {
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
 
-  private Instant createdAt;
-  private String createdBy;
-  private Instant updatedAt;
-
   protected VersionEntity() {}
 
   VersionEntity(
       Long modelId,
       int version,
-      String format,
+      ArtifactInspection inspection,
       String digest,
       long sizeBytes,
       String filename,
-      ModelSignature signature,
-      Long parameterCount,
-      FormatDetails formatDetails,
-      String description,
-      Map<String, String> tags,
+      Requests.VersionMetadata metadata,
       Instant now,
       String actor) {
+    super(metadata.description(), metadata.tags(), now, actor);
     this.modelId = modelId;
     this.version = version;
-    this.format = format;
+    this.format = inspection.format().id();
     this.digest = digest;
     this.sizeBytes = sizeBytes;
     this.filename = filename;
-    this.signature = signature;
-    this.parameterCount = parameterCount;
-    this.formatDetails = StoredJson.write(formatDetails);
-    this.description = description;
-    this.tags = tags == null ? new HashMap<>() : new HashMap<>(tags);
+    this.signature = inspection.signature();
+    this.parameterCount = inspection.parameterCount();
+    this.formatDetails = StoredJson.write(inspection.details());
     this.status = VersionStatus.READY;
-    this.createdAt = now;
-    this.createdBy = actor;
-    this.updatedAt = now;
   }
 
   Long id() {
@@ -140,14 +122,6 @@ class VersionEntity {
         FormatDetails.typeOf(ModelFormat.fromId(format).orElseThrow()));
   }
 
-  String description() {
-    return description;
-  }
-
-  Map<String, String> tags() {
-    return tags == null ? Map.of() : tags;
-  }
-
   Long parentVersionId() {
     return parentVersionId;
   }
@@ -168,28 +142,6 @@ class VersionEntity {
     return status;
   }
 
-  Instant createdAt() {
-    return createdAt;
-  }
-
-  String createdBy() {
-    return createdBy;
-  }
-
-  Instant updatedAt() {
-    return updatedAt;
-  }
-
-  void update(String description, Map<String, String> tags, Instant now) {
-    if (description != null) {
-      this.description = description.isEmpty() ? null : description;
-    }
-    if (tags != null) {
-      this.tags = new HashMap<>(tags);
-    }
-    this.updatedAt = now;
-  }
-
   /** Records where a variant came from (before it is first saved). */
   void derivedFrom(Long parentId, Derivation derivation) {
     this.parentVersionId = parentId;
@@ -200,6 +152,6 @@ class VersionEntity {
 
   void archive(Instant now) {
     this.status = VersionStatus.ARCHIVED;
-    this.updatedAt = now;
+    touch(now);
   }
 }

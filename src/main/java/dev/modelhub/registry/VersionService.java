@@ -22,26 +22,26 @@ import tools.jackson.databind.JsonNode;
 @Service
 class VersionService {
 
-  private final ModelRepository models;
   private final VersionRepository versions;
-  private final AliasRepository aliases;
+  private final ModelRepository models;
   private final Views views;
-  private final AuditLog audit;
+  private final AliasRepository aliases;
   private final Clock clock;
+  private final AuditLog audit;
 
   VersionService(
-      ModelRepository models,
       VersionRepository versions,
-      AliasRepository aliases,
+      ModelRepository models,
       Views views,
-      AuditLog audit,
-      Clock clock) {
-    this.models = models;
+      AliasRepository aliases,
+      Clock clock,
+      AuditLog audit) {
     this.versions = versions;
-    this.aliases = aliases;
+    this.models = models;
     this.views = views;
-    this.audit = audit;
+    this.aliases = aliases;
     this.clock = clock;
+    this.audit = audit;
   }
 
   /**
@@ -73,15 +73,11 @@ class VersionService {
         new VersionEntity(
             model.id(),
             number,
-            inspection.format().id(),
+            inspection,
             digest.toString(),
             sizeBytes,
             filename,
-            inspection.signature(),
-            inspection.parameterCount(),
-            inspection.details(),
-            metadata.description(),
-            metadata.tags(),
+            metadata,
             now,
             caller.name());
     if (derivation != null) {

@@ -62,18 +62,11 @@ class VersionUploads {
     }
   }
 
-  /** Inspects, promotes and commits a staged upload, then releases the staging copies. */
-  VersionView complete(
-      String model,
-      StagedArtifact staged,
-      String filename,
-      ModelFormat format,
-      Requests.VersionMetadata metadata,
-      Caller caller) {
-    return complete(model, staged, filename, format, metadata, caller, null);
-  }
-
-  /** The same for a variant produced by a job. */
+  /**
+   * Inspects, promotes and commits a staged upload, then releases the staging copies.
+   *
+   * @param derivation where a job produced the version: its parent, job and report; else null
+   */
   VersionView complete(
       String model,
       StagedArtifact staged,

@@ -42,8 +42,8 @@ class ServingConfiguration {
   }
 
   @Bean
-  EngineInfo engineInfo() {
-    return new EngineInfo();
+  EngineInfo engineInfo(ServingProperties properties) {
+    return new EngineInfo(properties);
   }
 
   @Bean

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
+import ai.onnxruntime.OrtEnvironment;
 import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.serving.internal.EngineBootstrap;
 import dev.modelhub.support.Api.Response;
@@ -38,6 +40,18 @@ class EngineParityIT extends ServingTest {
   private static final double TOLERANCE = 1e-5;
 
   @TempDir Path temp;
+
+  @Test
+  void info_names_the_onnx_runtime_that_is_loaded() {
+    JsonNode engines = api.get("/actuator/info").json().get("engines");
+
+    // The library loaded, not the one DJL was built against (DJL 0.36 says 1.21.1).
+    assertThat(engines.get("onnxruntime").asString())
+        .isEqualTo(OrtEnvironment.getEnvironment().getVersion())
+        .isNotEqualTo(Engine.getEngine("OnnxRuntime").getVersion());
+    assertThat(engines.get("djl").asString()).isEqualTo(Engine.getDjlVersion());
+  }
+
   @Autowired ServingProperties servingProperties;
 
   @BeforeEach

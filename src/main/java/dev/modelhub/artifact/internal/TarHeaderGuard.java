@@ -1,7 +1,6 @@
 package dev.modelhub.artifact.internal;
 
 import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * size this guard skips by, as the reader does), and more than {@code maxStreamBytes} of stream in
  * all, so a small compressed archive cannot make the server decompress without end.
  */
-public final class TarHeaderGuard extends FilterInputStream {
+public final class TarHeaderGuard extends WatchedStream {
 
   /** Why the stream was stopped; the unpacker turns it into a 422 naming the entry. */
   public static final class Refused extends IOException {
@@ -62,37 +61,7 @@ public final class TarHeaderGuard extends FilterInputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] buffer, int offset, int length) throws IOException {
-    int n = in.read(buffer, offset, length);
-    if (n > 0) {
-      watch(buffer, offset, n);
-    }
-    return n;
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    // Route skips through read so that every byte is watched.
-    byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, n))];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(scratch, 0, (int) Math.min(scratch.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
-  }
-
-  private void watch(byte[] buffer, int offset, int length) throws IOException {
+  protected void watch(byte[] buffer, int offset, int length) throws IOException {
     total += length;
     if (total > maxStreamBytes) {
       throw new Refused("", "is larger than the archive may unpack to");

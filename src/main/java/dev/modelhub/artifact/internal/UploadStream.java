@@ -12,7 +12,7 @@ import java.security.MessageDigest;
  * client, the limit or the spool) so the caller can answer 400, 413 or 503 even though the failure
  * surfaces inside the storage client.
  */
-public final class UploadStream extends InputStream {
+public final class UploadStream extends WatchedStream {
 
   /** What made the stream fail, if anything. */
   public enum Failure {
@@ -22,7 +22,6 @@ public final class UploadStream extends InputStream {
     SPOOL
   }
 
-  private final InputStream source;
   private final OutputStream spool;
   private final long limit;
   private final MessageDigest sha256;
@@ -31,30 +30,23 @@ public final class UploadStream extends InputStream {
   private IOException cause;
 
   public UploadStream(InputStream source, OutputStream spool, long limit) {
-    this.source = source;
+    super(source);
     this.spool = spool;
     this.limit = limit;
     this.sha256 = Digest.newSha256();
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
-  public int read(byte[] buffer, int offset, int length) throws IOException {
-    int n;
+  protected int fill(byte[] buffer, int offset, int length) throws IOException {
     try {
-      n = source.read(buffer, offset, length);
+      return in.read(buffer, offset, length);
     } catch (IOException e) {
       throw fail(Failure.CLIENT, e);
     }
-    if (n <= 0) {
-      return n;
-    }
+  }
+
+  @Override
+  protected void watch(byte[] buffer, int offset, int n) throws IOException {
     count += n;
     if (count > limit) {
       throw fail(Failure.TOO_LARGE, new IOException("upload exceeds " + limit + " bytes"));
@@ -65,7 +57,6 @@ public final class UploadStream extends InputStream {
     } catch (IOException e) {
       throw fail(Failure.SPOOL, e);
     }
-    return n;
   }
 
   private IOException fail(Failure kind, IOException e) {

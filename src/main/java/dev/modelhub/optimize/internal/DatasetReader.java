@@ -33,12 +33,14 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.apache.commons.csv.DuplicateHeaderMode;
 import org.apache.commons.io.input.BOMInputStream;
+import org.springframework.stereotype.Component;
 
 /**
  * Reads dataset files, refusing with a 422 anything that is not a well-formed dataset: CSVs through
  * Commons CSV (RFC 4180 quoting, a byte-order mark, CRLF or LF), .npz files through the safe
  * unpacker (an .npz is a zip) and DJL's NumPy decoding, each array's header checked first.
  */
+@Component
 public class DatasetReader {
 
   private static final String NPY = ".npy";

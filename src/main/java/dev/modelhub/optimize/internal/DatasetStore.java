@@ -11,10 +11,12 @@ import java.util.Locale;
 import java.util.Optional;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.ObjectMapper;
 
 /** Dataset rows; the file itself is a blob in object storage. */
+@Repository
 public class DatasetStore {
 
   private static final TypeReference<List<DatasetInput>> INPUTS = new TypeReference<>() {};

@@ -7,6 +7,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelhub.common.NativeEnvironment;
 import java.nio.DoubleBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -74,6 +75,7 @@ public final class Evaluator {
    * too, and evaluation shares it.
    */
   private static OrtEnvironment environment() {
+    NativeEnvironment.prepare();
     Engine.getEngine("OnnxRuntime");
     return OrtEnvironment.getEnvironment();
   }

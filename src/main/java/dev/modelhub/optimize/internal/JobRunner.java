@@ -4,6 +4,7 @@ import dev.modelhub.artifact.ArchiveType;
 import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.SafeUnpacker;
+import dev.modelhub.artifact.StorageProperties;
 import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.format.FormatDetails;
@@ -36,6 +37,7 @@ import java.util.zip.DeflaterOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.springframework.stereotype.Component;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -43,6 +45,7 @@ import tools.jackson.databind.ObjectMapper;
  * {@code maxAccuracyDrop}, searches for the least conservative setting within tolerance), evaluates
  * the variant against the parent, and registers it with its lineage and report.
  */
+@Component
 public class JobRunner {
 
   private final RegistryService registry;
@@ -55,6 +58,7 @@ public class JobRunner {
   private final Passes passes;
   private final JobProperties properties;
   private final ObjectMapper json;
+  private final StorageProperties storage;
   private final Path workDir;
 
   public JobRunner(
@@ -68,7 +72,7 @@ public class JobRunner {
       Passes passes,
       JobProperties properties,
       ObjectMapper json,
-      Path workDir) {
+      StorageProperties storage) {
     this.registry = registry;
     this.store = store;
     this.unpacker = unpacker;
@@ -79,13 +83,14 @@ public class JobRunner {
     this.passes = passes;
     this.properties = properties;
     this.json = json;
-    this.workDir = workDir;
+    this.storage = storage;
+    this.workDir = storage.spoolDir().toAbsolutePath().resolve("jobs");
   }
 
   /** The same runner with other job settings (latency runs, sample counts). */
   public JobRunner withProperties(JobProperties other) {
     return new JobRunner(
-        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, json, workDir);
+        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, json, storage);
   }
 
   /**

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.ObjectMapper;
 
@@ -22,6 +23,7 @@ import tools.jackson.databind.ObjectMapper;
  * results only while it still owns the job. A job whose lease ran out (its worker died) is
  * claimable again. Times come from the database's clock, shared by every node.
  */
+@Repository
 public class JobStore {
 
   private static final int LOG_LINES = 50;

@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -28,6 +30,7 @@ import tools.jackson.databind.module.SimpleModule;
  * unknown name is refused), then checked by Bean Validation. Stored reports are read back with the
  * parameters typed by their job's pass.
  */
+@Component
 public final class Passes {
 
   private final Map<String, Pass<?>> byName = new LinkedHashMap<>();
@@ -39,6 +42,7 @@ public final class Passes {
     this(JsonMapper.builder().build(), Validation.buildDefaultValidatorFactory().getValidator());
   }
 
+  @Autowired
   public Passes(JsonMapper json, Validator validator) {
     this.json = json;
     this.validator = validator;

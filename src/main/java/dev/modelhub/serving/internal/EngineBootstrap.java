@@ -1,8 +1,7 @@
 package dev.modelhub.serving.internal;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.NativeEnvironment;
 import dev.modelhub.serving.ServingProperties;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +56,7 @@ public final class EngineBootstrap {
     System.setProperty("ai.djl.tensorflow.num_interop_threads", "1");
     // JavaCPP (under TensorFlow) prints warnings to stderr unless routed to a logger.
     System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
-    quietTensorFlowLogging();
+    NativeEnvironment.prepare();
     if (System.getProperty("TENSORFLOW_LIBRARY_PATH") == null
         && System.getenv("TENSORFLOW_LIBRARY_PATH") == null) {
       Path tf =
@@ -67,29 +66,6 @@ public final class EngineBootstrap {
       }
     }
     prepared = true;
-  }
-
-  /**
-   * TensorFlow's C++ code logs every load to stderr (and, in this CPU build, a harmless cuBLAS
-   * registration "error") unless TF_CPP_MIN_LOG_LEVEL is set in the process environment, which Java
-   * cannot change; set it natively (keeping an operator's value). Real failures still reach us as
-   * statuses, which DJL turns into exceptions.
-   */
-  private static void quietTensorFlowLogging() {
-    if (System.getenv("TF_CPP_MIN_LOG_LEVEL") != null) {
-      return;
-    }
-    try {
-      CLibrary.INSTANCE.setenv("TF_CPP_MIN_LOG_LEVEL", "3", 0);
-    } catch (UnsatisfiedLinkError e) {
-      log.debug("Cannot set TF_CPP_MIN_LOG_LEVEL: {}", e.getMessage());
-    }
-  }
-
-  private interface CLibrary extends Library {
-    CLibrary INSTANCE = Native.load("c", CLibrary.class);
-
-    int setenv(String name, String value, int overwrite);
   }
 
   /** Copies TensorFlow's natives out of the classpath once; null when they are not on it. */

@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
+import dev.modelhub.serving.ServingProperties;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.actuate.info.Info;
@@ -14,6 +15,12 @@ import org.springframework.boot.actuate.info.InfoContributor;
  */
 public class EngineInfo implements InfoContributor {
 
+  private final ServingProperties properties;
+
+  public EngineInfo(ServingProperties properties) {
+    this.properties = properties;
+  }
+
   /** The TensorFlow and PyTorch natives the build ships (DESIGN.md §4). */
   private static final String TENSORFLOW = "2.10.1";
 
@@ -22,6 +29,11 @@ public class EngineInfo implements InfoContributor {
   @Override
   public void contribute(Info.Builder builder) {
     Map<String, Object> engines = new LinkedHashMap<>();
+    // Through DJL, as serving does: an environment ONNX Runtime created first, with other
+    // options, would make DJL's creation fail.
+    EngineBootstrap.prepare(properties);
+    // DJL's own getVersion() names the version it was built against, not the one loaded.
+    Engine.getEngine("OnnxRuntime");
     engines.put("onnxruntime", OrtEnvironment.getEnvironment().getVersion());
     engines.put("pytorch", PYTORCH);
     engines.put("tensorflow", TENSORFLOW);
