@@ -42,6 +42,10 @@ class AliasHistoryEntity {
     this.movedBy = by;
   }
 
+  Integer toVersion() {
+    return toVersion;
+  }
+
   Integer fromVersion() {
     return fromVersion;
   }

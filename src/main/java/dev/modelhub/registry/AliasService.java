@@ -57,7 +57,6 @@ class AliasService {
    */
   @Transactional
   AliasView move(String modelName, String alias, int number, Caller caller) {
-    String actor = caller.name();
     Names.checkAlias(alias);
     ModelEntity model = lock(modelName);
     VersionEntity target =
@@ -74,22 +73,81 @@ class AliasService {
           caller, entry.withVersion(number).withDetail("already at v" + number + "; no change"));
       return view(modelName, current.get(), target);
     }
+    Integer from = current.map(a -> versionNumber(a.versionId())).orElse(null);
+    return moveTo(
+        model,
+        current,
+        target,
+        caller,
+        entry
+            .withVersion(number)
+            .withDetail((from == null ? "new" : "v" + from) + " → v" + number));
+  }
+
+  /**
+   * Moves {@code alias} back from a version whose engine keeps crashing to the version it pointed
+   * at before, if it still points at the crashing one and that version is still there: an automatic
+   * roll-back, recorded as {@code alias.rollback} by the serving node.
+   *
+   * @return the version the alias points at now, or empty when nothing was moved
+   */
+  @Transactional
+  Optional<Integer> rollBack(
+      String modelName, String alias, int crashing, String reason, Caller caller) {
+    ModelEntity model = lock(modelName);
+    Optional<AliasEntity> current = aliases.findByModelIdAndAlias(model.id(), alias);
+    if (current.isEmpty() || versionNumber(current.get().versionId()) != crashing) {
+      return Optional.empty();
+    }
+    Integer previous =
+        history
+            .findFirstByModelIdAndAliasOrderByIdDesc(model.id(), alias)
+            .filter(move -> Integer.valueOf(crashing).equals(move.toVersion()))
+            .map(AliasHistoryEntity::fromVersion)
+            .orElse(null);
+    if (previous == null) {
+      return Optional.empty();
+    }
+    Optional<VersionEntity> target =
+        versions
+            .findByModelIdAndVersion(model.id(), previous)
+            .filter(v -> v.status() != VersionStatus.ARCHIVED);
+    if (target.isEmpty()) {
+      return Optional.empty();
+    }
+    moveTo(
+        model,
+        current,
+        target.get(),
+        caller,
+        AuditEntry.of("alias.rollback")
+            .withModel(modelName)
+            .withAlias(alias)
+            .withVersion(previous)
+            .withDetail("v" + crashing + " → v" + previous + ": " + reason));
+    return Optional.of(previous);
+  }
+
+  private AliasView moveTo(
+      ModelEntity model,
+      Optional<AliasEntity> current,
+      VersionEntity target,
+      Caller caller,
+      AuditEntry entry) {
+    String actor = caller.name();
+    String alias = entry.alias();
+    int number = target.version();
     Instant now = clock.instant();
     Integer from = current.map(a -> versionNumber(a.versionId())).orElse(null);
-    long event =
-        audit.record(
-            caller,
-            entry
-                .withVersion(number)
-                .withDetail((from == null ? "new" : "v" + from) + " → v" + number));
+    long event = audit.record(caller, entry);
     AliasEntity entity =
         current.orElseGet(() -> new AliasEntity(model.id(), alias, target.id(), now, actor));
     entity.moveTo(target.id(), now, actor);
     aliases.save(entity);
     history.save(new AliasHistoryEntity(model.id(), alias, from, number, now, actor, event));
-    notifyOtherNodes(modelName);
-    events.publishEvent(new AliasMoved(modelName, alias, from, number, now, actor));
-    return view(modelName, entity, target);
+    notifyOtherNodes(model.name());
+    events.publishEvent(new AliasMoved(model.name(), alias, from, number, now, actor));
+    return view(model.name(), entity, target);
   }
 
   @Transactional

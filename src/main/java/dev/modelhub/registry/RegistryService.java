@@ -33,18 +33,35 @@ public class RegistryService {
   private final AliasRepository aliases;
   private final VersionService versionService;
   private final VersionUploads uploads;
+  private final AliasService aliasService;
 
   RegistryService(
       ModelRepository models,
       VersionRepository versions,
       AliasRepository aliases,
       VersionService versionService,
-      VersionUploads uploads) {
+      VersionUploads uploads,
+      AliasService aliasService) {
     this.models = models;
     this.versions = versions;
     this.aliases = aliases;
     this.versionService = versionService;
     this.uploads = uploads;
+    this.aliasService = aliasService;
+  }
+
+  /**
+   * Serving's automatic roll-back: moves {@code alias} from a version whose engine keeps crashing
+   * back to the version it pointed at before (if it still points at the crashing one), recorded in
+   * the audit trail as {@code alias.rollback} by {@code modelhub-serving}. Every node follows, as
+   * for any move, until someone promotes again.
+   *
+   * @return the version now pointed at, or empty when there was nothing to go back to
+   */
+  public Optional<Integer> rollBackCrashing(
+      String model, String alias, int crashingVersion, String reason) {
+    return aliasService.rollBack(
+        model, alias, crashingVersion, reason, Caller.system("modelhub-serving"));
   }
 
   /** A version of a model, if both exist. */

@@ -4,6 +4,7 @@ import ai.djl.engine.EngineException;
 import ai.djl.translate.TranslateException;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.UnprocessableException;
+import dev.modelhub.serving.internal.EngineStopped;
 import dev.modelhub.serving.internal.InferenceSupport;
 import dev.modelhub.serving.internal.LoadedVersion;
 import dev.modelhub.serving.internal.ServedSlots;
@@ -122,6 +123,9 @@ public class InferenceService {
           stuck = call.call();
         }
         throw new ServingExceptions.Timeout(loaded.model(), properties.inferenceTimeout());
+      } catch (EngineStopped e) {
+        outcome = "engine_stopped";
+        throw new ServingExceptions.EngineDown(e.getMessage());
       } catch (TranslateException | EngineException | IllegalArgumentException e) {
         outcome = "inference_failed";
         throw new UnprocessableException(

@@ -9,6 +9,7 @@ import dev.modelhub.registry.AliasRemoved;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.serving.internal.AliasNotificationListener;
 import dev.modelhub.serving.internal.ArtifactCache;
+import dev.modelhub.serving.internal.EngineCrashes;
 import dev.modelhub.serving.internal.EngineInfo;
 import dev.modelhub.serving.internal.ModelLoader;
 import dev.modelhub.serving.internal.ModelLoads;
@@ -84,6 +85,7 @@ class ServingConfiguration {
       Clock clock) {
     ModelLoads loads =
         new ModelLoads(cache, loader, metrics, properties.loadTimeout(), properties.loadThreads());
+    loader.onCrash(new EngineCrashes(slots, metrics, registry, properties.host(), clock));
     return new ServingReconciler(
         registry,
         properties.aliases(),

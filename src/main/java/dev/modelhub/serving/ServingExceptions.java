@@ -47,6 +47,21 @@ public final class ServingExceptions {
     }
   }
 
+  /** 503 with Retry-After: the model's engine host ended during the call; it is restarting. */
+  public static final class EngineDown extends ModelhubException {
+    public EngineDown(String detail) {
+      super(HttpStatus.SERVICE_UNAVAILABLE, "engine-stopped", "Model engine stopped", detail);
+      with("retryAfterSeconds", 1);
+      withHeader("Retry-After", "1");
+    }
+
+    /** Which model's engine stopped and how: nothing internal. */
+    @Override
+    public boolean detailIsForClients() {
+      return true;
+    }
+  }
+
   /** 504: the engine did not answer within {@code modelhub.serving.inference-timeout}. */
   public static final class Timeout extends ModelhubException {
     public Timeout(String model, Duration limit) {

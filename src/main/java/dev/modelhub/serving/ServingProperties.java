@@ -45,6 +45,10 @@ import org.springframework.validation.annotation.Validated;
  *     warmed up
  * @param criticalModels models without which this node is not ready; any other model that cannot
  *     load leaves the node ready and is not ready on its own ({@code /v2/models/{m}/ready})
+ * @param isolation where engines run: {@code model} (each loaded version in an engine host process
+ *     of its own, so a crash in native code ends only that host) or {@code none} (in the node's
+ *     process, for benchmarks and for comparing)
+ * @param host the engine hosts
  */
 @Validated
 @ConfigurationProperties("modelhub.serving")
@@ -68,7 +72,17 @@ public record ServingProperties(
     @DefaultValue("32MB") DataSize maxRequestSize,
     @DefaultValue("4194304") @Min(1) long maxTensorElements,
     @DefaultValue("1048576") @Min(0) long warmupMaxElements,
-    @DefaultValue List<String> criticalModels) {
+    @DefaultValue List<String> criticalModels,
+    @DefaultValue("model") Isolation isolation,
+    @DefaultValue @Valid Host host) {
+
+  /** Where engines run. */
+  public enum Isolation {
+    /** In the node's own process. */
+    NONE,
+    /** Each loaded version in an engine host process of its own. */
+    MODEL
+  }
 
   /** A retry never waits less than the first one. */
   @AssertTrue(message = "load-retry-max must be at least load-retry-min")
@@ -91,4 +105,26 @@ public record ServingProperties(
    */
   public record Cache(
       @DefaultValue("./data/cache") Path dir, @DefaultValue("20GB") DataSize maxSize) {}
+
+  /**
+   * Engine hosts ({@code modelhub.serving.host.*}).
+   *
+   * @param heap Java heap of one host (its engine's native memory comes on top)
+   * @param maxOpenFiles open files one host may hold (its resource limit)
+   * @param crashLimit crashes within {@code crash-window} after which a version is CRASHING and the
+   *     alias goes back to the version it had before
+   * @param crashWindow the window crashes are counted in
+   * @param restartMin first wait before a crashed host is restarted; doubled for each further crash
+   * @param restartMax longest wait before a restart
+   * @param sandbox whether to run hosts under bubblewrap (no network, read-only file system but for
+   *     the host's own folder) when {@code bwrap} is installed
+   */
+  public record Host(
+      @DefaultValue("256MB") DataSize heap,
+      @DefaultValue("1024") @Min(64) int maxOpenFiles,
+      @DefaultValue("3") @Min(1) int crashLimit,
+      @DefaultValue("10m") @DurationMin(seconds = 1) Duration crashWindow,
+      @DefaultValue("1s") @DurationMin(millis = 1) Duration restartMin,
+      @DefaultValue("1m") @DurationMin(millis = 1) Duration restartMax,
+      @DefaultValue("true") boolean sandbox) {}
 }

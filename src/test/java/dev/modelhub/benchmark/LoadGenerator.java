@@ -1,5 +1,10 @@
 package dev.modelhub.benchmark;
 
+import dev.modelhub.support.TestSecrets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -79,5 +84,18 @@ final class LoadGenerator {
     pool.shutdown();
     long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
     return new Result(merged.length, Arrays.stream(failures).sum(), elapsed, merged);
+  }
+
+  /** One authenticated v2 inference call to a node on {@code port}. */
+  static Call v2(int port, String model, String body) {
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/v2/models/" + model + "/infer"))
+            .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer " + TestSecrets.adminKey())
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    return () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;
   }
 }

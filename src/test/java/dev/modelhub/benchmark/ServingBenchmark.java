@@ -16,7 +16,6 @@ import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.SavedModels;
 import dev.modelhub.support.ServingTest;
-import dev.modelhub.support.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -126,13 +125,16 @@ class ServingBenchmark extends ServingTest {
       predictors.forEach(Predictor::close);
     }
 
-    String body = body(pixels);
-    LoadGenerator.run(8, 3, () -> http(model, body));
-    LoadGenerator.Result http1 = LoadGenerator.run(1, SECONDS, () -> http(model, body));
-    LoadGenerator.Result http8 = LoadGenerator.run(8, SECONDS, () -> http(model, body));
+    String body = DigitsReference.v2Body(pixels);
+    LoadGenerator.run(8, 3, () -> LoadGenerator.v2(port, model, body));
+    LoadGenerator.Result http1 =
+        LoadGenerator.run(1, SECONDS, () -> LoadGenerator.v2(port, model, body));
+    LoadGenerator.Result http8 =
+        LoadGenerator.run(8, SECONDS, () -> LoadGenerator.v2(port, model, body));
 
     // p99 with and without swaps, same load, measured back to back.
-    LoadGenerator.Result steady = LoadGenerator.run(8, SECONDS, () -> http(model, body));
+    LoadGenerator.Result steady =
+        LoadGenerator.run(8, SECONDS, () -> LoadGenerator.v2(port, model, body));
     AtomicBoolean swapping = new AtomicBoolean(true);
     int[] swaps = {0};
     Thread swapper =
@@ -148,7 +150,8 @@ class ServingBenchmark extends ServingTest {
               }
             });
     swapper.start();
-    LoadGenerator.Result during = LoadGenerator.run(8, SECONDS, () -> http(model, body));
+    LoadGenerator.Result during =
+        LoadGenerator.run(8, SECONDS, () -> LoadGenerator.v2(port, model, body));
     swapping.set(false);
     swapper.join();
     // What the HTTP stack alone can do here: an endpoint that does no work, same client.
@@ -156,34 +159,11 @@ class ServingBenchmark extends ServingTest {
     return new Row(format, in1, in8, http1, http8, steady, during, swaps[0], floor);
   }
 
-  private LoadGenerator.Call http(String model, String body) {
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    HttpRequest request =
-        HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/v2/models/" + model + "/infer"))
-            .header("Content-Type", "application/json")
-            // Inference needs a key: the benchmark measures the authenticated path users take.
-            .header("Authorization", "Bearer " + TestSecrets.adminKey())
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
-    return () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;
-  }
-
   private LoadGenerator.Call live() {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/health/live")).build();
     return () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()).statusCode() == 200;
-  }
-
-  private static String body(float[] pixels) {
-    StringBuilder data = new StringBuilder();
-    for (float p : pixels) {
-      data.append(data.isEmpty() ? "" : ",").append(p);
-    }
-    return "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":["
-        + data
-        + "]}]}";
   }
 
   private static void print(List<Row> rows) {

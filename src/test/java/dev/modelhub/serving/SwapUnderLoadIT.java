@@ -38,7 +38,7 @@ class SwapUnderLoadIT extends ServingTest {
     promote(model, "production", v1);
     awaitServing(model, "production", v1);
 
-    String body = requestBody();
+    String body = DigitsReference.v2Body(DigitsReference.inputs()[0]);
     AtomicBoolean running = new AtomicBoolean(true);
     List<Call> calls = Collections.synchronizedList(new ArrayList<>());
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
@@ -110,16 +110,5 @@ class SwapUnderLoadIT extends ServingTest {
     } catch (RuntimeException e) {
       return new Call(start, System.nanoTime(), -1, "", e.toString());
     }
-  }
-
-  private static String requestBody() {
-    float[] pixels = DigitsReference.inputs()[0];
-    StringBuilder data = new StringBuilder();
-    for (float p : pixels) {
-      data.append(data.isEmpty() ? "" : ",").append(p);
-    }
-    return "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":["
-        + data
-        + "]}]}";
   }
 }

@@ -42,4 +42,15 @@ public final class DigitsReference {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** A v2 inference body of one digit: input "input", [1, 64], FP32. */
+  public static String v2Body(float[] pixels) {
+    StringBuilder data = new StringBuilder();
+    for (float p : pixels) {
+      data.append(data.isEmpty() ? "" : ",").append(p);
+    }
+    return "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":["
+        + data
+        + "]}]}";
+  }
 }

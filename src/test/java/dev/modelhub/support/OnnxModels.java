@@ -108,6 +108,31 @@ public final class OnnxModels {
             .addInput("w")
             .addOutput("logits"));
     graph.addOutput(tensorValue("logits", TensorProto.DataType.FLOAT_VALUE, -1, 10));
+    return opset13(graph);
+  }
+
+  /**
+   * {@code quotient = numerator / divisor} on INT32 tensors [-1, 2]: integer division, which ONNX
+   * Runtime computes with the CPU's divide instruction, so a zero divisor raises SIGFPE in the
+   * process running the engine (ONNX's own operator tests have such models).
+   */
+  public static ModelProto integerDivide() {
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("integer-divide");
+    graph.addInput(tensorValue("numerator", TensorProto.DataType.INT32_VALUE, -1, 2));
+    graph.addInput(tensorValue("divisor", TensorProto.DataType.INT32_VALUE, -1, 2));
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setName("divide")
+            .setOpType("Div")
+            .addInput("numerator")
+            .addInput("divisor")
+            .addOutput("quotient"));
+    graph.addOutput(tensorValue("quotient", TensorProto.DataType.INT32_VALUE, -1, 2));
+    return opset13(graph);
+  }
+
+  /** A model of {@code graph} at IR version 8, default opset 13. */
+  private static ModelProto opset13(GraphProto.Builder graph) {
     return ModelProto.newBuilder()
         .setIrVersion(8)
         .setProducerName("modelhub-tests")
@@ -129,12 +154,7 @@ public final class OnnxModels {
           graph.addNode(
               NodeProto.newBuilder().setOpType("Identity").addInput(name).addOutput(name + "_out"));
         });
-    return ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("modelhub-tests")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-        .setGraph(graph)
-        .build();
+    return opset13(graph);
   }
 
   /**

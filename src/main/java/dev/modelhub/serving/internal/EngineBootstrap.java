@@ -36,23 +36,27 @@ public final class EngineBootstrap {
    * Sets the process-wide engine properties. DJL reads them from system properties, which are
    * global by nature; the first call wins and later calls are no-ops.
    */
-  public static synchronized void prepare(ServingProperties properties) {
+  public static void prepare(ServingProperties properties) {
+    prepare(properties.engineCacheDir(), properties.intraOpThreads());
+  }
+
+  /** The same with the two settings it reads (an engine host has no Spring settings). */
+  public static synchronized void prepare(Path engineCacheDir, int intraOpThreads) {
     if (prepared) {
       return;
     }
-    Path cacheDir = properties.engineCacheDir().toAbsolutePath().normalize();
+    Path cacheDir = engineCacheDir.toAbsolutePath().normalize();
     System.setProperty("ai.djl.offline", "true");
     // ONNX Runtime would otherwise load all of libtorch as a helper for NDArray operations that
     // serving never uses.
     System.setProperty("ai.djl.onnx.disable_alternative", "true");
     System.setProperty("ENGINE_CACHE_DIR", cacheDir.toString());
-    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(properties.intraOpThreads()));
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(intraOpThreads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     // The profiling executor re-optimizes on every new input shape: latency spikes under varying
     // batch sizes. Serving wants steady latency more than the last few percent.
     System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
-    System.setProperty(
-        "ai.djl.tensorflow.num_intraop_threads", Integer.toString(properties.intraOpThreads()));
+    System.setProperty("ai.djl.tensorflow.num_intraop_threads", Integer.toString(intraOpThreads));
     System.setProperty("ai.djl.tensorflow.num_interop_threads", "1");
     // JavaCPP (under TensorFlow) prints warnings to stderr unless routed to a logger.
     System.setProperty("org.bytedeco.javacpp.logger", "slf4j");

@@ -1,18 +1,12 @@
 package dev.modelhub.serving.internal;
 
-import ai.djl.Model;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
-import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.Tensor;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One model version loaded in an engine, with a pool of predictors.
+ * One model version loaded in an engine (in this process or in an engine host), with a pool of
+ * predictors (sessions).
  *
  * <p>Lifecycle: READY (taking requests) → DRAINING (no new requests; running ones finish) → CLOSED
  * (predictors and model closed, native memory freed). Requests hold it between {@link
@@ -51,9 +46,9 @@ public final class LoadedVersion {
   private final String digest;
   private final ModelFormat format;
   private final ModelSignature signature;
-  private final Model djlModel;
-  private final BlockingQueue<Predictor<NDList, NDList>> predictors;
-  private final List<Predictor<NDList, NDList>> allPredictors;
+  private final EngineInstance engine;
+  private final BlockingQueue<EngineSession> predictors;
+  private final List<EngineSession> allPredictors;
   private final Executor engineThreads;
   private final AtomicInteger engineCalls = new AtomicInteger();
   private final AtomicInteger retired = new AtomicInteger();
@@ -69,8 +64,8 @@ public final class LoadedVersion {
       String digest,
       ModelFormat format,
       ModelSignature signature,
-      Model djlModel,
-      List<Predictor<NDList, NDList>> predictors,
+      EngineInstance engine,
+      List<EngineSession> predictors,
       Executor engineThreads,
       Instant loadedAt) {
     this.engineThreads = engineThreads;
@@ -79,7 +74,7 @@ public final class LoadedVersion {
     this.digest = digest;
     this.format = format;
     this.signature = signature;
-    this.djlModel = djlModel;
+    this.engine = engine;
     this.allPredictors = new CopyOnWriteArrayList<>(predictors);
     this.predictors = new LinkedBlockingQueue<>(predictors);
     this.loadedAt = loadedAt;
@@ -149,7 +144,7 @@ public final class LoadedVersion {
       }
       engineCalls.incrementAndGet(); // before taking a predictor: closing now waits for this call
     }
-    Predictor<NDList, NDList> predictor;
+    EngineSession predictor;
     try {
       predictor = predictors.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
@@ -214,27 +209,16 @@ public final class LoadedVersion {
     }
   }
 
-  private List<Tensor> run(Predictor<NDList, NDList> predictor, List<Tensor> inputs) {
-    try (NDManager manager = djlModel.getNDManager().newSubManager()) {
-      NDList in = new NDList(inputs.size());
-      for (Tensor input : inputs) {
-        in.add(TensorConversion.toNDArray(manager, input));
-      }
-      NDList out = predictor.predict(in);
-      List<TensorSpec> specs = signature.outputs();
-      List<Tensor> outputs = new ArrayList<>(out.size());
-      for (int i = 0; i < out.size(); i++) {
-        String name = i < specs.size() ? specs.get(i).name() : "output_" + i;
-        outputs.add(TensorConversion.fromNDArray(name, out.get(i)));
-      }
-      return outputs;
+  private List<Tensor> run(EngineSession predictor, List<Tensor> inputs) {
+    try {
+      return predictor.call(inputs);
     } catch (TranslateException e) {
       throw new EngineCallFailed(e);
     }
   }
 
   /** Returns a predictor to the pool after its call ended (or closes it if retired). */
-  private void endCall(Predictor<NDList, NDList> predictor, boolean retired) {
+  private void endCall(EngineSession predictor, boolean retired) {
     if (predictor != null && retired) {
       allPredictors.remove(predictor);
       predictor.close();
@@ -255,17 +239,20 @@ public final class LoadedVersion {
    * Takes a predictor stuck past its deadline out of the pool: a fresh one takes its place now, and
    * the stuck one is closed when its call finally returns (never while it runs).
    */
-  private void retire(Predictor<NDList, NDList> predictor, CompletableFuture<List<Tensor>> call) {
+  private void retire(EngineSession predictor, CompletableFuture<List<Tensor>> call) {
     retired.incrementAndGet();
     log.warn(
         "{} v{}: an engine call overran its deadline; replacing its predictor", model, version);
     try {
-      Predictor<NDList, NDList> fresh = djlModel.newPredictor(new NoopTranslator());
+      EngineSession fresh = engine.newSession();
       allPredictors.add(fresh);
       predictors.add(fresh);
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       log.warn(
           "{} v{}: could not create a replacement predictor: {}", model, version, e.toString());
+    }
+    if (predictor.abortable()) {
+      predictor.close(); // a host connection: ending it ends the wait, and frees nothing in use
     }
     call.whenComplete((result, error) -> endCall(predictor, true));
   }
@@ -380,10 +367,10 @@ public final class LoadedVersion {
       return;
     }
     state = State.CLOSED;
-    for (Predictor<NDList, NDList> predictor : allPredictors) {
+    for (EngineSession predictor : allPredictors) {
       predictor.close();
     }
-    djlModel.close();
+    engine.close();
     log.info("{} v{} closed", model, version);
   }
 }

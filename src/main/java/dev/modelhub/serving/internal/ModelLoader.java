@@ -1,9 +1,6 @@
 package dev.modelhub.serving.internal;
 
-import ai.djl.Model;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDList;
-import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
@@ -13,19 +10,21 @@ import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.TensorData;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads a cached artifact into its engine (ONNX Runtime, PyTorch or TensorFlow through DJL),
+ * Loads a cached artifact into its engine (ONNX Runtime, PyTorch or TensorFlow through DJL) — in an
+ * engine host process of its own ({@code isolation: model}) or in this process ({@code none}) —
  * creates the predictor pool and warms it up with inputs generated from the signature, so that the
  * first real request is not the slow one.
  */
@@ -37,13 +36,36 @@ public class ModelLoader implements AutoCloseable {
   private final ModelInspector inspector;
   private final ExecutorService engineThreads =
       Executors.newCachedThreadPool(DaemonThreads.named("modelhub-engine"));
+  private final ScheduledExecutorService hostRestarts =
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-host-restart"));
+  private final HostLauncher launcher;
   private final Clock clock;
+  private volatile Crashes crashes = (key, reason, count) -> {};
+
+  /** Hears that the engine host of a loaded version ended on its own. */
+  public interface Crashes {
+    void crashed(VersionKey key, String reason, int crashesInWindow);
+  }
 
   /** Engine calls run on threads of their own, so that a request can give up on one that hangs. */
   public ModelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
     this.properties = properties;
     this.inspector = inspector;
     this.clock = clock;
+    this.launcher =
+        properties.isolation() == ServingProperties.Isolation.NONE
+            ? null
+            : new HostLauncher(properties);
+  }
+
+  /** Where engine-host crashes are reported (the reconciler). */
+  public void onCrash(Crashes listener) {
+    this.crashes = listener;
+  }
+
+  /** What engine hosts are restricted by, or null when engines run in this process. */
+  public String hostRestrictions() {
+    return launcher == null ? null : launcher.restrictions();
   }
 
   /**
@@ -53,6 +75,7 @@ public class ModelLoader implements AutoCloseable {
    */
   @Override
   public void close() {
+    hostRestarts.shutdownNow();
     engineThreads.shutdown();
     try {
       if (!engineThreads.awaitTermination(
@@ -67,14 +90,18 @@ public class ModelLoader implements AutoCloseable {
   public LoadedVersion load(AliasTarget target, Path localDir) throws Exception {
     checkDatatypes(target);
     EngineBootstrap.prepare(properties);
-    Model model =
-        Model.newInstance(target.model() + "-v" + target.version(), engine(target.format()));
-    List<Predictor<NDList, NDList>> predictors = new ArrayList<>();
+    Path artifact = checkedArtifact(target, localDir);
+    String name = target.model() + " v" + target.version();
+    EngineInstance engine =
+        launcher == null
+            ? DjlEngine.load(
+                name, target.format(), artifact, target.signature(), properties.intraOpThreads())
+            : startHost(target, name, artifact);
+    List<EngineSession> predictors = new ArrayList<>();
     LoadedVersion loaded = null;
     try {
-      loadArtifact(model, target, localDir);
       for (int i = 0; i < properties.predictors(); i++) {
-        predictors.add(model.newPredictor(new NoopTranslator()));
+        predictors.add(engine.newSession());
       }
       loaded =
           new LoadedVersion(
@@ -83,7 +110,7 @@ public class ModelLoader implements AutoCloseable {
               target.digest(),
               target.format(),
               target.signature(),
-              model,
+              engine,
               predictors,
               engineThreads,
               clock.instant());
@@ -93,11 +120,37 @@ public class ModelLoader implements AutoCloseable {
       if (loaded != null) {
         loaded.discard(); // a warm-up call may still run in the engine: never free under it
       } else {
-        predictors.forEach(Predictor::close);
-        model.close();
+        predictors.forEach(EngineSession::close);
+        engine.close();
       }
       throw e;
     }
+  }
+
+  private HostEngine startHost(AliasTarget target, String name, Path artifact) throws Exception {
+    // A short folder of its own: a Unix socket's path is limited to 107 bytes.
+    Path workDir = Files.createTempDirectory("mh-host-");
+    HostSpec spec =
+        new HostSpec(
+            name,
+            target.format(),
+            artifact,
+            target.signature(),
+            workDir.resolve("s"),
+            properties.engineCacheDir().toAbsolutePath().normalize(),
+            properties.intraOpThreads(),
+            properties.maxTensorElements());
+    VersionKey key = VersionKey.of(target);
+    return new HostEngine(
+            spec,
+            workDir,
+            launcher,
+            properties.host(),
+            properties.loadTimeout(),
+            (host, reason, count) -> crashes.crashed(key, reason, count),
+            hostRestarts,
+            clock)
+        .start();
   }
 
   /** Refuses, before any native code runs, a signature the engine cannot take. */
@@ -128,20 +181,23 @@ public class ModelLoader implements AutoCloseable {
     };
   }
 
-  private void loadArtifact(Model model, AliasTarget target, Path dir) throws Exception {
+  /**
+   * The artifact's model file (or SavedModel folder) under {@code dir}, checked before any engine
+   * sees it: external data and SavedModel operations as at upload, and the format still enabled.
+   */
+  private Path checkedArtifact(AliasTarget target, Path dir) throws Exception {
     FormatDetails details = target.formatDetails();
-    switch (target.format()) {
+    return switch (target.format()) {
       case ONNX -> {
         String inArchive = details instanceof FormatDetails.Onnx onnx ? onnx.modelFile() : null;
         Path unpacked = dir.resolve("unpacked");
         Path file = inArchive == null ? dir.resolve("model.onnx") : inside(unpacked, inArchive);
         inspector.checkOnnxBeforeLoading(file, inArchive == null ? null : unpacked);
-        String threads = Integer.toString(properties.intraOpThreads());
-        model.load(file, null, Map.of("interOpNumThreads", "1", "intraOpNumThreads", threads));
+        yield file;
       }
       case TORCHSCRIPT -> {
         inspector.checkEnabled(ModelFormat.TORCHSCRIPT);
-        model.load(dir, "model.pt");
+        yield dir.resolve("model.pt");
       }
       case SAVED_MODEL -> {
         String modelDir =
@@ -150,9 +206,9 @@ public class ModelLoader implements AutoCloseable {
                 : "";
         Path savedModel = inside(dir.resolve("unpacked"), modelDir);
         inspector.checkSavedModelBeforeLoading(savedModel);
-        model.load(savedModel);
+        yield savedModel;
       }
-    }
+    };
   }
 
   /** {@code relative} under {@code root}, refusing anything that would leave it. */
@@ -178,7 +234,18 @@ public class ModelLoader implements AutoCloseable {
       inputs.add(sample(spec));
     }
     for (int i = 0; i < properties.warmupRequests(); i++) {
-      loaded.predict(inputs);
+      try {
+        loaded.predict(inputs);
+      } catch (TranslateException refused) {
+        // Zeros are not a valid input of every model (a divisor, an index): the engine loaded and
+        // answered, which is what warm-up checks; a crash (EngineStopped) still fails the load.
+        log.info(
+            "{} v{}: warm-up input refused by the engine, not warmed up: {}",
+            loaded.model(),
+            loaded.version(),
+            refused.getMessage());
+        return;
+      }
     }
   }
 

@@ -66,6 +66,21 @@ public class ServingMetrics {
             true));
   }
 
+  /** The engine host of {@code model} v{@code version} ended on its own. */
+  void engineCrashed(String model, int version) {
+    String v = Integer.toString(version);
+    counters
+        .computeIfAbsent(
+            key("modelhub.engine.crashes", model, v, null),
+            k ->
+                Counter.builder("modelhub.engine.crashes")
+                    .description("Engine hosts that ended on their own (crash, kill, limit)")
+                    .tag("model", model)
+                    .tag("version", v)
+                    .register(meters))
+        .increment();
+  }
+
   /** The places for requests to {@code model}, with a gauge of those taken. */
   public Semaphore admission(String model, int capacity) {
     Semaphore permits = new Semaphore(capacity);

@@ -24,6 +24,8 @@ final class Slot {
   volatile int failedVersion = -1;
   volatile Instant retryAt;
   volatile boolean removed;
+  volatile int engineCrashes;
+  volatile Integer crashingVersion;
 
   Slot(String model, String alias, AliasTarget desired) {
     this.model = model;
@@ -48,6 +50,7 @@ final class Slot {
     LoadedVersion old = current;
     current = loaded;
     loadedAt = now;
+    engineCrashes = 0;
     failedAttempts = 0;
     failedVersion = -1;
     lastError = null;
@@ -61,7 +64,10 @@ final class Slot {
     AliasTarget target = desired;
     int desiredVersion = target == null ? -1 : target.version();
     SlotState state;
-    if (serving != null && serving.version() == desiredVersion) {
+    Integer crashing = crashingVersion;
+    if (crashing != null && crashing == desiredVersion) {
+      state = SlotState.CRASHING;
+    } else if (serving != null && serving.version() == desiredVersion) {
       state = SlotState.READY;
     } else if (failedVersion == desiredVersion && loadingVersion == null) {
       state = SlotState.FAILED;
@@ -79,6 +85,8 @@ final class Slot {
         serving == null ? null : loadedAt,
         lastError,
         lastErrorAt,
-        failedAttempts);
+        failedAttempts,
+        engineCrashes,
+        crashing);
   }
 }

@@ -1,0 +1,87 @@
+package dev.modelhub.serving.internal;
+
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.TensorSpec;
+import dev.modelhub.serving.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A model loaded by DJL in this process: what an engine host runs, and isolation {@code none}. */
+final class DjlEngine implements EngineInstance {
+
+  private final Model model;
+  private final List<String> outputNames;
+
+  private DjlEngine(Model model, List<String> outputNames) {
+    this.model = model;
+    this.outputNames = outputNames;
+  }
+
+  /**
+   * Loads a checked artifact: an ONNX file, a TorchScript file, or a SavedModel folder.
+   *
+   * @param path the model file or folder, already checked by the node
+   * @param intraOpThreads threads one call may use inside the engine
+   */
+  static DjlEngine load(
+      String name, ModelFormat format, Path path, ModelSignature signature, int intraOpThreads)
+      throws Exception {
+    Model model = Model.newInstance(name, ModelLoader.engine(format));
+    try {
+      switch (format) {
+        case ONNX -> {
+          String threads = Integer.toString(intraOpThreads);
+          model.load(path, null, Map.of("interOpNumThreads", "1", "intraOpNumThreads", threads));
+        }
+        case TORCHSCRIPT -> model.load(path.getParent(), path.getFileName().toString());
+        case SAVED_MODEL -> model.load(path);
+      }
+    } catch (Exception | Error e) {
+      model.close();
+      throw e;
+    }
+    return new DjlEngine(model, signature.outputs().stream().map(TensorSpec::name).toList());
+  }
+
+  @Override
+  public EngineSession newSession() {
+    Predictor<NDList, NDList> predictor = model.newPredictor(new NoopTranslator());
+    return new EngineSession() {
+      @Override
+      public List<Tensor> call(List<Tensor> inputs) throws TranslateException {
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+          NDList in = new NDList(inputs.size());
+          for (Tensor input : inputs) {
+            in.add(TensorConversion.toNDArray(manager, input));
+          }
+          NDList out = predictor.predict(in);
+          List<Tensor> outputs = new ArrayList<>(out.size());
+          for (int i = 0; i < out.size(); i++) {
+            String name = i < outputNames.size() ? outputNames.get(i) : "output_" + i;
+            outputs.add(TensorConversion.fromNDArray(name, out.get(i)));
+          }
+          return outputs;
+        }
+      }
+
+      @Override
+      public void close() {
+        predictor.close();
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}

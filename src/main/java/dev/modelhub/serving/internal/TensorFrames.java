@@ -1,0 +1,130 @@
+package dev.modelhub.serving.internal;
+
+import dev.modelhub.format.Datatype;
+import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary framing between a node and its engine hosts: tensors with their elements as raw
+ * big-endian 8-byte words (or one byte per boolean), no JSON. A call is a tensor list; an answer is
+ * a status byte, then a tensor list or a message.
+ */
+final class TensorFrames {
+
+  static final byte OK = 0;
+  static final byte REFUSED = 1;
+
+  private static final byte REALS = 0;
+  private static final byte INTEGERS = 1;
+  private static final byte BOOLEANS = 2;
+  private static final int MAX_MESSAGE = 4000;
+
+  private TensorFrames() {}
+
+  static void write(DataOutputStream out, List<Tensor> tensors) throws IOException {
+    out.writeInt(tensors.size());
+    for (Tensor tensor : tensors) {
+      out.writeUTF(tensor.name());
+      out.writeUTF(tensor.datatype().name());
+      out.writeInt(tensor.shape().length);
+      for (long dim : tensor.shape()) {
+        out.writeLong(dim);
+      }
+      TensorData data = tensor.data();
+      if (data instanceof TensorData.Reals reals) {
+        out.writeByte(REALS);
+        out.writeInt(reals.values().length);
+        byte[] bytes = new byte[reals.values().length * Double.BYTES];
+        ByteBuffer.wrap(bytes).asDoubleBuffer().put(reals.values());
+        out.write(bytes);
+      } else if (data instanceof TensorData.Integers integers) {
+        out.writeByte(INTEGERS);
+        out.writeInt(integers.values().length);
+        byte[] bytes = new byte[integers.values().length * Long.BYTES];
+        ByteBuffer.wrap(bytes).asLongBuffer().put(integers.values());
+        out.write(bytes);
+      } else if (data instanceof TensorData.Booleans booleans) {
+        out.writeByte(BOOLEANS);
+        out.writeInt(booleans.values().length);
+        byte[] bytes = new byte[booleans.values().length];
+        for (int i = 0; i < bytes.length; i++) {
+          bytes[i] = (byte) (booleans.values()[i] ? 1 : 0);
+        }
+        out.write(bytes);
+      }
+    }
+  }
+
+  /**
+   * Reads a tensor list; {@code maxElements} bounds what one frame may make this side allocate (all
+   * tensors together).
+   */
+  static List<Tensor> read(DataInputStream in, long maxElements) throws IOException {
+    int count = in.readInt();
+    if (count < 0 || count > 4096) {
+      throw new IOException("bad frame: " + count + " tensors");
+    }
+    List<Tensor> tensors = new ArrayList<>(count);
+    long budget = maxElements;
+    for (int t = 0; t < count; t++) {
+      String name = in.readUTF();
+      Datatype datatype = Datatype.valueOf(in.readUTF());
+      int rank = in.readInt();
+      if (rank < 0 || rank > 64) {
+        throw new IOException("bad frame: rank " + rank);
+      }
+      long[] shape = new long[rank];
+      for (int i = 0; i < rank; i++) {
+        shape[i] = in.readLong();
+      }
+      byte kind = in.readByte();
+      int n = in.readInt();
+      budget -= n;
+      if (n < 0 || budget < 0 || n > Integer.MAX_VALUE / Long.BYTES) {
+        throw new IOException("bad frame: more than " + maxElements + " elements");
+      }
+      TensorData data =
+          switch (kind) {
+            case REALS -> {
+              double[] values = new double[n];
+              ByteBuffer.wrap(bytes(in, n * Double.BYTES)).asDoubleBuffer().get(values);
+              yield new TensorData.Reals(values);
+            }
+            case INTEGERS -> {
+              long[] values = new long[n];
+              ByteBuffer.wrap(bytes(in, n * Long.BYTES)).asLongBuffer().get(values);
+              yield new TensorData.Integers(values);
+            }
+            case BOOLEANS -> {
+              byte[] bytes = bytes(in, n);
+              boolean[] values = new boolean[n];
+              for (int i = 0; i < n; i++) {
+                values[i] = bytes[i] != 0;
+              }
+              yield new TensorData.Booleans(values);
+            }
+            default -> throw new IOException("bad frame: element kind " + kind);
+          };
+      tensors.add(new Tensor(name, datatype, shape, data));
+    }
+    return tensors;
+  }
+
+  private static byte[] bytes(DataInputStream in, int length) throws IOException {
+    byte[] bytes = new byte[length];
+    in.readFully(bytes);
+    return bytes;
+  }
+
+  static void writeMessage(DataOutputStream out, byte status, String message) throws IOException {
+    out.writeByte(status);
+    String text = message == null ? "" : message;
+    out.writeUTF(text.length() > MAX_MESSAGE ? text.substring(0, MAX_MESSAGE) : text);
+  }
+}

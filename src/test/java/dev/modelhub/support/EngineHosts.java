@@ -1,0 +1,53 @@
+package dev.modelhub.support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/** Finds the engine host processes this JVM started, from the spec file in each host's folder. */
+public final class EngineHosts {
+
+  private EngineHosts() {}
+
+  /** The live engine host of {@code model} v{@code version}: found by its folder's spec file. */
+  public static ProcessHandle of(String model, int version) {
+    return ProcessHandle.current()
+        .descendants()
+        .filter(ProcessHandle::isAlive)
+        // the JVM itself, not the bubblewrap or prlimit process around it
+        .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+        .filter(p -> spec(p).contains("name=" + model + " v" + version + "\n"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no engine host for " + model + " v" + version));
+  }
+
+  /** The spec file of a host process (its properties, sorted), or empty. */
+  public static String spec(ProcessHandle process) {
+    String[] args = process.info().arguments().orElse(new String[0]);
+    return Arrays.stream(args)
+        .filter(a -> a.startsWith("@") && a.endsWith("java.args"))
+        .map(a -> Path.of(a.substring(1)).resolveSibling("host.properties"))
+        .filter(Files::isRegularFile)
+        .map(EngineHosts::read)
+        .collect(Collectors.joining());
+  }
+
+  private static String read(Path file) {
+    try {
+      Properties p = new Properties();
+      try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(in);
+      }
+      return p.entrySet().stream()
+          .map(e -> e.getKey() + "=" + e.getValue() + "\n")
+          .sorted()
+          .collect(Collectors.joining());
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
