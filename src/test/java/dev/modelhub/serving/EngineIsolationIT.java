@@ -123,7 +123,7 @@ class EngineIsolationIT extends ServingTest {
         .pollInterval(Duration.ofMillis(20))
         .until(() -> metric("modelhub_inference_admitted", "model=\"" + looping + "\"") >= 1);
     long killedAt = System.nanoTime();
-    host.destroyForcibly();
+    assertThat(EngineHosts.launched(host).destroyForcibly()).isTrue();
     Response answer = slow.get();
     long waitedMs = (System.nanoTime() - killedAt) / 1_000_000;
 
@@ -204,7 +204,8 @@ class EngineIsolationIT extends ServingTest {
                 "ORT_DISABLE_TELEMETRY",
                 "TF_CPP_MIN_LOG_LEVEL",
                 "OMP_NUM_THREADS",
-                "MALLOC_ARENA_MAX"));
+                "MALLOC_ARENA_MAX",
+                "PWD")); // bubblewrap sets it: the host's own folder
     assertThat(System.getenv().keySet()).as("the node's own environment").hasSizeGreaterThan(8);
     String everything =
         String.join("\n", environment.values())

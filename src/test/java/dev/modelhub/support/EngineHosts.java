@@ -50,4 +50,19 @@ public final class EngineHosts {
       return "";
     }
   }
+
+  /**
+   * The process the node started for {@code host}: the host itself, or the sandbox (bubblewrap)
+   * around it. Killing it is killing the host as the node sees it.
+   */
+  public static ProcessHandle launched(ProcessHandle host) {
+    ProcessHandle current = host;
+    while (true) {
+      ProcessHandle parent = current.parent().orElse(null);
+      if (parent == null || parent.pid() == ProcessHandle.current().pid()) {
+        return current;
+      }
+      current = parent;
+    }
+  }
 }

@@ -272,7 +272,7 @@ final class HostEngine implements EngineInstance {
     if (host != null) {
       try {
         // The connection breaks as the process dies; its exit status follows a moment later.
-        if (host.waitFor(1, TimeUnit.SECONDS)) {
+        if (host.waitFor(2, TimeUnit.SECONDS)) {
           exit = faults.containsKey(host) ? describe(host) : exit;
         }
       } catch (InterruptedException e) {

@@ -1,14 +1,17 @@
 package dev.modelhub.serving.internal;
 
 import dev.modelhub.serving.ServingProperties;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,7 +135,12 @@ final class HostLauncher {
     // full report stays in the host's folder.
     args.add("-XX:-CreateCoredumpOnCrash");
     args.add("-XX:ErrorFile=" + specFile.resolveSibling("hs_err.log"));
-    String classPath = System.getProperty("java.class.path");
+    // Absolute: the host starts in its own folder (java -jar gives the jar as it was typed).
+    String classPath =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> !entry.isBlank())
+            .map(entry -> Path.of(entry).toAbsolutePath().toString())
+            .collect(Collectors.joining(File.pathSeparator));
     if (launchedFromBootJar()) {
       // java -jar modelhub.jar: the classes are nested in the jar; Boot's launcher opens them.
       args.add("-Dloader.main=" + EngineHost.class.getName());
