@@ -24,6 +24,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxDatasetRows most rows (samples) a dataset may have
  * @param maxDatasetSize largest dataset file (CSV or .npz, and an .npz once unpacked) accepted
  * @param maxDuration longest a job may run on a worker; then it is stopped and FAILED
+ * @param isolatedEvaluation whether a job's models are evaluated in a process of their own (with
+ *     the engine hosts' restrictions), so that a model crashing its engine fails the job's attempt
+ *     rather than ending the worker
  */
 @Validated
 @ConfigurationProperties("modelhub.jobs")
@@ -38,4 +41,5 @@ public record JobProperties(
     @DefaultValue("128") @Min(1) int generatedSamples,
     @DefaultValue("100000") @Min(1) int maxDatasetRows,
     @DefaultValue("512MB") DataSize maxDatasetSize,
-    @DefaultValue("6h") @DurationMin(seconds = 1) Duration maxDuration) {}
+    @DefaultValue("6h") @DurationMin(seconds = 1) Duration maxDuration,
+    @DefaultValue("true") boolean isolatedEvaluation) {}

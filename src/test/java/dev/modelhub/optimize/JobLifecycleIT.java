@@ -7,7 +7,9 @@ import dev.modelhub.optimize.internal.JobRunner;
 import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
 import dev.modelhub.support.Api;
+import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.Npz;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -152,6 +154,40 @@ class JobLifecycleIT extends ServingTest {
   }
 
   @Test
+  void a_model_that_crashes_its_evaluation_fails_its_attempt_not_the_worker() {
+    // Evaluated on INT32_MIN / -1, the model raises SIGFPE inside ONNX Runtime.
+    String crasher = uniqueName("crasher");
+    register(crasher, OnnxModels.projectAndDivide().toByteArray(), "c.onnx");
+    byte[] npz =
+        new Npz()
+            .float32("x", new long[] {2, 4}, 1, 2, 3, 4, 5, 6, 7, 8)
+            .int32("numerator", new long[] {2, 2}, Integer.MIN_VALUE, 6, 7, 8)
+            .int32("divisor", new long[] {2, 2}, -1, 2, 1, 2)
+            .bytes();
+    Response uploaded =
+        api.sendRaw(
+            "POST",
+            "/api/v1/models/" + crasher + "/datasets?name=crash",
+            "application/octet-stream",
+            npz);
+    assertThat(uploaded.status()).as(uploaded.toString()).isEqualTo(201);
+    long crashing = optimize(crasher, 1, "convert-fp16", Map.of("dataset", "crash"));
+    JobWorker worker = worker("crash", 5);
+
+    assertThat(worker.runNextJob()).isTrue();
+    JsonNode failed = job(crashing);
+    assertThat(failed.get("status").asString()).isEqualTo("QUEUED");
+    assertThat(failed.get("attempts").asInt()).isEqualTo(1);
+    assertThat(failed.get("error").asString()).contains("SIGFPE in native code");
+
+    // The same worker, in the same process, runs the next job to the end.
+    long good = optimize(model, 1, "convert-fp16", Map.of("dataset", "test"));
+    assertThat(worker.runNextJob()).isTrue();
+    assertThat(job(good).get("status").asString()).isEqualTo("SUCCEEDED");
+    api.delete("/api/v1/models/" + crasher);
+  }
+
+  @Test
   void a_failing_job_is_retried_with_backoff_then_failed_with_the_last_error() throws Exception {
     // The parent registers (inspection does not read weights) but ONNX Runtime cannot load it.
     String broken = uniqueName("broken");
@@ -261,7 +297,8 @@ class JobLifecycleIT extends ServingTest {
             32,
             100_000,
             DataSize.ofMegabytes(64),
-            maxDuration);
+            maxDuration,
+            true);
     return new JobWorker(
         "test-" + name, store, runner.withProperties(properties), properties, meters);
   }

@@ -131,6 +131,30 @@ public final class OnnxModels {
     return opset13(graph);
   }
 
+  /**
+   * Two outputs: {@code y = x · W} (FP32 [-1, 4] by a 4×3 initializer, for passes to work on) and
+   * {@code quotient = numerator / divisor} (INT32 [-1, 2]), so that evaluating it on INT32_MIN / -1
+   * raises SIGFPE in the process running ONNX Runtime.
+   */
+  public static ModelProto projectAndDivide() {
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("project-and-divide");
+    graph.addInput(tensorValue("x", TensorProto.DataType.FLOAT_VALUE, -1, 4));
+    graph.addInput(tensorValue("numerator", TensorProto.DataType.INT32_VALUE, -1, 2));
+    graph.addInput(tensorValue("divisor", TensorProto.DataType.INT32_VALUE, -1, 2));
+    graph.addInitializer(floats("w", new Random(3), 4, 3));
+    graph.addNode(
+        NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("w").addOutput("y"));
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setOpType("Div")
+            .addInput("numerator")
+            .addInput("divisor")
+            .addOutput("quotient"));
+    graph.addOutput(tensorValue("y", TensorProto.DataType.FLOAT_VALUE, -1, 3));
+    graph.addOutput(tensorValue("quotient", TensorProto.DataType.INT32_VALUE, -1, 2));
+    return opset13(graph);
+  }
+
   /** A model of {@code graph} at IR version 8, default opset 13. */
   private static ModelProto opset13(GraphProto.Builder graph) {
     return ModelProto.newBuilder()

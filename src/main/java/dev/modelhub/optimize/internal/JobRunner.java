@@ -7,6 +7,7 @@ import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.artifact.StorageProperties;
 import dev.modelhub.common.DiskSpace;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.optimize.DatasetService;
@@ -31,6 +32,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
@@ -59,6 +61,22 @@ public class JobRunner {
   private final JobProperties properties;
   private final ObjectMapper json;
   private final StorageProperties storage;
+  private final IsolatedEvaluator isolated;
+
+  /** Evaluation processes: ONNX Runtime's settings only, no network, read-only but their folder. */
+  private static final SandboxedJvm EVALUATIONS =
+      new SandboxedJvm(
+          new SandboxedJvm.Settings(
+              1024,
+              true,
+              List.of(),
+              Map.of(
+                  "PATH", "/usr/local/bin:/usr/bin:/bin",
+                  "LANG", "C.UTF-8",
+                  "ORT_DISABLE_TELEMETRY", "1",
+                  "OMP_NUM_THREADS", "1",
+                  "MALLOC_ARENA_MAX", "2")));
+
   private final Path workDir;
 
   public JobRunner(
@@ -84,6 +102,7 @@ public class JobRunner {
     this.properties = properties;
     this.json = json;
     this.storage = storage;
+    this.isolated = properties.isolatedEvaluation() ? new IsolatedEvaluator(EVALUATIONS) : null;
     this.workDir = storage.spoolDir().toAbsolutePath().resolve("jobs");
   }
 
@@ -280,8 +299,11 @@ public class JobRunner {
             + passes.json(params)
             + (keepFloat.isEmpty() ? "" : " keeping " + keepFloat + " in float")
             + ": written, evaluating");
-    Evaluator evaluator = new Evaluator(measureLatency ? properties.latencyRuns() : 1);
-    Evaluator.Comparison comparison = evaluator.compare(parentFile, file, data, context::stopping);
+    int latencyRuns = measureLatency ? properties.latencyRuns() : 1;
+    Evaluator.Comparison comparison =
+        isolated != null
+            ? isolated.compare(parentFile, file, data, latencyRuns, context::stopping, dir)
+            : new Evaluator(latencyRuns).compare(parentFile, file, data, context::stopping);
     context.checkpoint();
     return new Trial(params, keepFloat, file, details, comparison, parameters, List.of());
   }

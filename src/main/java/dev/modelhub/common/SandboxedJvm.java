@@ -1,0 +1,183 @@
+package dev.modelhub.common;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Starts a Java main class of this application in a child process with least privilege: the node's
+ * own Java and class path (Spring Boot's launcher under {@code java -jar}), a clean environment
+ * (none of the node's variables, so no database password, S3 keys or admin key), a given heap,
+ * resource limits through {@code prlimit} (open files, no core dumps) and, where bubblewrap is
+ * installed and works, no network, its own PID and IPC namespaces and a read-only file system but
+ * for its folder and the given writable paths. Engine hosts and the job worker's evaluations run
+ * this way.
+ */
+public final class SandboxedJvm {
+
+  private static final String BOOT_LAUNCHER =
+      "org.springframework.boot.loader.launch.PropertiesLauncher";
+
+  /**
+   * @param maxOpenFiles the process's open-file limit
+   * @param sandbox whether to use bubblewrap when it is installed
+   * @param writable paths (besides its own folder) the process may write under bubblewrap
+   * @param environment the process's whole environment, besides HOME and TMPDIR (its folder)
+   */
+  public record Settings(
+      int maxOpenFiles, boolean sandbox, List<Path> writable, Map<String, String> environment) {}
+
+  private final Settings settings;
+  private final boolean prlimit;
+  private final boolean bubblewrap;
+
+  public SandboxedJvm(Settings settings) {
+    this.settings = settings;
+    this.prlimit = Files.isExecutable(Path.of("/usr/bin/prlimit"));
+    this.bubblewrap = settings.sandbox() && bubblewrapWorks();
+  }
+
+  public boolean limited() {
+    return prlimit;
+  }
+
+  public boolean sandboxed() {
+    return bubblewrap;
+  }
+
+  /** The restrictions that apply, in words (for logs and status). */
+  public String restrictions() {
+    List<String> parts = new ArrayList<>(List.of("clean environment", "own folder"));
+    if (prlimit) {
+      parts.add("open files ≤ " + settings.maxOpenFiles());
+      parts.add("no core dumps");
+    }
+    if (bubblewrap) {
+      parts.add("no network");
+      parts.add("read-only file system");
+      parts.add("own process namespace");
+    }
+    return String.join(", ", parts);
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args}, working in {@code workDir} (which holds its
+   * argument file and its temporary files), its output and errors merged.
+   */
+  public Process start(
+      String mainClass,
+      Path workDir,
+      long heapMegabytes,
+      List<String> jvmOptions,
+      List<String> args)
+      throws IOException {
+    Path argFile = workDir.resolve("java.args");
+    Files.writeString(
+        argFile,
+        javaArguments(mainClass, workDir, heapMegabytes, jvmOptions, args),
+        StandardCharsets.UTF_8);
+    List<String> command = new ArrayList<>();
+    if (prlimit) {
+      command.addAll(
+          List.of("/usr/bin/prlimit", "--nofile=" + settings.maxOpenFiles(), "--core=0", "--"));
+    }
+    if (bubblewrap) {
+      command.addAll(
+          List.of(
+              "bwrap",
+              "--ro-bind",
+              "/",
+              "/",
+              "--dev",
+              "/dev",
+              "--proc",
+              "/proc",
+              "--bind",
+              workDir.toString(),
+              workDir.toString()));
+      for (Path path : settings.writable()) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Files.createDirectories(absolute);
+        command.addAll(List.of("--bind", absolute.toString(), absolute.toString()));
+      }
+      command.addAll(
+          List.of("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--"));
+    }
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("@" + argFile);
+
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+    builder.redirectErrorStream(true);
+    Map<String, String> env = builder.environment();
+    env.clear();
+    env.putAll(settings.environment());
+    env.put("HOME", workDir.toString());
+    env.put("TMPDIR", workDir.toString());
+    return builder.start();
+  }
+
+  /** The JVM's arguments, in an argument file: the class path can be tens of kilobytes. */
+  private static String javaArguments(
+      String mainClass,
+      Path workDir,
+      long heapMegabytes,
+      List<String> jvmOptions,
+      List<String> args) {
+    List<String> all = new ArrayList<>();
+    all.add("-Xmx" + heapMegabytes + "m");
+    all.add("-Djava.io.tmpdir=" + workDir);
+    // A native fault ends the process with a short report in its output; no core dump, and the
+    // full report stays in its folder.
+    all.add("-XX:-CreateCoredumpOnCrash");
+    all.add("-XX:ErrorFile=" + workDir.resolve("hs_err.log"));
+    all.addAll(jvmOptions);
+    // Absolute: the process starts in its own folder (java -jar gives the jar as it was typed).
+    String classPath =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> !entry.isBlank())
+            .map(entry -> Path.of(entry).toAbsolutePath().toString())
+            .collect(Collectors.joining(File.pathSeparator));
+    if (SandboxedJvm.class
+        .getClassLoader()
+        .getClass()
+        .getName()
+        .startsWith("org.springframework.boot.loader")) {
+      // java -jar modelhub.jar: the classes are nested in the jar; Boot's launcher opens them.
+      all.add("-Dloader.main=" + mainClass);
+      all.addAll(List.of("-cp", classPath, BOOT_LAUNCHER));
+    } else {
+      all.addAll(List.of("-cp", classPath, mainClass));
+    }
+    all.addAll(args);
+    StringBuilder text = new StringBuilder();
+    for (String arg : all) {
+      text.append('"').append(arg.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
+    }
+    return text.toString();
+  }
+
+  private static boolean bubblewrapWorks() {
+    try {
+      Process probe =
+          new ProcessBuilder(
+                  "bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true")
+              .redirectErrorStream(true)
+              .start();
+      probe.getInputStream().readAllBytes();
+      return probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}

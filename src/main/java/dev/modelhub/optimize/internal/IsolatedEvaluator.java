@@ -1,0 +1,143 @@
+package dev.modelhub.optimize.internal;
+
+import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.SandboxedJvm;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs a job's evaluation in an {@link EvaluationHost} process started as a {@link SandboxedJvm},
+ * so that a model crashing ONNX Runtime fails the job's attempt instead of ending the worker. A
+ * cancelled job ends the process at once.
+ */
+public final class IsolatedEvaluator {
+
+  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]+) \\(0x");
+
+  private final SandboxedJvm jvm;
+
+  public IsolatedEvaluator(SandboxedJvm jvm) {
+    this.jvm = jvm;
+  }
+
+  /** The evaluation process ended without a result (a crash, a kill, a limit). */
+  public static final class EvaluationCrashed extends RuntimeException {
+    EvaluationCrashed(String message) {
+      super(message);
+    }
+  }
+
+  /** The evaluation ran and failed (ONNX Runtime refused a model or an input). */
+  public static final class EvaluationFailed extends RuntimeException {
+    EvaluationFailed(String message) {
+      super(message);
+    }
+  }
+
+  Evaluator.Comparison compare(
+      Path parent,
+      Path variant,
+      EvaluationData data,
+      int latencyRuns,
+      Interruption cancelled,
+      Path workDir)
+      throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory(workDir, "evaluation-");
+    try {
+      Path request = dir.resolve("request.bin");
+      try (DataOutputStream out =
+          new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(request), 1 << 16))) {
+        out.writeUTF(parent.toAbsolutePath().toString());
+        out.writeUTF(variant.toAbsolutePath().toString());
+        out.writeInt(latencyRuns);
+        EvaluationFrames.write(out, data);
+      }
+      long heap = 256 + 3 * (Files.size(request) >> 20);
+      Process process =
+          jvm.start(
+              EvaluationHost.class.getName(),
+              dir,
+              heap,
+              List.of(
+                  "-XX:+UseSerialGC",
+                  "-Dai.djl.offline=true",
+                  "-Dai.djl.onnx.disable_alternative=true"),
+              List.of(request.toString()));
+      CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process));
+      while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
+        if (cancelled.requested()) {
+          process.destroyForcibly();
+          process.waitFor();
+          throw new Evaluator.CancelledException();
+        }
+      }
+      String text = output.join();
+      if (process.exitValue() != 0 || !text.contains(EvaluationHost.DONE)) {
+        String failure = failure(text);
+        if (failure != null) {
+          throw new EvaluationFailed(failure);
+        }
+        throw new EvaluationCrashed(describe(process.exitValue(), text));
+      }
+      try (DataInputStream in =
+          new DataInputStream(
+              new BufferedInputStream(Files.newInputStream(dir.resolve("result.bin"))))) {
+        return EvaluationFrames.readComparison(in);
+      }
+    } finally {
+      FileTrees.deleteQuietly(dir);
+    }
+  }
+
+  private static String read(Process process) {
+    try (InputStream in = process.getInputStream()) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** The error the evaluation reported, or null when it did not get to report one. */
+  private static String failure(String output) {
+    for (String line : output.split("\n")) {
+      if (line.startsWith(EvaluationHost.FAILED)) {
+        return line.substring(EvaluationHost.FAILED.length()).trim();
+      }
+    }
+    return null;
+  }
+
+  /** Why the process ended: the native fault it reported, its last error line, or its status. */
+  static String describe(int status, String output) {
+    String fault = null;
+    String lastError = null;
+    for (String line : output.split("\n")) {
+      Matcher fatal = FATAL_SIGNAL.matcher(line);
+      if (fatal.find()) {
+        fault = fatal.group(1);
+      }
+      if (line.startsWith("Exception in thread") || line.contains("Exception: ")) {
+        lastError = line.trim();
+      }
+    }
+    if (fault != null) {
+      return "the evaluation process crashed (" + fault + " in native code)";
+    }
+    if (lastError != null) {
+      return "the evaluation failed: " + lastError;
+    }
+    return "the evaluation process ended with status " + status;
+  }
+}
