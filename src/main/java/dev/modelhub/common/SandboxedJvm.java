@@ -4,11 +4,16 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -30,10 +35,16 @@ public final class SandboxedJvm {
    * @param maxOpenFiles the process's open-file limit
    * @param sandbox whether to use bubblewrap when it is installed
    * @param writable paths (besides its own folder) the process may write under bubblewrap
+   * @param hidden folders (besides the node's working folder) hidden under bubblewrap: data of
+   *     other models and tenants
    * @param environment the process's whole environment, besides HOME and TMPDIR (its folder)
    */
   public record Settings(
-      int maxOpenFiles, boolean sandbox, List<Path> writable, Map<String, String> environment) {}
+      int maxOpenFiles,
+      boolean sandbox,
+      List<Path> writable,
+      List<Path> hidden,
+      Map<String, String> environment) {}
 
   private final Settings settings;
   private final boolean prlimit;
@@ -77,39 +88,18 @@ public final class SandboxedJvm {
       Path workDir,
       long heapMegabytes,
       List<String> jvmOptions,
-      List<String> args)
+      List<String> args,
+      List<Path> readable)
       throws IOException {
     Path argFile = workDir.resolve("java.args");
-    Files.writeString(
-        argFile,
-        javaArguments(mainClass, workDir, heapMegabytes, jvmOptions, args),
-        StandardCharsets.UTF_8);
+    writeFresh(argFile, javaArguments(mainClass, workDir, heapMegabytes, jvmOptions, args));
     List<String> command = new ArrayList<>();
     if (prlimit) {
       command.addAll(
           List.of("/usr/bin/prlimit", "--nofile=" + settings.maxOpenFiles(), "--core=0", "--"));
     }
     if (bubblewrap) {
-      command.addAll(
-          List.of(
-              "bwrap",
-              "--ro-bind",
-              "/",
-              "/",
-              "--dev",
-              "/dev",
-              "--proc",
-              "/proc",
-              "--bind",
-              workDir.toString(),
-              workDir.toString()));
-      for (Path path : settings.writable()) {
-        Path absolute = path.toAbsolutePath().normalize();
-        Files.createDirectories(absolute);
-        command.addAll(List.of("--bind", absolute.toString(), absolute.toString()));
-      }
-      command.addAll(
-          List.of("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--"));
+      command.addAll(sandbox(workDir, readable));
     }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("@" + argFile);
@@ -121,7 +111,91 @@ public final class SandboxedJvm {
     env.putAll(settings.environment());
     env.put("HOME", workDir.toString());
     env.put("TMPDIR", workDir.toString());
-    return builder.start();
+    // bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that started it
+    // ends, so every child is started from one thread that lives as long as the process.
+    try {
+      return SPAWNER.submit(builder::start).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting " + mainClass, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("cannot start " + mainClass, e.getCause());
+    }
+  }
+
+  private static final ExecutorService SPAWNER =
+      Executors.newSingleThreadExecutor(DaemonThreads.named("modelhub-process-spawner"));
+
+  /**
+   * bubblewrap's arguments: the system read-only; {@code /tmp}, {@code /run} (local sockets: the
+   * database's, D-Bus) and the node's own folder (its data, cache, spool and S3 objects) hidden
+   * behind empty tmpfs; then, read-only, the class path and {@code readable}; read-write, the
+   * settings' writable paths and the process's folder; every namespace unshared (no network), a new
+   * session, no capabilities.
+   */
+  private List<String> sandbox(Path workDir, List<Path> readable) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "bwrap",
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--tmpfs",
+                "/tmp",
+                "--tmpfs",
+                "/run"));
+    Path nodeFolder = Path.of("").toAbsolutePath().normalize();
+    List<Path> hidden = new ArrayList<>(settings.hidden());
+    hidden.add(0, nodeFolder);
+    for (Path path : hidden) {
+      Path absolute = path.toAbsolutePath().normalize();
+      if (absolute.getNameCount() > 0 && Files.isDirectory(absolute)) {
+        args.addAll(List.of("--tmpfs", absolute.toString()));
+      }
+    }
+    List<Path> visible = new ArrayList<>();
+    for (String entry : classPath().split(File.pathSeparator)) {
+      visible.add(Path.of(entry));
+    }
+    visible.addAll(readable);
+    for (Path path : visible) {
+      Path absolute = path.toAbsolutePath().normalize();
+      if (Files.exists(absolute)) {
+        args.addAll(List.of("--ro-bind", absolute.toString(), absolute.toString()));
+      }
+    }
+    for (Path path : settings.writable()) {
+      Path absolute = path.toAbsolutePath().normalize();
+      Files.createDirectories(absolute);
+      args.addAll(List.of("--bind", absolute.toString(), absolute.toString()));
+    }
+    args.addAll(List.of("--bind", workDir.toString(), workDir.toString()));
+    args.addAll(
+        List.of("--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--"));
+    return args;
+  }
+
+  /**
+   * Writes a file in a folder the child may write to: whatever is there (a link it planted) is
+   * removed first, and the file is created new, never followed.
+   */
+  public static void writeFresh(Path file, String text) throws IOException {
+    Files.deleteIfExists(file);
+    Files.writeString(
+        file,
+        text,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS);
   }
 
   /** The JVM's arguments, in an argument file: the class path can be tens of kilobytes. */
@@ -139,12 +213,7 @@ public final class SandboxedJvm {
     all.add("-XX:-CreateCoredumpOnCrash");
     all.add("-XX:ErrorFile=" + workDir.resolve("hs_err.log"));
     all.addAll(jvmOptions);
-    // Absolute: the process starts in its own folder (java -jar gives the jar as it was typed).
-    String classPath =
-        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-            .filter(entry -> !entry.isBlank())
-            .map(entry -> Path.of(entry).toAbsolutePath().toString())
-            .collect(Collectors.joining(File.pathSeparator));
+    String classPath = classPath();
     if (SandboxedJvm.class
         .getClassLoader()
         .getClass()
@@ -162,6 +231,14 @@ public final class SandboxedJvm {
       text.append('"').append(arg.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
     }
     return text.toString();
+  }
+
+  /** Absolute: the process starts in its own folder (java -jar gives the jar as it was typed). */
+  private static String classPath() {
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(entry -> !entry.isBlank())
+        .map(entry -> Path.of(entry).toAbsolutePath().normalize().toString())
+        .collect(Collectors.joining(File.pathSeparator));
   }
 
   private static boolean bubblewrapWorks() {

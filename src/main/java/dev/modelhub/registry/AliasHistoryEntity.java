@@ -42,6 +42,10 @@ class AliasHistoryEntity {
     this.movedBy = by;
   }
 
+  String movedBy() {
+    return movedBy;
+  }
+
   Integer toVersion() {
     return toVersion;
   }

@@ -99,10 +99,13 @@ class AliasService {
     if (current.isEmpty() || versionNumber(current.get().versionId()) != crashing) {
       return Optional.empty();
     }
+    // Only a move a person or pipeline made is undone: after a roll-back, a crash of the version
+    // rolled back to must not send the alias back to the one that crashed before.
     Integer previous =
         history
             .findFirstByModelIdAndAliasOrderByIdDesc(model.id(), alias)
             .filter(move -> Integer.valueOf(crashing).equals(move.toVersion()))
+            .filter(move -> !caller.name().equals(move.movedBy()))
             .map(AliasHistoryEntity::fromVersion)
             .orElse(null);
     if (previous == null) {

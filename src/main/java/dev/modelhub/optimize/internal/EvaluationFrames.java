@@ -20,6 +20,9 @@ import java.util.List;
  */
 final class EvaluationFrames {
 
+  /** The size of a written comparison: two sides of 25 bytes, then 25 more. */
+  static final int COMPARISON_BYTES = 75;
+
   private EvaluationFrames() {}
 
   static void write(DataOutputStream out, EvaluationData data) throws IOException {

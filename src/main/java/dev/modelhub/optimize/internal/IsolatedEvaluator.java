@@ -10,10 +10,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +27,10 @@ import java.util.regex.Pattern;
  */
 public final class IsolatedEvaluator {
 
-  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]+) \\(0x");
+  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]{2,8}) \\(0x");
+
+  /** The end of the process's output kept for the diagnosis: the output is not trusted. */
+  private static final int KEPT_OUTPUT = 64 * 1024;
 
   private final SandboxedJvm jvm;
 
@@ -74,16 +80,24 @@ public final class IsolatedEvaluator {
                   "-XX:+UseSerialGC",
                   "-Dai.djl.offline=true",
                   "-Dai.djl.onnx.disable_alternative=true"),
-              List.of(request.toString()));
+              List.of(request.toString()),
+              List.of(parent.toAbsolutePath().getParent(), variant.toAbsolutePath().getParent()));
       CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process));
       while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
         if (cancelled.requested()) {
+          process.descendants().forEach(ProcessHandle::destroyForcibly);
           process.destroyForcibly();
           process.waitFor();
           throw new Evaluator.CancelledException();
         }
       }
-      String text = output.join();
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      String text;
+      try {
+        text = output.get(5, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        text = "";
+      }
       if (process.exitValue() != 0 || !text.contains(EvaluationHost.DONE)) {
         String failure = failure(text);
         if (failure != null) {
@@ -91,9 +105,15 @@ public final class IsolatedEvaluator {
         }
         throw new EvaluationCrashed(describe(process.exitValue(), text));
       }
+      // Written by the process: only a regular file of the exact size is read, never a link.
+      Path result = dir.resolve("result.bin");
+      if (!Files.isRegularFile(result, LinkOption.NOFOLLOW_LINKS)
+          || Files.size(result) != EvaluationFrames.COMPARISON_BYTES) {
+        throw new EvaluationCrashed("the evaluation process left no valid result");
+      }
       try (DataInputStream in =
           new DataInputStream(
-              new BufferedInputStream(Files.newInputStream(dir.resolve("result.bin"))))) {
+              new BufferedInputStream(Files.newInputStream(result, LinkOption.NOFOLLOW_LINKS)))) {
         return EvaluationFrames.readComparison(in);
       }
     } finally {
@@ -102,11 +122,25 @@ public final class IsolatedEvaluator {
   }
 
   private static String read(Process process) {
+    byte[] kept = new byte[KEPT_OUTPUT];
+    int length = 0;
     try (InputStream in = process.getInputStream()) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      byte[] chunk = new byte[8192];
+      int n;
+      while ((n = in.read(chunk)) > 0) {
+        if (length + n > KEPT_OUTPUT) {
+          int drop = Math.min(length, length + n - KEPT_OUTPUT);
+          System.arraycopy(kept, drop, kept, 0, length - drop);
+          length -= drop;
+        }
+        int take = Math.min(n, KEPT_OUTPUT - length);
+        System.arraycopy(chunk, n - take, kept, length, take);
+        length += take;
+      }
     } catch (IOException e) {
-      return "";
+      // the process ended
     }
+    return new String(kept, 0, length, StandardCharsets.UTF_8);
   }
 
   /** The error the evaluation reported, or null when it did not get to report one. */

@@ -63,19 +63,24 @@ public class JobRunner {
   private final StorageProperties storage;
   private final IsolatedEvaluator isolated;
 
-  /** Evaluation processes: ONNX Runtime's settings only, no network, read-only but their folder. */
-  private static final SandboxedJvm EVALUATIONS =
-      new SandboxedJvm(
-          new SandboxedJvm.Settings(
-              1024,
-              true,
-              List.of(),
-              Map.of(
-                  "PATH", "/usr/local/bin:/usr/bin:/bin",
-                  "LANG", "C.UTF-8",
-                  "ORT_DISABLE_TELEMETRY", "1",
-                  "OMP_NUM_THREADS", "1",
-                  "MALLOC_ARENA_MAX", "2")));
+  /**
+   * Evaluation processes: ONNX Runtime's settings only; under bubblewrap no network, and of the
+   * spool only the job's own files.
+   */
+  private static SandboxedJvm evaluations(Path spool) {
+    return new SandboxedJvm(
+        new SandboxedJvm.Settings(
+            1024,
+            true,
+            List.of(),
+            List.of(spool),
+            Map.of(
+                "PATH", "/usr/local/bin:/usr/bin:/bin",
+                "LANG", "C.UTF-8",
+                "ORT_DISABLE_TELEMETRY", "1",
+                "OMP_NUM_THREADS", "1",
+                "MALLOC_ARENA_MAX", "2")));
+  }
 
   private final Path workDir;
 
@@ -102,8 +107,11 @@ public class JobRunner {
     this.properties = properties;
     this.json = json;
     this.storage = storage;
-    this.isolated = properties.isolatedEvaluation() ? new IsolatedEvaluator(EVALUATIONS) : null;
     this.workDir = storage.spoolDir().toAbsolutePath().resolve("jobs");
+    this.isolated =
+        properties.isolatedEvaluation()
+            ? new IsolatedEvaluator(evaluations(storage.spoolDir()))
+            : null;
   }
 
   /** The same runner with other job settings (latency runs, sample counts). */

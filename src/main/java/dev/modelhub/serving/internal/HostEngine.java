@@ -51,7 +51,7 @@ final class HostEngine implements EngineInstance {
    * The JVM's report of a fault in native code ("# SIGFPE (0x8) at pc=…"): the host then aborts, so
    * its exit status alone would say SIGABRT.
    */
-  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]+) \\(0x");
+  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]{2,8}) \\(0x");
 
   /** Per host: the native fault it reported, complete once its output has been read to the end. */
   private final Map<Process, CompletableFuture<String>> faults = new ConcurrentHashMap<>();
@@ -156,7 +156,7 @@ final class HostEngine implements EngineInstance {
     try (BufferedReader lines =
         new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
-      while ((line = lines.readLine()) != null) {
+      while ((line = boundedLine(lines)) != null) {
         Matcher fatal = FATAL_SIGNAL.matcher(line);
         if (fatal.find()) {
           fault = fatal.group(1);
@@ -174,6 +174,20 @@ final class HostEngine implements EngineInstance {
     ready.complete("FAILED the engine host ended while loading (" + exitOf(host) + ")");
   }
 
+  /**
+   * A line of at most 8 KiB (the rest of a longer one is skipped): a host's output is not trusted.
+   */
+  private static String boundedLine(BufferedReader in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (line.length() < 8192) {
+        line.append((char) c);
+      }
+    }
+    return c < 0 && line.isEmpty() ? null : line.toString();
+  }
+
   private void exited(Process ended) {
     int crashesInWindow;
     String reason = describe(ended);
@@ -186,13 +200,18 @@ final class HostEngine implements EngineInstance {
       lastExit = reason;
       faults.remove(ended);
       Instant now = clock.instant();
-      crashes.addLast(now);
+      // A kill (the OOM killer, an operator) is counted and restarted, but only faults of the
+      // model's own count towards CRASHING: a caller sending memory-heavy inputs must not be able
+      // to roll production back.
+      if (!reason.contains("SIGKILL") && !reason.contains("SIGTERM")) {
+        crashes.addLast(now);
+      }
       while (!crashes.isEmpty()
           && crashes.peekFirst().isBefore(now.minus(settings.crashWindow()))) {
         crashes.removeFirst();
       }
       crashesInWindow = crashes.size();
-      restartsInRow = crashesInWindow; // the restart backoff grows with recent crashes only
+      restartsInRow = Math.max(1, crashesInWindow); // the backoff grows with recent crashes only
     }
     log.warn("{}: engine host stopped ({}); restarting", spec.name(), reason);
     try {
@@ -205,7 +224,12 @@ final class HostEngine implements EngineInstance {
 
   private void scheduleRestart() {
     Duration wait = backoff.after(restartsInRow);
-    restarts.schedule(this::restart, wait.toMillis(), TimeUnit.MILLISECONDS);
+    // The scheduler only keeps time: a start waits up to the load timeout for its host, and one
+    // model's slow start must not hold up another's restart.
+    restarts.schedule(
+        () -> DaemonThreads.start("modelhub-host-restart", this::restart),
+        wait.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   private void restart() {
@@ -299,22 +323,26 @@ final class HostEngine implements EngineInstance {
       process = null;
     }
     if (running != null) {
+      List<ProcessHandle> tree = running.descendants().toList();
       running.destroy();
       try {
         if (!running.waitFor(2, TimeUnit.SECONDS)) {
           running.destroyForcibly();
         }
+        tree.forEach(ProcessHandle::destroyForcibly);
+        running.waitFor(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         running.destroyForcibly();
         Thread.currentThread().interrupt();
       }
     }
+    // Only once nothing of the host runs can it no longer change its folder under the delete.
     FileTrees.deleteQuietly(workDir);
   }
 
   /** One connection to the host; reconnects to a restarted host on its next call. */
   private final class HostSession implements EngineSession {
-    private SocketChannel channel;
+    private volatile SocketChannel channel;
     private Process connectedProcess;
     private int connectedTo;
     private DataInputStream in;
@@ -331,7 +359,9 @@ final class HostEngine implements EngineInstance {
           return TensorFrames.read(in, maxOutputElements);
         }
         throw new TranslateException(in.readUTF());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        // A broken connection, or an answer that is not a frame: either way the connection's
+        // position is lost, so it is dropped.
         disconnect();
         throw stopped(connectedProcess);
       }

@@ -3,6 +3,7 @@ package dev.modelhub.serving.internal;
 import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.serving.ServingProperties;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ final class HostLauncher {
                 properties.host().maxOpenFiles(),
                 properties.host().sandbox(),
                 List.of(properties.engineCacheDir()),
+                List.of(properties.cache().dir()),
                 Map.of(
                     "PATH", "/usr/local/bin:/usr/bin:/bin",
                     "LANG", "C.UTF-8",
@@ -60,6 +62,9 @@ final class HostLauncher {
         workDir,
         properties.host().heap().toMegabytes(),
         List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m"),
-        List.of(specFile.toString()));
+        List.of(specFile.toString()),
+        // its own model only: an ONNX file's folder holds its external data
+        List.of(
+            Files.isDirectory(spec.modelPath()) ? spec.modelPath() : spec.modelPath().getParent()));
   }
 }

@@ -1,11 +1,12 @@
 package dev.modelhub.serving.internal;
 
+import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,9 +51,9 @@ record HostSpec(
     for (int i = 0; i < outputs.size(); i++) {
       p.setProperty("output." + i, outputs.get(i).name());
     }
-    try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      p.store(out, null);
-    }
+    StringWriter text = new StringWriter();
+    p.store(text, null);
+    SandboxedJvm.writeFresh(file, text.toString());
   }
 
   static HostSpec read(Path file) throws IOException {

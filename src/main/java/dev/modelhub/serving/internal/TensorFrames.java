@@ -67,7 +67,7 @@ final class TensorFrames {
    */
   static List<Tensor> read(DataInputStream in, long maxElements) throws IOException {
     int count = in.readInt();
-    if (count < 0 || count > 4096) {
+    if (count < 0 || count > 1024) {
       throw new IOException("bad frame: " + count + " tensors");
     }
     List<Tensor> tensors = new ArrayList<>(count);
@@ -82,12 +82,22 @@ final class TensorFrames {
       long[] shape = new long[rank];
       for (int i = 0; i < rank; i++) {
         shape[i] = in.readLong();
+        if (shape[i] < 0) {
+          throw new IOException("bad frame: negative dimension");
+        }
       }
       byte kind = in.readByte();
       int n = in.readInt();
       budget -= n;
       if (n < 0 || budget < 0 || n > Integer.MAX_VALUE / Long.BYTES) {
         throw new IOException("bad frame: more than " + maxElements + " elements");
+      }
+      try {
+        if (Tensor.elements(shape) != n) {
+          throw new IOException("bad frame: shape does not hold " + n + " elements");
+        }
+      } catch (ArithmeticException overflow) {
+        throw new IOException("bad frame: shape overflows");
       }
       TensorData data =
           switch (kind) {
