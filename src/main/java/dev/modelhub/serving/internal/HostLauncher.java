@@ -61,7 +61,17 @@ final class HostLauncher {
         EngineHost.class.getName(),
         workDir,
         properties.host().heap().toMegabytes(),
-        List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m"),
+        // Small and quick to start: the serial collector, returning heap it no longer needs,
+        // the client compiler only, one compiler thread, small code cache and stacks.
+        List.of(
+            "-XX:+UseSerialGC",
+            "-Xms16m",
+            "-XX:MinHeapFreeRatio=10",
+            "-XX:MaxHeapFreeRatio=30",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:CICompilerCount=1",
+            "-XX:ReservedCodeCacheSize=32m",
+            "-Xss512k"),
         List.of(specFile.toString()),
         // its own model only: an ONNX file's folder holds its external data
         List.of(
