@@ -47,6 +47,8 @@ class AccessMatrixIT extends ServingTest {
     String model = uniqueName("matrix");
     register(model, OnnxModels.mlp(11, 8, 4).toByteArray(), "m.onnx");
     promote(model, "staging", 1);
+    // Readiness answers 503 until the version's engine host is up; the matrix tests access.
+    awaitServing(model, "staging", 1);
     long job = optimize(model, 1, "convert-fp16", Map.of());
 
     List<Principal> principals = principals(model);
