@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -124,6 +126,42 @@ public final class SandboxedJvm {
       }
       throw new IOException("cannot start " + mainClass, e.getCause());
     }
+  }
+
+  /**
+   * The JVM's report of a fault in native code ("# SIGFPE (0x8) at pc=…"): the process then aborts,
+   * so its exit status alone would say SIGABRT.
+   */
+  private static final Pattern NATIVE_FAULT = Pattern.compile("^#\\s+(SIG[A-Z]{2,8}) \\(0x");
+
+  /** The signal a line of a child's output reports as a native fault, or null. */
+  public static String nativeFault(String line) {
+    Matcher fault = NATIVE_FAULT.matcher(line);
+    return fault.find() ? fault.group(1) : null;
+  }
+
+  /** How a child ended, in words: its exit status, or the signal that killed it. */
+  public static String exitOf(Process ended) {
+    if (ended.isAlive()) {
+      return "still running";
+    }
+    int status = ended.exitValue();
+    if (status > 128 && status < 128 + 65) {
+      int signal = status - 128;
+      String name =
+          switch (signal) {
+            case 4 -> "SIGILL";
+            case 6 -> "SIGABRT";
+            case 7 -> "SIGBUS";
+            case 8 -> "SIGFPE";
+            case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV";
+            case 15 -> "SIGTERM";
+            default -> "signal " + signal;
+          };
+      return "killed by " + name;
+    }
+    return "exit status " + status;
   }
 
   private static final ExecutorService SPAWNER =

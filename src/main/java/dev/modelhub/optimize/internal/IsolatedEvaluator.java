@@ -17,8 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs a job's evaluation in an {@link EvaluationHost} process started as a {@link SandboxedJvm},
@@ -26,8 +24,6 @@ import java.util.regex.Pattern;
  * cancelled job ends the process at once.
  */
 public final class IsolatedEvaluator {
-
-  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]{2,8}) \\(0x");
 
   /** The end of the process's output kept for the diagnosis: the output is not trusted. */
   private static final int KEPT_OUTPUT = 64 * 1024;
@@ -103,7 +99,7 @@ public final class IsolatedEvaluator {
         if (failure != null) {
           throw new EvaluationFailed(failure);
         }
-        throw new EvaluationCrashed(describe(process.exitValue(), text));
+        throw new EvaluationCrashed(describe(process, text));
       }
       // Written by the process: only a regular file of the exact size is read, never a link.
       Path result = dir.resolve("result.bin");
@@ -154,13 +150,13 @@ public final class IsolatedEvaluator {
   }
 
   /** Why the process ended: the native fault it reported, its last error line, or its status. */
-  static String describe(int status, String output) {
+  static String describe(Process process, String output) {
     String fault = null;
     String lastError = null;
     for (String line : output.split("\n")) {
-      Matcher fatal = FATAL_SIGNAL.matcher(line);
-      if (fatal.find()) {
-        fault = fatal.group(1);
+      String reported = SandboxedJvm.nativeFault(line);
+      if (reported != null) {
+        fault = reported;
       }
       if (line.startsWith("Exception in thread") || line.contains("Exception: ")) {
         lastError = line.trim();
@@ -172,6 +168,6 @@ public final class IsolatedEvaluator {
     if (lastError != null) {
       return "the evaluation failed: " + lastError;
     }
-    return "the evaluation process ended with status " + status;
+    return "the evaluation process ended (" + SandboxedJvm.exitOf(process) + ")";
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.translate.TranslateException;
 import dev.modelhub.common.Backoff;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
 import java.io.BufferedInputStream;
@@ -32,8 +33,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +45,6 @@ import org.slf4j.LoggerFactory;
 final class HostEngine implements EngineInstance {
 
   private static final Logger log = LoggerFactory.getLogger(HostEngine.class);
-
-  /**
-   * The JVM's report of a fault in native code ("# SIGFPE (0x8) at pc=…"): the host then aborts, so
-   * its exit status alone would say SIGABRT.
-   */
-  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]{2,8}) \\(0x");
 
   /** Per host: the native fault it reported, complete once its output has been read to the end. */
   private final Map<Process, CompletableFuture<String>> faults = new ConcurrentHashMap<>();
@@ -110,15 +103,6 @@ final class HostEngine implements EngineInstance {
     return this;
   }
 
-  String name() {
-    return spec.name();
-  }
-
-  /** The host process now, or null between a crash and its restart. */
-  Process process() {
-    return process;
-  }
-
   private void launch() throws Exception {
     Process started = launcher.start(spec, workDir);
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -157,9 +141,9 @@ final class HostEngine implements EngineInstance {
         new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = boundedLine(lines)) != null) {
-        Matcher fatal = FATAL_SIGNAL.matcher(line);
-        if (fatal.find()) {
-          fault = fatal.group(1);
+        String reported = SandboxedJvm.nativeFault(line);
+        if (reported != null) {
+          fault = reported;
         }
         if (line.startsWith(EngineHost.MARKER)) {
           ready.complete(line.substring(EngineHost.MARKER.length()));
@@ -171,7 +155,8 @@ final class HostEngine implements EngineInstance {
       // the host ended
     }
     faults.get(host).complete(fault);
-    ready.complete("FAILED the engine host ended while loading (" + exitOf(host) + ")");
+    ready.complete(
+        "FAILED the engine host ended while loading (" + SandboxedJvm.exitOf(host) + ")");
   }
 
   /**
@@ -259,31 +244,7 @@ final class HostEngine implements EngineInstance {
     } catch (ExecutionException | TimeoutException e) {
       // the output was not read to its end in time: the exit status says what it can
     }
-    return fault != null ? fault + " in native code" : exitOf(ended);
-  }
-
-  /** How a host process ended, in words: an exit status or the signal that killed it. */
-  static String exitOf(Process ended) {
-    if (ended.isAlive()) {
-      return "still running";
-    }
-    int status = ended.exitValue();
-    if (status > 128 && status < 128 + 65) {
-      int signal = status - 128;
-      String name =
-          switch (signal) {
-            case 4 -> "SIGILL";
-            case 6 -> "SIGABRT";
-            case 7 -> "SIGBUS";
-            case 8 -> "SIGFPE";
-            case 9 -> "SIGKILL";
-            case 11 -> "SIGSEGV";
-            case 15 -> "SIGTERM";
-            default -> "signal " + signal;
-          };
-      return "killed by " + name;
-    }
-    return "exit status " + status;
+    return fault != null ? fault + " in native code" : SandboxedJvm.exitOf(ended);
   }
 
   @Override

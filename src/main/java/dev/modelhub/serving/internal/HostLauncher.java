@@ -39,19 +39,12 @@ final class HostLauncher {
                     "OMP_NUM_THREADS", Integer.toString(properties.intraOpThreads()),
                     "MALLOC_ARENA_MAX", "2")));
     log.info(
-        "Engine hosts: isolation {}, resource limits {}, sandbox {}",
+        "Engine hosts: isolation {}; restricted by {}{}",
         properties.isolation().name().toLowerCase(),
-        jvm.limited() ? "by prlimit" : "none (prlimit not found)",
-        jvm.sandboxed()
-            ? "bubblewrap (no network, read-only file system)"
-            : properties.host().sandbox()
-                ? "none (bubblewrap not installed or not usable here)"
-                : "off");
-  }
-
-  /** What the hosts are restricted by, for the serving status and the log. */
-  String restrictions() {
-    return jvm.restrictions();
+        jvm.restrictions(),
+        jvm.sandboxed() || !properties.host().sandbox()
+            ? ""
+            : " (no sandbox: bubblewrap is not installed or not usable here)");
   }
 
   Process start(HostSpec spec, Path workDir) throws IOException {

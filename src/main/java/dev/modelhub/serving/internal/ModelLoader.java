@@ -63,11 +63,6 @@ public class ModelLoader implements AutoCloseable {
     this.crashes = listener;
   }
 
-  /** What engine hosts are restricted by, or null when engines run in this process. */
-  public String hostRestrictions() {
-    return launcher == null ? null : launcher.restrictions();
-  }
-
   /**
    * At shutdown: waits up to drain-timeout for engine calls still running (a request past its
    * deadline, a warm-up), since freeing the engine under a running call — which the process exit
