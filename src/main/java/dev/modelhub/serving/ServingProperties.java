@@ -46,8 +46,10 @@ import org.springframework.validation.annotation.Validated;
  * @param criticalModels models without which this node is not ready; any other model that cannot
  *     load leaves the node ready and is not ready on its own ({@code /v2/models/{m}/ready})
  * @param isolation where engines run: {@code model} (each loaded version in an engine host process
- *     of its own, so a crash in native code ends only that host) or {@code none} (in the node's
- *     process, for benchmarks and for comparing)
+ *     of its own, so a crash in native code ends only that host), {@code engine} (one host per
+ *     engine, shared by the versions it runs: less memory, but a crash stops that engine's other
+ *     models until the host is back) or {@code none} (in the node's process, for benchmarks and for
+ *     comparing)
  * @param host the engine hosts
  */
 @Validated
@@ -81,7 +83,9 @@ public record ServingProperties(
     /** In the node's own process. */
     NONE,
     /** Each loaded version in an engine host process of its own. */
-    MODEL
+    MODEL,
+    /** One engine host process per engine (ONNX Runtime, PyTorch, TensorFlow), shared. */
+    ENGINE
   }
 
   /** A retry never waits less than the first one. */

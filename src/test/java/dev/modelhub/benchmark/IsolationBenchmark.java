@@ -35,9 +35,13 @@ class IsolationBenchmark extends ServingTest {
     promote(model, "production", register(model, Fixtures.bytes("digits_mlp.onnx"), "m.onnx"));
     awaitServing(model, "production", 1);
     try (ConfigurableApplicationContext inProcess =
-        startNode(environment, Map.of("modelhub.serving.isolation", "none"))) {
+            startNode(environment, Map.of("modelhub.serving.isolation", "none"));
+        ConfigurableApplicationContext perEngine =
+            startNode(environment, Map.of("modelhub.serving.isolation", "engine"))) {
       int inProcessPort = port(inProcess);
       awaitServing(new Api(inProcessPort, json), model, "production", 1, LOAD_TIMEOUT);
+      Api engineNode = new Api(port(perEngine), json);
+      awaitServing(engineNode, model, "production", 1, LOAD_TIMEOUT);
       String body = DigitsReference.v2Body(DigitsReference.inputs()[0]);
 
       List<String> rows = new ArrayList<>();
@@ -46,6 +50,7 @@ class IsolationBenchmark extends ServingTest {
       long hostRss = rssKb(EngineHosts.of(model, 1).pid());
       rows.add(row("in-process (`none`)", none, "—"));
       rows.add(row("engine host (`model`)", isolated, hostRss / 1024 + " MB"));
+      LoadGenerator.Result[] shared = measure(port(perEngine), model, body);
       double p50Delta = (isolated[0].percentileMillis(50) - none[0].percentileMillis(50)) * 1000;
       double ratio = isolated[1].throughput() / none[1].throughput();
 
@@ -59,8 +64,11 @@ class IsolationBenchmark extends ServingTest {
       long total = 0;
       for (String small : models) {
         awaitServing(small, "production", 1);
+        awaitServing(engineNode, small, "production", 1, LOAD_TIMEOUT);
         total += rssKb(EngineHosts.of(small, 1).pid());
       }
+      long sharedRss = rssKb(EngineHosts.named("OnnxRuntime engine").get(0).pid());
+      rows.add(row("shared host (`engine`)", shared, sharedRss / 1024 + " MB for all 21"));
       StringBuilder out =
           new StringBuilder("\nIsolation benchmark (digits MLP, batch 1, v2 HTTP, ")
               .append(SECONDS)
@@ -74,8 +82,9 @@ class IsolationBenchmark extends ServingTest {
       out.append(
           String.format(
               "%nisolated p50 − in-process p50 at c1: %+.0f µs; isolated / in-process req/s at c8:"
-                  + " %.2f; 20 hosts of the digits MLP: %d MB RSS in all (%d MB each)%n",
-              p50Delta, ratio, total / 1024, total / 1024 / 20));
+                  + " %.2f; 20 hosts of the digits MLP: %d MB RSS in all (%d MB each); the same"
+                  + " 20 and the first in one shared host: %d MB%n",
+              p50Delta, ratio, total / 1024, total / 1024 / 20, sharedRss / 1024));
       System.out.println(out);
       models.forEach(m -> api.delete("/api/v1/models/" + m + "/aliases/production"));
     }

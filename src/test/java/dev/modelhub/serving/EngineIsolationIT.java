@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -37,6 +40,8 @@ import tools.jackson.databind.JsonNode;
 class EngineIsolationIT extends ServingTest {
 
   private static final String ALIAS = "production";
+
+  @Autowired Environment environment;
 
   @Test
   void a_division_by_zero_crashes_only_its_own_host() throws Exception {
@@ -185,6 +190,100 @@ class EngineIsolationIT extends ServingTest {
     api.delete("/api/v1/models/" + model + "/aliases/" + ALIAS);
   }
 
+  /**
+   * {@code isolation: engine}: one host per engine, shared by its models. A crash stops that
+   * engine's other models until the host is back (they are loaded again), never another engine's;
+   * and it counts only against the model whose call faulted.
+   */
+  @Test
+  void one_host_per_engine_shares_a_crash_only_within_the_engine_and_blames_its_cause()
+      throws Exception {
+    String divide = uniqueName("shared-divide");
+    String onnx = uniqueName("shared-onnx");
+    String torch = uniqueName("shared-torch");
+    promote(divide, ALIAS, register(divide, OnnxModels.integerDivide().toByteArray(), "d.onnx"));
+    promote(onnx, ALIAS, register(onnx, Fixtures.bytes("digits_mlp.onnx"), "m.onnx"));
+    promote(
+        torch,
+        ALIAS,
+        registerTorchScript(torch, Fixtures.bytes("digits_mlp.pt"), Fixtures.DIGITS_SIGNATURE));
+    try (ConfigurableApplicationContext node =
+        startNode(environment, Map.of("modelhub.serving.isolation", "engine"))) {
+      Api shared = new Api(port(node), json);
+      for (String model : List.of(divide, onnx, torch)) {
+        awaitServing(shared, model, ALIAS, 1, LOAD_TIMEOUT);
+      }
+      assertThat(EngineHosts.named("OnnxRuntime engine")).hasSize(1);
+      assertThat(EngineHosts.named("PyTorch engine")).hasSize(1);
+      long onnxHost = EngineHosts.named("OnnxRuntime engine").get(0).pid();
+      long torchHost = EngineHosts.named("PyTorch engine").get(0).pid();
+
+      // Clients of the PyTorch model, without pause, while the division crashes ONNX Runtime.
+      AtomicBoolean running = new AtomicBoolean(true);
+      List<Integer> statuses = Collections.synchronizedList(new ArrayList<>());
+      ExecutorService clients = Executors.newFixedThreadPool(4);
+      List<Future<?>> loops = new ArrayList<>();
+      for (int c = 0; c < 4; c++) {
+        Api client = new Api(port(node), json);
+        loops.add(
+            clients.submit(
+                () -> {
+                  while (running.get()) {
+                    statuses.add(inferDigit(client, torch).status());
+                  }
+                }));
+      }
+      try {
+        await().atMost(Duration.ofSeconds(10)).until(() -> statuses.size() >= 50);
+        // crash-limit (3) crashes, each after the host came back with both ONNX models.
+        for (int crash = 1; crash <= 3; crash++) {
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(100))
+              .until(
+                  () ->
+                      divideBy(shared, divide, 2).status() == 200
+                          && inferDigit(shared, onnx).status() == 200);
+          Response answer = divideBy(shared, divide, -1);
+          assertThat(answer.status()).as(answer.toString()).isEqualTo(503);
+          assertThat(answer.json().get("type").asString()).endsWith("/engine-stopped");
+          assertThat(shared.get("/v2/health/ready").status()).isEqualTo(200);
+        }
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> inferDigit(shared, onnx).status() == 200);
+      } finally {
+        running.set(false);
+        for (Future<?> loop : loops) {
+          loop.get();
+        }
+        clients.shutdown();
+      }
+
+      assertThat(statuses).as("requests to the PyTorch model").allMatch(s -> s == 200);
+      assertThat(EngineHosts.named("PyTorch engine").get(0).pid()).isEqualTo(torchHost);
+      assertThat(EngineHosts.named("OnnxRuntime engine").get(0).pid()).isNotEqualTo(onnxHost);
+      JsonNode culprit = slotOf(shared, divide);
+      assertThat(culprit.get("engineCrashes").asInt()).isEqualTo(3);
+      assertThat(culprit.get("crashingVersion").asInt()).isEqualTo(1);
+      assertThat(culprit.get("lastError").asString()).contains("SIGFPE").doesNotContain("another");
+      JsonNode bystander = slotOf(shared, onnx);
+      assertThat(bystander.get("engineCrashes").asInt()).isEqualTo(3);
+      assertThat(bystander.get("crashingVersion").isNull()).isTrue();
+      assertThat(bystander.get("state").asString()).isEqualTo("READY");
+      assertThat(bystander.get("lastError").asString()).contains("in another model's call");
+      assertThat(slotOf(shared, torch).get("engineCrashes").asInt()).isZero();
+    }
+    // The node's shared hosts end with it.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> EngineHosts.named("OnnxRuntime engine").isEmpty());
+    for (String model : List.of(divide, onnx, torch)) {
+      api.delete("/api/v1/models/" + model + "/aliases/" + ALIAS);
+    }
+  }
+
   @Test
   void a_host_sees_none_of_the_nodes_environment_or_secrets() throws IOException {
     String model = uniqueName("environment");
@@ -233,8 +332,12 @@ class EngineIsolationIT extends ServingTest {
    * divisor and refuses it, but not for this.)
    */
   private Response divideBy(String model, int divisor) {
+    return divideBy(api, model, divisor);
+  }
+
+  private static Response divideBy(Api node, String model, int divisor) {
     int numerator = divisor == -1 ? Integer.MIN_VALUE : 6;
-    return api.postJson(
+    return node.postJson(
         "/v2/models/" + model + "/infer",
         Map.of(
             "inputs",
@@ -268,7 +371,11 @@ class EngineIsolationIT extends ServingTest {
   }
 
   private JsonNode slotOf(String model) {
-    for (JsonNode slot : api.get("/api/v1/serving").json().get("models")) {
+    return slotOf(api, model);
+  }
+
+  private static JsonNode slotOf(Api node, String model) {
+    for (JsonNode slot : node.get("/api/v1/serving").json().get("models")) {
       if (slot.get("model").asString().equals(model)) {
         return slot;
       }

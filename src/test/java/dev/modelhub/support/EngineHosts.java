@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
@@ -23,6 +24,16 @@ public final class EngineHosts {
         .filter(p -> spec(p).contains("name=" + model + " v" + version + "\n"))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no engine host for " + model + " v" + version));
+  }
+
+  /** The live engine hosts named {@code name} in their spec ("OnnxRuntime engine"). */
+  public static List<ProcessHandle> named(String name) {
+    return ProcessHandle.current()
+        .descendants()
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+        .filter(p -> spec(p).contains("name=" + name + "\n"))
+        .toList();
   }
 
   /** The spec file of a host process (its properties, sorted), or empty. */

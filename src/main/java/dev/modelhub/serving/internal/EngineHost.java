@@ -6,6 +6,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.NativeEnvironment;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.Tensor;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -21,20 +24,36 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine host: a child process that loads one model version and runs its engine calls for the
- * node, so that a crash in native code ends this process and not the node. Started by {@link
- * HostEngine} from the node's own jar with a clean environment; it reads its {@link HostSpec} from
- * the file named by its argument, prints {@code READY} (or {@code FAILED <reason>}) after the
- * {@value #MARKER} prefix, and then answers calls on a Unix domain socket, one connection per
- * session. It exits when the node closes its standard input (the node ended).
+ * The engine host: a child process that runs engine calls for the node, so that a crash in native
+ * code ends this process and not the node. Started by {@link HostEngine} from the node's own jar
+ * with a clean environment; it reads its {@link HostSpec} from the file named by its argument,
+ * listens on a Unix domain socket and prints {@code READY} after the {@value #MARKER} prefix. It
+ * holds one model version ({@code isolation: model}) or every version of one engine ({@code
+ * engine}), loaded and unloaded by the node. Each connection starts with an operation and a model
+ * key: {@link #LOAD} or {@link #UNLOAD} answer once, {@link #OPEN} makes the connection a session
+ * of that model (calls in, answers out) until the node closes it. Session threads are named after
+ * their model, so the JVM's crash report names the model whose call faulted. It exits when the node
+ * closes its standard input (the node ended).
  */
 public final class EngineHost {
 
   static final String MARKER = "modelhub-host: ";
+
+  static final byte OPEN = 1;
+  static final byte LOAD = 2;
+  static final byte UNLOAD = 3;
+
+  /** The name prefix of session threads: the node reads the model's key after it. */
+  static final String SESSION_THREAD = "host-session ";
+
+  private static final Map<String, Hosted> models = new ConcurrentHashMap<>();
 
   private EngineHost() {}
 
@@ -44,46 +63,96 @@ public final class EngineHost {
     HostSpec spec = HostSpec.read(Path.of(args[0]));
     NativeEnvironment.prepare();
     EngineBootstrap.prepare(spec.engineCacheDir(), spec.intraOpThreads());
-    DjlEngine engine;
-    try {
-      engine =
-          DjlEngine.load(
-              spec.name(),
-              spec.format(),
-              spec.modelPath(),
-              spec.signature(),
-              spec.intraOpThreads());
-    } catch (Throwable e) {
-      announce("FAILED " + e.getClass().getSimpleName() + ": " + e.getMessage());
-      Runtime.getRuntime().halt(3);
-      return;
-    }
     Files.deleteIfExists(spec.socket());
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(spec.socket()));
     announce("READY");
     while (true) {
       SocketChannel connection = server.accept();
-      DaemonThreads.start("host-session", () -> serve(connection, engine, spec.maxElements()));
+      DaemonThreads.start("host-connection", () -> serve(connection, spec));
     }
   }
 
-  /** One session: calls in, answers out, until the node closes the connection. */
-  private static void serve(SocketChannel connection, DjlEngine engine, long maxElements) {
-    try (connection;
-        EngineSession session = engine.newSession()) {
+  private static void serve(SocketChannel connection, HostSpec spec) {
+    try (connection) {
       DataInputStream in =
           new DataInputStream(new BufferedInputStream(Channels.newInputStream(connection), 65536));
       DataOutputStream out =
           new DataOutputStream(
               new BufferedOutputStream(Channels.newOutputStream(connection), 65536));
-      while (true) {
-        List<Tensor> inputs;
-        try {
-          inputs = TensorFrames.read(in, maxElements);
-        } catch (EOFException closed) {
-          return;
+      byte operation = in.readByte();
+      String key = in.readUTF();
+      switch (operation) {
+        case LOAD -> load(in, out, key, spec);
+        case UNLOAD -> {
+          Hosted hosted = models.remove(key);
+          if (hosted != null) {
+            hosted.retire();
+          }
+          out.writeByte(TensorFrames.OK);
         }
+        case OPEN -> {
+          Hosted hosted = models.get(key);
+          if (hosted == null || !hosted.acquire()) {
+            TensorFrames.writeMessage(out, TensorFrames.REFUSED, key + " is not loaded here");
+          } else {
+            try {
+              Thread.currentThread().setName(SESSION_THREAD + key);
+              out.writeByte(TensorFrames.OK);
+              out.flush();
+              session(in, out, hosted.engine, spec.maxElements());
+            } finally {
+              hosted.release();
+            }
+          }
+        }
+        default -> throw new IOException("unknown operation " + operation);
+      }
+      out.flush();
+    } catch (EOFException closed) {
+      // the node closed the connection
+    } catch (IOException | RuntimeException e) {
+      LoggerFactory.getLogger(EngineHost.class).warn("connection ended: {}", e.toString());
+    }
+  }
+
+  /** Loads a checked artifact under {@code key} (once: a second load of the key is a no-op). */
+  private static void load(DataInputStream in, DataOutputStream out, String key, HostSpec spec)
+      throws IOException {
+    ModelFormat format = ModelFormat.valueOf(in.readUTF());
+    Path path = Path.of(in.readUTF());
+    int count = in.readInt();
+    if (count < 0 || count > 1024) {
+      throw new IOException("bad load: " + count + " outputs");
+    }
+    List<TensorSpec> outputs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      outputs.add(new TensorSpec(in.readUTF(), null, null));
+    }
+    Thread.currentThread().setName(SESSION_THREAD + key);
+    try {
+      synchronized (models) {
+        if (!models.containsKey(key)) {
+          DjlEngine engine =
+              DjlEngine.load(
+                  key, format, path, new ModelSignature(List.of(), outputs), spec.intraOpThreads());
+          models.put(key, new Hosted(engine));
+        }
+      }
+      out.writeByte(TensorFrames.OK);
+    } catch (Exception | Error e) {
+      TensorFrames.writeMessage(
+          out, TensorFrames.REFUSED, e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  /** Calls in, answers out, until the node closes the connection. */
+  private static void session(
+      DataInputStream in, DataOutputStream out, DjlEngine engine, long maxElements)
+      throws IOException {
+    try (EngineSession session = engine.newSession()) {
+      while (true) {
+        List<Tensor> inputs = TensorFrames.read(in, maxElements);
         try {
           List<Tensor> outputs = session.call(inputs);
           out.writeByte(TensorFrames.OK);
@@ -93,8 +162,38 @@ public final class EngineHost {
         }
         out.flush();
       }
-    } catch (IOException | RuntimeException e) {
-      LoggerFactory.getLogger(EngineHost.class).warn("session ended: {}", e.toString());
+    }
+  }
+
+  /** A loaded model: freed once it is unloaded and its last session has ended, never under one. */
+  private static final class Hosted {
+    final DjlEngine engine;
+    private int sessions;
+    private boolean retired;
+
+    Hosted(DjlEngine engine) {
+      this.engine = engine;
+    }
+
+    synchronized boolean acquire() {
+      if (retired) {
+        return false;
+      }
+      sessions++;
+      return true;
+    }
+
+    synchronized void release() {
+      if (--sessions == 0 && retired) {
+        engine.close();
+      }
+    }
+
+    synchronized void retire() {
+      retired = true;
+      if (sessions == 0) {
+        engine.close();
+      }
     }
   }
 

@@ -5,6 +5,9 @@ import dev.modelhub.common.Backoff;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.common.SandboxedJvm;
+import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
 import java.io.BufferedInputStream;
@@ -13,17 +16,21 @@ import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -33,66 +40,89 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A model version running in an {@link EngineHost} process: the node's side. Each session is a
- * connection to the host. When the host ends on its own (a crash in native code, a kill, a limit),
- * running calls answer {@link EngineStopped}, the {@link Listener} hears of it, and the host is
- * started again with backoff; calls made meanwhile answer {@link EngineStopped} at once.
+ * An {@link EngineHost} process, the node's side: the model versions loaded in it (one with {@code
+ * isolation: model}, every version of an engine with {@code engine}), each an {@link
+ * EngineInstance} whose sessions are connections to the host. When the host ends on its own (a
+ * crash in native code, a kill, a limit), running calls answer {@link EngineStopped}, each model's
+ * {@link Listener} hears of it, and the host is started again with backoff and its models loaded
+ * again; calls made meanwhile answer {@link EngineStopped} at once. A crash counts against the
+ * model whose call faulted: the one the JVM's crash report names (session threads carry their
+ * model's key), else the host's only model, else the models with a call running.
  */
-final class HostEngine implements EngineInstance {
+final class HostEngine implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HostEngine.class);
+
+  /** The JVM's crash report names the thread that faulted: a session thread names its model. */
+  private static final Pattern FAULTING_THREAD =
+      Pattern.compile(
+          "Current thread \\([^)]*\\):\\s+JavaThread \""
+              + Pattern.quote(EngineHost.SESSION_THREAD)
+              + "([^\"]+)\"");
 
   /** Per host: the native fault it reported, complete once its output has been read to the end. */
   private final Map<Process, CompletableFuture<String>> faults = new ConcurrentHashMap<>();
 
-  /** Hears of crashes (the reconciler: metrics, slot state, rolling back a crashing version). */
+  /** Hears of crashes of one model's host (the reconciler: metrics, slot state, roll-back). */
   interface Listener {
-    void crashed(HostEngine host, String reason, int crashesInWindow);
+    void crashed(String reason, int crashesInWindow);
   }
 
   private final HostSpec spec;
   private final Path workDir;
+  private final List<Path> readable;
+  private final boolean dedicated;
   private final HostLauncher launcher;
   private final ServingProperties.Host settings;
   private final Duration startTimeout;
-  private final Listener listener;
   private final ScheduledExecutorService restarts;
   private final Clock clock;
   private final Backoff backoff;
-  private final Deque<Instant> crashes = new ArrayDeque<>();
   private final long maxOutputElements;
+  private final Map<String, HostedModel> models = new ConcurrentHashMap<>();
+  private final AtomicLong keys = new AtomicLong();
   private volatile Process process;
   private volatile int generation;
   private volatile boolean closed;
   private volatile String lastExit;
   private int restartsInRow;
 
+  /**
+   * @param readable what the host may read: its model's folder, or the artifact cache
+   * @param dedicated whether the host holds one model and ends when that model is closed
+   */
   HostEngine(
       HostSpec spec,
       Path workDir,
+      List<Path> readable,
+      boolean dedicated,
       HostLauncher launcher,
       ServingProperties.Host settings,
       Duration startTimeout,
-      Listener listener,
       ScheduledExecutorService restarts,
       Clock clock) {
     this.spec = spec;
     this.workDir = workDir;
+    this.readable = readable;
+    this.dedicated = dedicated;
     this.launcher = launcher;
     this.settings = settings;
     this.startTimeout = startTimeout;
-    this.listener = listener;
     this.restarts = restarts;
     this.clock = clock;
     this.backoff = new Backoff(settings.restartMin(), settings.restartMax());
     this.maxOutputElements = Math.min(Integer.MAX_VALUE / Long.BYTES, 16 * spec.maxElements());
   }
 
-  /** Starts the host and waits until it has loaded the model; cleans up if it cannot. */
+  /** Starts the host and waits until it listens; cleans up if it cannot. */
   HostEngine start() throws Exception {
     try {
       launch();
@@ -103,8 +133,14 @@ final class HostEngine implements EngineInstance {
     return this;
   }
 
+  boolean isClosed() {
+    return closed;
+  }
+
   private void launch() throws Exception {
-    Process started = launcher.start(spec, workDir);
+    // A crash report left by an earlier process must not be read as this one's.
+    Files.deleteIfExists(workDir.resolve("hs_err.log"));
+    Process started = launcher.start(spec, workDir, readable);
     CompletableFuture<String> ready = new CompletableFuture<>();
     faults.put(started, new CompletableFuture<>());
     DaemonThreads.start("modelhub-host-output", () -> relay(started, ready));
@@ -114,7 +150,7 @@ final class HostEngine implements EngineInstance {
     } catch (TimeoutException e) {
       started.destroyForcibly();
       throw new IllegalStateException(
-          "the engine host did not load the model within " + startTimeout.toSeconds() + " s");
+          "the engine host did not start within " + startTimeout.toSeconds() + " s");
     } catch (Exception e) {
       started.destroyForcibly();
       throw e;
@@ -123,15 +159,58 @@ final class HostEngine implements EngineInstance {
       started.destroyForcibly();
       throw new IllegalStateException(outcome.replaceFirst("^FAILED ", ""));
     }
+    int current;
     synchronized (this) {
       if (closed) {
         started.destroyForcibly();
         return;
       }
       process = started;
-      generation++;
+      current = ++generation;
     }
     started.onExit().thenAccept(this::exited);
+    // After a restart: the models it held are loaded again (sessions wait for their model).
+    for (HostedModel model : models.values()) {
+      try {
+        model.load(current);
+      } catch (IOException e) {
+        return; // the host ended again: exited() counts it and restarts
+      } catch (IllegalStateException refused) {
+        log.warn("{}: not loaded again after a restart: {}", model.name, refused.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Loads a checked artifact into this host and answers it as an engine instance; if the host ends
+   * while loading, the load fails with {@link EngineStopped}.
+   */
+  EngineInstance add(
+      String name, ModelFormat format, Path artifact, ModelSignature signature, Listener listener)
+      throws IOException {
+    HostedModel model =
+        new HostedModel(
+            name + "#" + keys.incrementAndGet(),
+            name,
+            format,
+            artifact,
+            signature.outputs().stream().map(TensorSpec::name).toList(),
+            listener);
+    models.put(model.key, model);
+    try {
+      int current = generation;
+      if (closed || process == null) {
+        throw new IOException("the engine host is being restarted");
+      }
+      model.load(current);
+      return model;
+    } catch (IOException e) {
+      models.remove(model.key);
+      throw stopped(name, process);
+    } catch (RuntimeException e) {
+      models.remove(model.key);
+      throw e;
+    }
   }
 
   /** Relays the host's output to this log, and reports its READY or FAILED line. */
@@ -174,8 +253,9 @@ final class HostEngine implements EngineInstance {
   }
 
   private void exited(Process ended) {
-    int crashesInWindow;
     String reason = describe(ended);
+    String faulted = faultingModel();
+    List<Runnable> notices = new ArrayList<>();
     synchronized (this) {
       if (closed || ended != process) {
         faults.remove(ended);
@@ -188,23 +268,51 @@ final class HostEngine implements EngineInstance {
       // A kill (the OOM killer, an operator) is counted and restarted, but only faults of the
       // model's own count towards CRASHING: a caller sending memory-heavy inputs must not be able
       // to roll production back.
-      if (!reason.contains("SIGKILL") && !reason.contains("SIGTERM")) {
-        crashes.addLast(now);
+      boolean countable = !reason.contains("SIGKILL") && !reason.contains("SIGTERM");
+      int most = 0;
+      for (HostedModel model : models.values()) {
+        boolean culprit =
+            faulted != null
+                ? model.key.equals(faulted)
+                : models.size() == 1 || model.inFlight.get() > 0 || model.brokenBy == ended;
+        int count = model.crashed(now, countable && culprit);
+        most = Math.max(most, count);
+        String told = culprit || models.size() == 1 ? reason : reason + ", in another model's call";
+        notices.add(() -> model.listener.crashed(told, count));
       }
-      while (!crashes.isEmpty()
-          && crashes.peekFirst().isBefore(now.minus(settings.crashWindow()))) {
-        crashes.removeFirst();
-      }
-      crashesInWindow = crashes.size();
-      restartsInRow = Math.max(1, crashesInWindow); // the backoff grows with recent crashes only
+      restartsInRow = Math.max(1, most); // the backoff grows with recent crashes only
     }
-    log.warn("{}: engine host stopped ({}); restarting", spec.name(), reason);
-    try {
-      listener.crashed(this, reason, crashesInWindow);
-    } catch (RuntimeException e) {
-      log.warn("{}: crash listener failed: {}", spec.name(), e.toString());
+    log.warn(
+        "{}: engine host stopped ({}{}); restarting",
+        spec.name(),
+        reason,
+        faulted == null ? "" : ", in a call of " + faulted);
+    for (Runnable notice : notices) {
+      try {
+        notice.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: crash listener failed: {}", spec.name(), e.toString());
+      }
     }
     scheduleRestart();
+  }
+
+  /**
+   * The key of the model whose call faulted, from the JVM's crash report in the host's folder (read
+   * as a regular file, its start only), or null when there is none (an abort, a kill, an exit).
+   */
+  private String faultingModel() {
+    Path report = workDir.resolve("hs_err.log");
+    if (!Files.isRegularFile(report, LinkOption.NOFOLLOW_LINKS)) {
+      return null;
+    }
+    try (InputStream in = Files.newInputStream(report, LinkOption.NOFOLLOW_LINKS)) {
+      Matcher thread =
+          FAULTING_THREAD.matcher(new String(in.readNBytes(65536), StandardCharsets.UTF_8));
+      return thread.find() ? thread.group(1) : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private void scheduleRestart() {
@@ -247,26 +355,24 @@ final class HostEngine implements EngineInstance {
     return fault != null ? fault + " in native code" : SandboxedJvm.exitOf(ended);
   }
 
-  @Override
-  public EngineSession newSession() {
-    return new HostSession();
-  }
-
-  private EngineStopped stopped(Process host) {
-    String exit = lastExit;
+  private EngineStopped stopped(String name, Process host) {
+    String exit = null;
     if (host != null) {
       try {
         // The connection breaks as the process dies; its exit status follows a moment later.
         if (host.waitFor(2, TimeUnit.SECONDS)) {
-          exit = faults.containsKey(host) ? describe(host) : exit;
+          exit = faults.containsKey(host) ? describe(host) : null;
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
+    if (exit == null) {
+      exit = lastExit; // exited() has handled the host: it set this before forgetting the host
+    }
     return new EngineStopped(
         "The engine running "
-            + spec.name()
+            + name
             + " stopped"
             + (exit == null ? "" : " (" + exit + ")")
             + "; it is being restarted.");
@@ -301,16 +407,134 @@ final class HostEngine implements EngineInstance {
     FileTrees.deleteQuietly(workDir);
   }
 
-  /** One connection to the host; reconnects to a restarted host on its next call. */
+  /** A new connection to the host. */
+  private SocketChannel connectToHost() throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      channel.connect(UnixDomainSocketAddress.of(spec.socket()));
+      return channel;
+    } catch (IOException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** A model version loaded in the host. */
+  private final class HostedModel implements EngineInstance {
+    final String key;
+    final String name;
+    private final ModelFormat format;
+    private final Path artifact;
+    private final List<String> outputs;
+    final Listener listener;
+    final AtomicInteger inFlight = new AtomicInteger();
+    private final Deque<Instant> crashes = new ArrayDeque<>();
+
+    /** The process a call of this model was running on when its connection broke. */
+    volatile Process brokenBy;
+
+    /** The host generation this model is loaded in. */
+    private volatile int loadedIn;
+
+    private volatile boolean unloaded;
+
+    HostedModel(
+        String key,
+        String name,
+        ModelFormat format,
+        Path artifact,
+        List<String> outputs,
+        Listener listener) {
+      this.key = key;
+      this.name = name;
+      this.format = format;
+      this.artifact = artifact;
+      this.outputs = outputs;
+      this.listener = listener;
+    }
+
+    /** Loads this model into host generation {@code into}; refusals throw IllegalStateException. */
+    void load(int into) throws IOException {
+      try (SocketChannel channel = connectToHost()) {
+        DataOutputStream out =
+            new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+        out.writeByte(EngineHost.LOAD);
+        out.writeUTF(key);
+        out.writeUTF(format.name());
+        out.writeUTF(artifact.toString());
+        out.writeInt(outputs.size());
+        for (String output : outputs) {
+          out.writeUTF(output);
+        }
+        out.flush();
+        DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
+        if (in.readByte() != TensorFrames.OK) {
+          throw new IllegalStateException(in.readUTF());
+        }
+      }
+      loadedIn = into;
+    }
+
+    /** Records a crash of its host; answers the crashes of its own within the window. */
+    int crashed(Instant now, boolean counted) {
+      if (counted) {
+        crashes.addLast(now);
+      }
+      while (!crashes.isEmpty()
+          && crashes.peekFirst().isBefore(now.minus(settings.crashWindow()))) {
+        crashes.removeFirst();
+      }
+      return crashes.size();
+    }
+
+    @Override
+    public EngineSession newSession() {
+      return new HostSession(this);
+    }
+
+    @Override
+    public void close() {
+      if (unloaded) {
+        return;
+      }
+      unloaded = true;
+      models.remove(key);
+      if (dedicated) {
+        HostEngine.this.close();
+        return;
+      }
+      Process running = process;
+      if (running == null || !running.isAlive()) {
+        return;
+      }
+      try (SocketChannel channel = connectToHost()) {
+        DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
+        out.writeByte(EngineHost.UNLOAD);
+        out.writeUTF(key);
+        out.flush();
+        new DataInputStream(Channels.newInputStream(channel)).readByte();
+      } catch (IOException e) {
+        // the host ended: nothing of this model is left in it
+      }
+    }
+  }
+
+  /** One connection to the host for one model; reconnects to a restarted host on its next call. */
   private final class HostSession implements EngineSession {
+    private final HostedModel model;
     private volatile SocketChannel channel;
     private Process connectedProcess;
     private int connectedTo;
     private DataInputStream in;
     private DataOutputStream out;
 
+    HostSession(HostedModel model) {
+      this.model = model;
+    }
+
     @Override
     public synchronized List<Tensor> call(List<Tensor> inputs) throws TranslateException {
+      model.inFlight.incrementAndGet();
       try {
         connect();
         TensorFrames.write(out, inputs);
@@ -323,8 +547,11 @@ final class HostEngine implements EngineInstance {
       } catch (IOException | RuntimeException e) {
         // A broken connection, or an answer that is not a frame: either way the connection's
         // position is lost, so it is dropped.
+        model.brokenBy = connectedProcess;
         disconnect();
-        throw stopped(connectedProcess);
+        throw stopped(model.name, connectedProcess);
+      } finally {
+        model.inFlight.decrementAndGet();
       }
     }
 
@@ -334,17 +561,26 @@ final class HostEngine implements EngineInstance {
       }
       disconnect();
       Process current = process;
-      if (closed || current == null || !current.isAlive()) {
+      int target = generation;
+      if (closed
+          || model.unloaded
+          || current == null
+          || !current.isAlive()
+          || model.loadedIn != target) {
         throw new IOException("no host");
       }
-      int target = generation;
-      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-      channel.connect(UnixDomainSocketAddress.of(spec.socket()));
+      channel = connectToHost();
       connectedTo = target;
       connectedProcess = current;
       in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 65536));
       out =
           new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 65536));
+      out.writeByte(EngineHost.OPEN);
+      out.writeUTF(model.key);
+      out.flush();
+      if (in.readByte() != TensorFrames.OK) {
+        throw new IOException(in.readUTF());
+      }
     }
 
     private void disconnect() {

@@ -3,7 +3,6 @@ package dev.modelhub.serving.internal;
 import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.serving.ServingProperties;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +46,8 @@ final class HostLauncher {
             : " (no sandbox: bubblewrap is not installed or not usable here)");
   }
 
-  Process start(HostSpec spec, Path workDir) throws IOException {
+  /** Starts a host that may read {@code readable} (the models it will be asked to load). */
+  Process start(HostSpec spec, Path workDir, List<Path> readable) throws IOException {
     Path specFile = workDir.resolve("host.properties");
     spec.write(specFile);
     return jvm.start(
@@ -66,8 +66,6 @@ final class HostLauncher {
             "-XX:ReservedCodeCacheSize=32m",
             "-Xss512k"),
         List.of(specFile.toString()),
-        // its own model only: an ONNX file's folder holds its external data
-        List.of(
-            Files.isDirectory(spec.modelPath()) ? spec.modelPath() : spec.modelPath().getParent()));
+        readable);
   }
 }

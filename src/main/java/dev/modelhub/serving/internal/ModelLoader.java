@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +41,7 @@ public class ModelLoader implements AutoCloseable {
   private final ScheduledExecutorService hostRestarts =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-host-restart"));
   private final HostLauncher launcher;
+  private final Map<ModelFormat, HostEngine> sharedHosts = new EnumMap<>(ModelFormat.class);
   private final Clock clock;
   private volatile Crashes crashes = (key, reason, count) -> {};
 
@@ -71,6 +74,9 @@ public class ModelLoader implements AutoCloseable {
   @Override
   public void close() {
     hostRestarts.shutdownNow();
+    synchronized (this) {
+      sharedHosts.values().forEach(HostEngine::close);
+    }
     engineThreads.shutdown();
     try {
       if (!engineThreads.awaitTermination(
@@ -122,27 +128,61 @@ public class ModelLoader implements AutoCloseable {
     }
   }
 
-  private HostEngine startHost(AliasTarget target, String name, Path artifact) throws Exception {
+  /**
+   * Loads the version in an engine host: a host of its own ({@code model}: it may read only this
+   * model's folder), or its engine's shared host ({@code engine}: it may read the artifact cache).
+   */
+  private EngineInstance startHost(AliasTarget target, String name, Path artifact)
+      throws Exception {
+    VersionKey key = VersionKey.of(target);
+    HostEngine.Listener listener = (reason, count) -> crashes.crashed(key, reason, count);
+    if (properties.isolation() == ServingProperties.Isolation.ENGINE) {
+      return sharedHost(target.format())
+          .add(name, target.format(), artifact, target.signature(), listener);
+    }
+    // its own model only: an ONNX file's folder holds its external data
+    Path folder = Files.isDirectory(artifact) ? artifact : artifact.getParent();
+    HostEngine host = newHost(name, List.of(folder), true);
+    try {
+      return host.add(name, target.format(), artifact, target.signature(), listener);
+    } catch (Exception | Error e) {
+      host.close();
+      throw e;
+    }
+  }
+
+  /** The engine's shared host ({@code isolation: engine}), started on its first model. */
+  private synchronized HostEngine sharedHost(ModelFormat format) throws Exception {
+    HostEngine host = sharedHosts.get(format);
+    if (host == null || host.isClosed()) {
+      host =
+          newHost(
+              engine(format) + " engine",
+              List.of(properties.cache().dir().toAbsolutePath().normalize()),
+              false);
+      sharedHosts.put(format, host);
+    }
+    return host;
+  }
+
+  private HostEngine newHost(String name, List<Path> readable, boolean dedicated) throws Exception {
     // A short folder of its own: a Unix socket's path is limited to 107 bytes.
     Path workDir = Files.createTempDirectory("mh-host-");
     HostSpec spec =
         new HostSpec(
             name,
-            target.format(),
-            artifact,
-            target.signature(),
             workDir.resolve("s"),
             properties.engineCacheDir().toAbsolutePath().normalize(),
             properties.intraOpThreads(),
             properties.maxTensorElements());
-    VersionKey key = VersionKey.of(target);
     return new HostEngine(
             spec,
             workDir,
+            readable,
+            dedicated,
             launcher,
             properties.host(),
             properties.loadTimeout(),
-            (host, reason, count) -> crashes.crashed(key, reason, count),
             hostRestarts,
             clock)
         .start();
