@@ -86,6 +86,25 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return badRequest(detail);
   }
 
+  /**
+   * The problem this advice answers for {@code ex}, for pages that show it instead of sending it
+   * (the dashboard): the same status, title and detail as the API.
+   */
+  public ProblemDetail problemFor(Exception ex, HttpServletRequest request) {
+    ResponseEntity<?> answer;
+    try {
+      answer =
+          ex instanceof ConstraintViolationException violation
+              ? handleConstraintViolation(violation)
+              : handleException(ex, new ServletWebRequest(request));
+    } catch (Exception unknown) {
+      answer = null;
+    }
+    return answer != null && answer.getBody() instanceof ProblemDetail problem
+        ? problem
+        : handleUnexpected(ex, request).getBody();
+  }
+
   @ExceptionHandler(Exception.class)
   ResponseEntity<ProblemDetail> handleUnexpected(Exception ex, HttpServletRequest request) {
     String reference = RequestIds.of(request);

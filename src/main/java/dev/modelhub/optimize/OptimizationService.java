@@ -21,6 +21,8 @@ import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.ModelOutOfScope;
 import dev.modelhub.security.ModelScope;
+import java.util.Map;
+import java.util.TreeMap;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
@@ -202,17 +204,26 @@ public class OptimizationService {
 
   /** Jobs waiting for a worker, on every model. */
   public long queued() {
-    return jobs.count(null, JobStatus.QUEUED, ModelScope.ALL.regex());
+    return jobs.count(null, JobStatus.QUEUED, null, ModelScope.ALL.regex());
   }
 
-  /** Jobs of the models in {@code scope}, newest first. */
+  /** Each pass's parameters with their defaults filled in, as JSON text, by pass name. */
+  public Map<String, String> passDefaults() {
+    Map<String, String> defaults = new TreeMap<>();
+    for (String name : passes.names()) {
+      defaults.put(name, passes.json(passes.read(passes.find(name).orElseThrow(), null)));
+    }
+    return defaults;
+  }
+
+  /** Jobs of the models in {@code scope}, newest first; null filters do not filter. */
   public PageView<JobView> list(
-      String model, JobStatus status, ModelScope scope, int page, int size) {
+      String model, JobStatus status, String pass, ModelScope scope, int page, int size) {
     return PageView.of(
-        jobs.list(model, status, scope.regex(), page, size),
+        jobs.list(model, status, pass, scope.regex(), page, size),
         page,
         size,
-        jobs.count(model, status, scope.regex()));
+        jobs.count(model, status, pass, scope.regex()));
   }
 
   /** Cancels a queued job now, a running one at its next checkpoint; a finished job is a 409. */

@@ -27,7 +27,7 @@ class OptimizeConfiguration {
         Gauge.builder(
                 "modelhub.jobs.queued",
                 jobs,
-                j -> j.count(null, JobStatus.QUEUED, ModelScope.ALL.regex()))
+                j -> j.count(null, JobStatus.QUEUED, null, ModelScope.ALL.regex()))
             .description("Jobs waiting for a worker")
             .register(meters);
   }

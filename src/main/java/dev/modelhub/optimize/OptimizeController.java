@@ -80,10 +80,11 @@ class OptimizeController {
   PageView<JobView> jobs(
       @RequestParam(required = false) String model,
       @RequestParam(required = false) JobStatus status,
+      @RequestParam(required = false) String pass,
       @RequestParam(defaultValue = "0") @Min(0) int page,
       @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size,
       Caller caller) {
-    return optimizations.list(model, status, caller.scope(), page, size);
+    return optimizations.list(model, status, pass, caller.scope(), page, size);
   }
 
   @PostMapping("/api/v1/jobs/{id}/cancel")
@@ -96,7 +97,7 @@ class OptimizeController {
    * Uploads a dataset, CSV or NumPy .npz (told apart by content): the raw body (text/csv,
    * application/octet-stream, application/zip, application/x-npz), or a multipart 'file' part.
    */
-  @PostMapping("/api/v1/models/{name}/datasets")
+  @PostMapping({"/api/v1/models/{name}/datasets", "/ui/models/{name}/datasets"})
   @Allow(Role.PUBLISHER)
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,

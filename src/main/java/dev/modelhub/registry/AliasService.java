@@ -21,7 +21,7 @@ import org.springframework.transaction.annotation.Transactional;
  * serialized and each one's history entry starts where the previous one ended.
  */
 @Service
-class AliasService {
+public class AliasService {
 
   private final ModelRepository models;
   private final VersionRepository versions;
@@ -56,7 +56,7 @@ class AliasService {
    * records nothing, so a pipeline may safely retry.
    */
   @Transactional
-  AliasView move(String modelName, String alias, int number, Caller caller) {
+  public AliasView move(String modelName, String alias, int number, Caller caller) {
     Names.checkAlias(alias);
     ModelEntity model = lock(modelName);
     VersionEntity target =
@@ -178,7 +178,7 @@ class AliasService {
   }
 
   @Transactional(readOnly = true)
-  List<AliasView> list(String modelName) {
+  public List<AliasView> list(String modelName) {
     ModelEntity model = find(modelName);
     return aliases.findByModelIdOrderByAlias(model.id()).stream()
         .map(a -> view(modelName, a, versions.findById(a.versionId()).orElseThrow()))
@@ -186,7 +186,7 @@ class AliasService {
   }
 
   @Transactional(readOnly = true)
-  AliasView get(String modelName, String alias) {
+  public AliasView get(String modelName, String alias) {
     ModelEntity model = find(modelName);
     AliasEntity entity =
         aliases
@@ -197,7 +197,7 @@ class AliasService {
 
   /** Every move of an alias, newest first; kept after the alias is deleted. */
   @Transactional(readOnly = true)
-  PageView<AliasMove> history(String modelName, String alias, int page, int size) {
+  public PageView<AliasMove> history(String modelName, String alias, int page, int size) {
     ModelEntity model = find(modelName);
     Page<AliasHistoryEntity> moves =
         history.findByModelIdAndAlias(

@@ -36,7 +36,7 @@ interface ModelRepository extends JpaRepository<ModelEntity, Long> {
 
   /**
    * Models whose name matches the regular expression {@code scope} (a caller's model patterns) and
-   * whose name or description contains {@code query}.
+   * whose name, description or one of whose tags ({@code key=value}) contains {@code query}.
    */
   @Query(
       value = "select * from model m where m.name ~ :scope and (:query = ''" + SEARCH + ")",
@@ -48,5 +48,8 @@ interface ModelRepository extends JpaRepository<ModelEntity, Long> {
 
   String SEARCH =
       " or strpos(lower(m.name), lower(:query)) > 0"
-          + " or strpos(lower(coalesce(m.description, '')), lower(:query)) > 0";
+          + " or strpos(lower(coalesce(m.description, '')), lower(:query)) > 0"
+          // a tag, as key=value or either part
+          + " or exists (select 1 from jsonb_each_text(m.tags) t"
+          + " where strpos(lower(t.key || '=' || t.value), lower(:query)) > 0)";
 }

@@ -22,7 +22,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 /** Creates, lists, changes and deletes models. */
 @Service
-class ModelService {
+public class ModelService {
 
   private final ModelRepository models;
   private final VersionRepository versions;
@@ -62,7 +62,7 @@ class ModelService {
   }
 
   @Transactional(readOnly = true)
-  PageView<ModelView> list(String query, ModelScope scope, int page, int size) {
+  public PageView<ModelView> list(String query, ModelScope scope, int page, int size) {
     Page<ModelEntity> found =
         models.search(
             query == null ? "" : query.strip(),
@@ -72,12 +72,12 @@ class ModelService {
   }
 
   @Transactional(readOnly = true)
-  ModelView get(String name) {
+  public ModelView get(String name) {
     return view(find(name));
   }
 
   @Transactional
-  ModelView update(String name, Requests.Update request, Caller caller) {
+  public ModelView update(String name, Requests.Update request, Caller caller) {
     ModelEntity model =
         models.lockByName(name).orElseThrow(() -> RegistryExceptions.modelNotFound(name));
     model.update(request.description(), request.tags(), clock.instant());

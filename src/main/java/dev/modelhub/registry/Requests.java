@@ -8,7 +8,7 @@ import jakarta.validation.constraints.Size;
 import java.util.Map;
 
 /** Request bodies of the registry API. */
-final class Requests {
+public final class Requests {
 
   static final int MAX_TAGS = 50;
   static final int MAX_DESCRIPTION = 10_000;
@@ -33,7 +33,7 @@ final class Requests {
    * @param description free text
    * @param tags the new full set of labels
    */
-  record Update(
+  public record Update(
       @Size(max = MAX_DESCRIPTION) String description,
       @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags) {}
 

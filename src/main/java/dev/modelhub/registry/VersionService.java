@@ -20,7 +20,7 @@ import tools.jackson.databind.JsonNode;
 
 /** Commits, lists, changes and archives versions. */
 @Service
-class VersionService {
+public class VersionService {
 
   private final VersionRepository versions;
   private final ModelRepository models;
@@ -105,7 +105,7 @@ class VersionService {
   }
 
   @Transactional(readOnly = true)
-  PageView<VersionView> list(String modelName, int page, int size) {
+  public PageView<VersionView> list(String modelName, int page, int size) {
     ModelEntity model = find(modelName);
     return PageView.of(
         versions.findByModelId(
@@ -114,13 +114,13 @@ class VersionService {
   }
 
   @Transactional(readOnly = true)
-  VersionView get(String modelName, int number) {
+  public VersionView get(String modelName, int number) {
     ModelEntity model = find(modelName);
     return view(modelName, version(model, number));
   }
 
   @Transactional
-  VersionView update(String modelName, int number, Requests.Update request, Caller caller) {
+  public VersionView update(String modelName, int number, Requests.Update request, Caller caller) {
     ModelEntity model = find(modelName);
     VersionEntity version = version(model, number);
     version.update(request.description(), request.tags(), clock.instant());

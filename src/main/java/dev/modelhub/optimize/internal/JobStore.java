@@ -69,29 +69,34 @@ public class JobStore {
    * Jobs of {@code model} (null: any) in {@code status} (null: any) whose model matches {@code
    * scope}.
    */
-  public List<JobView> list(String model, JobStatus status, String scope, int page, int size) {
+  public List<JobView> list(
+      String model, JobStatus status, String pass, String scope, int page, int size) {
     return jdbc.sql(
             "select * from job where (cast(:model as text) is null or model_name = :model)"
                 + " and (cast(:status as text) is null or status = :status)"
+                + " and (cast(:pass as text) is null or pass = :pass)"
                 + " and model_name ~ :scope"
                 + " order by id desc limit :size offset :offset")
         .param("model", model)
         .param("scope", scope)
         .param("status", status == null ? null : status.name())
+        .param("pass", pass)
         .param("size", size)
         .param("offset", (long) page * size)
         .query(mapper())
         .list();
   }
 
-  public long count(String model, JobStatus status, String scope) {
+  public long count(String model, JobStatus status, String pass, String scope) {
     return jdbc.sql(
             "select count(*) from job where (cast(:model as text) is null or model_name = :model)"
                 + " and (cast(:status as text) is null or status = :status)"
+                + " and (cast(:pass as text) is null or pass = :pass)"
                 + " and model_name ~ :scope")
         .param("model", model)
         .param("scope", scope)
         .param("status", status == null ? null : status.name())
+        .param("pass", pass)
         .query(Long.class)
         .single();
   }

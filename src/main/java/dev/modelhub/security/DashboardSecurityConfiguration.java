@@ -1,0 +1,52 @@
+package dev.modelhub.security;
+
+import dev.modelhub.security.internal.DashboardSessions;
+import dev.modelhub.security.internal.KeyAuthenticator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+
+/**
+ * The dashboard's filter chain ({@code /ui/**}): a person signs in once with an API key, held in
+ * their server session; forms carry a CSRF token; the session cookie is {@code HttpOnly}, {@code
+ * SameSite=Lax} and {@code Secure} over HTTPS. Which page or action a person may use is decided by
+ * the same {@link Allow} rules as the API.
+ */
+@Configuration(proxyBeanMethods = false)
+class DashboardSecurityConfiguration {
+
+  static final String SIGN_IN = "/ui/sign-in";
+
+  @Bean
+  DashboardSessions dashboardSessions(KeyAuthenticator keys) {
+    return new DashboardSessions(keys);
+  }
+
+  @Bean
+  @Order(1)
+  SecurityFilterChain dashboardChain(HttpSecurity http, DashboardSessions sessions)
+      throws Exception {
+    http.securityMatcher("/ui/**", "/ui")
+        .httpBasic(AbstractHttpConfigurer::disable)
+        .formLogin(AbstractHttpConfigurer::disable)
+        .logout(AbstractHttpConfigurer::disable)
+        .requestCache(AbstractHttpConfigurer::disable)
+        .securityContext(context -> context.securityContextRepository(sessions))
+        .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED))
+        .exceptionHandling(
+            e -> e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint(SIGN_IN)))
+        .authorizeHttpRequests(
+            rules ->
+                rules
+                    .requestMatchers(SIGN_IN, "/ui/assets/**", "/ui/webjars/**")
+                    .permitAll()
+                    .anyRequest()
+                    .authenticated());
+    return http.build();
+  }
+}

@@ -1,0 +1,54 @@
+package dev.modelhub.security;
+
+import dev.modelhub.security.internal.DashboardSessions;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+
+/** The dashboard's sign-in with an API key, and sign-out. */
+@Controller
+class SignInController {
+
+  private final DashboardSessions sessions;
+
+  SignInController(DashboardSessions sessions) {
+    this.sessions = sessions;
+  }
+
+  @GetMapping(DashboardSecurityConfiguration.SIGN_IN)
+  @Public
+  String form() {
+    return "sign-in";
+  }
+
+  @PostMapping(DashboardSecurityConfiguration.SIGN_IN)
+  @Public
+  String signIn(
+      @RequestParam(defaultValue = "") String key, HttpServletRequest request, Model model) {
+    try {
+      sessions.signIn(request, key.strip());
+      return "redirect:/ui";
+    } catch (AuthenticationException e) {
+      model.addAttribute("error", "That key was not accepted: it is unknown, expired or revoked.");
+      return "sign-in";
+    }
+  }
+
+  @PostMapping("/ui/sign-out")
+  @Allow(Role.VIEWER)
+  String signOut(HttpServletRequest request) {
+    sessions.signOut(request);
+    return "redirect:" + DashboardSecurityConfiguration.SIGN_IN;
+  }
+
+  /** {@code /}: people who open the server's address get the dashboard. */
+  @GetMapping("/")
+  @Public
+  String root() {
+    return "redirect:/ui";
+  }
+}
