@@ -13,6 +13,8 @@ interface AliasRepository extends JpaRepository<AliasEntity, AliasEntity.Key> {
 
   List<AliasEntity> findByVersionIdOrderByAlias(Long versionId);
 
+  List<AliasEntity> findByVersionIdInOrderByAlias(Collection<Long> versionIds);
+
   Optional<AliasEntity> findByModelIdAndAlias(Long modelId, String alias);
 
   List<AliasEntity> findByAliasIn(Collection<String> aliases);

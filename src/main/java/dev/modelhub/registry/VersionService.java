@@ -11,7 +11,11 @@ import dev.modelhub.security.Caller;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
@@ -110,7 +114,39 @@ public class VersionService {
     return PageView.of(
         versions.findByModelId(
             model.id(), PageRequest.of(page, size, Sort.by(Sort.Direction.DESC, "version"))),
-        page1 -> page1.stream().map(v -> view(modelName, v)).toList());
+        page1 -> views(modelName, page1));
+  }
+
+  /** Views of a page of versions with two queries (aliases, parents), not two per version. */
+  private List<VersionView> views(String modelName, List<VersionEntity> page) {
+    List<Long> ids = page.stream().map(VersionEntity::id).toList();
+    Map<Long, List<String>> aliasNames =
+        ids.isEmpty()
+            ? Map.of()
+            : aliases.findByVersionIdInOrderByAlias(ids).stream()
+                .collect(
+                    Collectors.groupingBy(
+                        AliasEntity::versionId,
+                        Collectors.mapping(AliasEntity::alias, Collectors.toList())));
+    Set<Long> parentIds =
+        page.stream()
+            .map(VersionEntity::parentVersionId)
+            .filter(Objects::nonNull)
+            .collect(Collectors.toSet());
+    Map<Long, Integer> parents =
+        parentIds.isEmpty()
+            ? Map.of()
+            : versions.findByIdIn(parentIds).stream()
+                .collect(Collectors.toMap(VersionEntity::id, VersionEntity::version));
+    return page.stream()
+        .map(
+            v ->
+                views.version(
+                    modelName,
+                    v,
+                    aliasNames.getOrDefault(v.id(), List.of()),
+                    v.parentVersionId() == null ? null : parents.get(v.parentVersionId())))
+        .toList();
   }
 
   @Transactional(readOnly = true)

@@ -20,6 +20,11 @@ class Views {
         v.parentVersionId() == null
             ? null
             : versions.findById(v.parentVersionId()).map(VersionEntity::version).orElse(null);
+    return version(model, v, aliases, parent);
+  }
+
+  /** A version whose parent's number the caller looked up (for a page of versions at once). */
+  VersionView version(String model, VersionEntity v, List<String> aliases, Integer parent) {
     return new VersionView(
         model,
         v.version(),

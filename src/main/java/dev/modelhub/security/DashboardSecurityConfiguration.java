@@ -2,6 +2,7 @@ package dev.modelhub.security;
 
 import dev.modelhub.security.internal.DashboardSessions;
 import dev.modelhub.security.internal.KeyAuthenticator;
+import dev.modelhub.security.internal.RefusalFilter;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -10,6 +11,7 @@ import org.springframework.security.config.annotation.web.configurers.AbstractHt
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.csrf.CsrfFilter;
 
 /**
  * The dashboard's filter chain ({@code /ui/**}): a person signs in once with an API key, held in
@@ -29,9 +31,12 @@ class DashboardSecurityConfiguration {
 
   @Bean
   @Order(1)
-  SecurityFilterChain dashboardChain(HttpSecurity http, DashboardSessions sessions)
-      throws Exception {
+  SecurityFilterChain dashboardChain(
+      HttpSecurity http, DashboardSessions sessions, RefusalFilter refusals) throws Exception {
     http.securityMatcher("/ui/**", "/ui")
+        // refusals (a bad key at sign-in, a missing CSRF token, a role too low) are audited and a
+        // bad key spends the address's failure budget, as on the API
+        .addFilterBefore(refusals, CsrfFilter.class)
         .httpBasic(AbstractHttpConfigurer::disable)
         .formLogin(AbstractHttpConfigurer::disable)
         .logout(AbstractHttpConfigurer::disable)

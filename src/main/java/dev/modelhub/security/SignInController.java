@@ -1,7 +1,9 @@
 package dev.modelhub.security;
 
 import dev.modelhub.security.internal.DashboardSessions;
+import dev.modelhub.security.internal.KeyAuthenticator;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -28,11 +30,17 @@ class SignInController {
   @PostMapping(DashboardSecurityConfiguration.SIGN_IN)
   @Public
   String signIn(
-      @RequestParam(defaultValue = "") String key, HttpServletRequest request, Model model) {
+      @RequestParam(defaultValue = "") String key,
+      HttpServletRequest request,
+      HttpServletResponse response,
+      Model model) {
     try {
       sessions.signIn(request, key.strip());
       return "redirect:/ui";
     } catch (AuthenticationException e) {
+      // As for a bad bearer key: audited, and it spends the address's failure budget.
+      request.setAttribute(KeyAuthenticator.FAILURE_REASON, e);
+      response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
       model.addAttribute("error", "That key was not accepted: it is unknown, expired or revoked.");
       return "sign-in";
     }

@@ -4,6 +4,8 @@ import dev.modelhub.common.ProblemDetailsAdvice;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
 import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.ControllerAdvice;
@@ -17,6 +19,7 @@ import org.springframework.web.servlet.ModelAndView;
  * status the API would answer.
  */
 @ControllerAdvice(basePackageClasses = DashboardAdvice.class)
+@Order(Ordered.HIGHEST_PRECEDENCE) // before the API's advice, which answers JSON
 class DashboardAdvice {
 
   private final ProblemDetailsAdvice problems;

@@ -39,7 +39,9 @@ import tools.jackson.databind.ObjectMapper;
       // Registry tests do not load models; ServingTest turns serving on.
       "modelhub.serving.enabled=false",
       "modelhub.jobs.poll-interval=200ms",
-      "modelhub.jobs.latency-runs=50"
+      "modelhub.jobs.latency-runs=50",
+      // DashboardBrowserIT counts the statements a page makes.
+      "spring.jpa.properties.hibernate.generate_statistics=true"
     })
 public abstract class IntegrationTest {
 

@@ -40,6 +40,9 @@ class DashboardBrowserIT extends ServingTest {
   private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path SHOTS = Path.of("target", "dashboard-screenshots");
 
+  @org.springframework.beans.factory.annotation.Autowired
+  jakarta.persistence.EntityManagerFactory entityManagers;
+
   private WebDriver browser;
   private Path profile;
   private int shot;
@@ -197,8 +200,85 @@ class DashboardBrowserIT extends ServingTest {
     api.delete("/api/v1/models/" + model + "/aliases/production");
   }
 
+  /**
+   * A model of a thousand versions (half of them variants of v1) opens with about as many
+   * statements as one of three: the page is a page, and nothing is fetched per version.
+   */
   @Test
-  void a_form_post_without_its_csrf_token_is_refused() {
+  void a_model_with_a_thousand_versions_opens_with_no_more_statements_than_a_small_one() {
+    String big = uniqueName("thousand");
+    String small = uniqueName("three");
+    for (String model : List.of(big, small)) {
+      register(model, Fixtures.bytes("digits_mlp.onnx"), "m.onnx");
+      promote(model, "production", 1);
+    }
+    copyVersions(big, 1000);
+    copyVersions(small, 3);
+    signIn(createKey(uniqueName("ui-big"), "viewer"));
+
+    long smallStatements = statementsToOpen("/ui/models/" + small);
+    long bigStatements = statementsToOpen("/ui/models/" + big);
+    assertThat(text(By.id("versions"))).contains("v1000").doesNotContain("v950 ");
+    assertThat(text(By.cssSelector(".pager"))).contains("Page 1 of 20 (1000)");
+    screenshot("thousand-versions");
+    System.out.printf(
+        "DashboardBrowserIT: model page with 3 versions: %d statements; with 1,000: %d%n",
+        smallStatements, bigStatements);
+    // A statement per version shown would add 50; the statistics are the whole application's, so
+    // a background read (the serving reconciler's) may add one or two to either count.
+    assertThat(bigStatements - smallStatements).isLessThan(10);
+    assertThat(bigStatements).isLessThan(30);
+    for (String model : List.of(big, small)) {
+      api.delete("/api/v1/models/" + model + "/aliases/production");
+    }
+  }
+
+  /** Versions 2..n of {@code model} as copies of v1 (every other one a variant of it). */
+  private void copyVersions(String model, int n) {
+    jdbc.sql(
+            "insert into model_version (model_id, version, format, artifact_digest, size_bytes,"
+                + " filename, signature, parameter_count, format_details, tags, parent_version_id,"
+                + " lineage, status, created_at, created_by, updated_at)"
+                + " select v.model_id, g, v.format, v.artifact_digest, v.size_bytes, v.filename,"
+                + " v.signature, v.parameter_count, v.format_details, v.tags,"
+                + " case when g % 2 = 0 then v.id end,"
+                + " case when g % 2 = 0 then '{\"pass\":\"prune-magnitude\",\"params\":{\"sparsity\":0.5}}'::jsonb end,"
+                + " v.status, v.created_at, v.created_by, v.updated_at"
+                + " from model_version v join model m on m.id = v.model_id,"
+                + " generate_series(2, :n) g where m.name = :model and v.version = 1")
+        .param("n", n)
+        .param("model", model)
+        .update();
+    jdbc.sql("update model set last_version = :n where name = :model")
+        .param("n", n)
+        .param("model", model)
+        .update();
+  }
+
+  private long statementsToOpen(String path) {
+    var statistics = entityManagers.unwrap(org.hibernate.SessionFactory.class).getStatistics();
+    statistics.clear();
+    open(path);
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.id("versions")));
+    return statistics.getPrepareStatementCount();
+  }
+
+  @Test
+  void a_wrong_key_is_refused_and_audited_and_a_form_post_without_its_csrf_token_is_refused() {
+    open("/ui/sign-in");
+    String wrong = "mh_" + "x".repeat(48);
+    browser.findElement(By.id("key")).sendKeys(wrong);
+    browser.findElement(By.cssSelector("form[action='/ui/sign-in'] button")).click();
+    waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("p.error")));
+    assertThat(text(By.cssSelector("p.error"))).contains("not accepted");
+    assertThat(browser.getPageSource()).doesNotContain(wrong);
+    assertThat(
+            api.get("/api/v1/audit?action=POST%20/ui/sign-in&outcome=unauthenticated")
+                .json()
+                .get("totalItems")
+                .asLong())
+        .isPositive();
+
     String model = uniqueName("csrf");
     register(model, Fixtures.bytes("digits_mlp.onnx"), "m.onnx");
     signIn(createKey(uniqueName("ui-csrf"), "deployer"));
