@@ -15,6 +15,9 @@ import org.springframework.data.domain.Page;
  */
 public record PageView<T>(List<T> items, int page, int size, long totalItems, int totalPages) {
 
+  /** The highest page number a list takes (beyond it, offsets would overflow the database's). */
+  public static final int MAX_PAGE = 1_000_000;
+
   /** A page of a Spring Data query, its items mapped. */
   public static <E, T> PageView<T> of(Page<E> page, Function<List<E>, List<T>> mapper) {
     return new PageView<>(

@@ -3,6 +3,7 @@ package dev.modelhub.common;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.ConstraintViolationException;
 import java.net.URI;
+import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -107,6 +108,13 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(Exception.class)
   ResponseEntity<ProblemDetail> handleUnexpected(Exception ex, HttpServletRequest request) {
+    if (unstorableText(ex)) {
+      // Wherever text reaches the database (a search, a description, a tag, a filter): the
+      // statement failed, its transaction rolled back, and the client can fix it.
+      return badRequest(
+          "The request holds a NUL character (\\u0000), which text here cannot contain; remove"
+              + " it.");
+    }
     String reference = RequestIds.of(request);
     log.error("Unexpected error, reference {}", reference, ex);
     ProblemDetail problem =
@@ -117,6 +125,19 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     problem.setTitle("Internal error");
     problem.setProperty("reference", reference);
     return ResponseEntity.internalServerError().body(problem);
+  }
+
+  /** PostgreSQL refused text with a NUL character (in a parameter, or a jsonb escape). */
+  static boolean unstorableText(Throwable ex) {
+    for (Throwable t = ex; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && ("22P05".equals(sql.getSQLState())
+              || "22021".equals(sql.getSQLState())
+              || String.valueOf(sql.getMessage()).contains("Zero bytes may not occur"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -81,7 +81,7 @@ class OptimizeController {
       @RequestParam(required = false) String model,
       @RequestParam(required = false) JobStatus status,
       @RequestParam(required = false) String pass,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size,
       Caller caller) {
     return optimizations.list(model, status, pass, caller.scope(), page, size);

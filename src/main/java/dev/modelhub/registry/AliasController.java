@@ -64,7 +64,7 @@ class AliasController {
   PageView<AliasMove> history(
       @PathVariable String name,
       @PathVariable String alias,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "50") @Min(1) @Max(500) int size) {
     return aliases.history(name, alias, page, size);
   }

@@ -85,6 +85,24 @@ public class AliasService {
   }
 
   /**
+   * Moves {@code alias} back to the version it pointed at before its last move, if it still points
+   * at {@code expected} (what the person asking saw), all under the model's lock: a roll-back never
+   * undoes a move someone made meanwhile.
+   *
+   * @return the alias after the move; empty when it has moved since or has nothing to go back to
+   */
+  @Transactional
+  public Optional<AliasView> rollBackFrom(
+      String modelName, String alias, int expected, Caller caller) {
+    lock(modelName);
+    AliasView current = get(modelName, alias);
+    if (current.version() != expected || current.previousVersion() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(move(modelName, alias, current.previousVersion(), caller));
+  }
+
+  /**
    * Moves {@code alias} back from a version whose engine keeps crashing to the version it pointed
    * at before, if it still points at the crashing one and that version is still there: an automatic
    * roll-back, recorded as {@code alias.rollback} by the serving node.

@@ -48,7 +48,7 @@ class ModelController {
   @Allow(Role.VIEWER)
   PageView<ModelView> list(
       @RequestParam(required = false) String query,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size,
       Caller caller) {
     return models.list(query, caller.scope(), page, size);

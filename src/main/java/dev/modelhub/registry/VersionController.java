@@ -122,7 +122,7 @@ class VersionController {
   @Allow(Role.VIEWER)
   PageView<VersionView> list(
       @PathVariable String name,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "20") @Min(1) @Max(200) int size) {
     return versions.list(name, page, size);
   }

@@ -20,6 +20,9 @@ import org.springframework.validation.annotation.Validated;
  *     how long a revoked or expired key keeps working on a node
  * @param failureBudget failed authentications one client address may make before it is slowed down
  * @param failureRefill time in which one spent failure of that budget comes back
+ * @param dashboardSession how long a dashboard session lasts without a request once signed in
+ *     (before sign-in, a session holding only the form's CSRF token lasts {@code
+ *     server.servlet.session.timeout})
  * @param cors cross-origin requests
  * @param jwt how JWTs map to callers, when {@code spring.security.oauth2.resourceserver.jwt.*} is
  *     set
@@ -32,6 +35,7 @@ public record AccessProperties(
     @DefaultValue("250ms") @DurationMin(millis = 0) Duration keyCacheTtl,
     @DefaultValue("20") @Min(1) int failureBudget,
     @DefaultValue("3s") @DurationMin(millis = 1) Duration failureRefill,
+    @DefaultValue("8h") @DurationMin(minutes = 1) Duration dashboardSession,
     @DefaultValue Cors cors,
     @DefaultValue Jwt jwt) {
 

@@ -28,7 +28,7 @@ class AuditController {
       @RequestParam(required = false) Instant until,
       @RequestParam(required = false) String outcome,
       @RequestParam(required = false) String requestId,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "50") @Min(1) @Max(500) int size) {
     return audit.list(
         new AuditQuery(model, actor, action, since, until, outcome, requestId), page, size);

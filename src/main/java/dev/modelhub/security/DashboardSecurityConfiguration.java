@@ -12,6 +12,7 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.csrf.CsrfFilter;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
 
 /**
  * The dashboard's filter chain ({@code /ui/**}): a person signs in once with an API key, held in
@@ -25,8 +26,8 @@ class DashboardSecurityConfiguration {
   static final String SIGN_IN = "/ui/sign-in";
 
   @Bean
-  DashboardSessions dashboardSessions(KeyAuthenticator keys) {
-    return new DashboardSessions(keys);
+  DashboardSessions dashboardSessions(KeyAuthenticator keys, AccessProperties properties) {
+    return new DashboardSessions(keys, properties.dashboardSession());
   }
 
   @Bean
@@ -43,6 +44,20 @@ class DashboardSecurityConfiguration {
         .requestCache(AbstractHttpConfigurer::disable)
         .securityContext(context -> context.securityContextRepository(sessions))
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED))
+        // Scripts, styles and images from this server only; no framing; no address in Referer
+        // headers to other sites.
+        .headers(
+            headers ->
+                headers
+                    .contentSecurityPolicy(
+                        csp ->
+                            csp.policyDirectives(
+                                "default-src 'self'; img-src 'self' data:; object-src 'none';"
+                                    + " frame-ancestors 'none'; base-uri 'self'; form-action"
+                                    + " 'self'"))
+                    .referrerPolicy(
+                        referrer ->
+                            referrer.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.SAME_ORIGIN)))
         .exceptionHandling(
             e -> e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint(SIGN_IN)))
         .authorizeHttpRequests(

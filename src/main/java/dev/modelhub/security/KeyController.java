@@ -80,7 +80,7 @@ class KeyController {
   @GetMapping
   PageView<KeyView> list(
       @RequestParam(defaultValue = "false") boolean includeRevoked,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "50") @Min(1) @Max(500) int size) {
     return keys.list(includeRevoked, page, size);
   }

@@ -34,14 +34,24 @@ class SignInController {
       HttpServletRequest request,
       HttpServletResponse response,
       Model model) {
+    if (request.getQueryString() != null) {
+      // A key in the address ends up in access logs and proxies: only the form's body is read.
+      response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
+      model.addAttribute("error", "Send the key with the form, not in the address.");
+      return "sign-in";
+    }
     try {
       sessions.signIn(request, key.strip());
       return "redirect:/ui";
-    } catch (AuthenticationException e) {
+    } catch (KeyAuthenticator.InvalidKey e) {
       // As for a bad bearer key: audited, and it spends the address's failure budget.
       request.setAttribute(KeyAuthenticator.FAILURE_REASON, e);
       response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
       model.addAttribute("error", "That key was not accepted: it is unknown, expired or revoked.");
+      return "sign-in";
+    } catch (AuthenticationException e) {
+      response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+      model.addAttribute("error", "Keys cannot be checked right now; try again in a moment.");
       return "sign-in";
     }
   }

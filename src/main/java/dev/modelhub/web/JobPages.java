@@ -1,10 +1,12 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.PageView;
 import dev.modelhub.optimize.JobStatus;
 import dev.modelhub.optimize.OptimizationService;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.util.Arrays;
 import org.springframework.stereotype.Controller;
@@ -31,7 +33,7 @@ class JobPages {
       @RequestParam(required = false) String model,
       @RequestParam(required = false) JobStatus status,
       @RequestParam(required = false) String pass,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       Caller caller,
       Model view) {
     String m = model == null || model.isBlank() ? null : model.strip();

@@ -48,7 +48,7 @@ class ModelPages {
   @Allow(Role.VIEWER)
   String list(
       @RequestParam(defaultValue = "") String query,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       Caller caller,
       Model model) {
     model.addAttribute("query", query);
@@ -61,7 +61,7 @@ class ModelPages {
   @Allow(Role.VIEWER)
   String model(
       @PathVariable String name,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       @RequestParam(defaultValue = "50") @Min(1) @Max(200) int size,
       Model model) {
     PageView<VersionView> page1 = versions.list(name, page, size);
@@ -127,22 +127,26 @@ class ModelPages {
       @RequestParam int expected,
       Caller caller,
       RedirectAttributes flash) {
-    AliasView current = aliases.get(name, alias);
-    if (current.version() != expected || current.previousVersion() == null) {
-      // Someone moved it since the page was shown: nothing is changed behind the person's back.
-      flash.addFlashAttribute(
-          "notice",
-          alias
-              + " has moved since the page was shown (now v"
-              + current.version()
-              + "); look"
-              + " again before rolling back.");
-      return "redirect:/ui/models/" + name;
-    }
-    AliasView moved = aliases.move(name, alias, current.previousVersion(), caller);
-    flash.addFlashAttribute(
-        "notice", alias + " rolled back to v" + moved.version() + " (was v" + expected + ").");
-    return "redirect:/ui/models/" + name;
+    return aliases
+        .rollBackFrom(name, alias, expected, caller)
+        .map(
+            moved -> {
+              flash.addFlashAttribute(
+                  "notice",
+                  alias + " rolled back to v" + moved.version() + " (was v" + expected + ").");
+              return "redirect:/ui/models/" + name;
+            })
+        .orElseGet(
+            () -> {
+              // Someone moved it since the page was shown: nothing changes behind the person's
+              // back.
+              flash.addFlashAttribute(
+                  "notice",
+                  alias
+                      + " has moved since the page was shown (or has no earlier version); look"
+                      + " again before rolling back.");
+              return "redirect:/ui/models/" + name;
+            });
   }
 
   private static String was(AliasView moved) {

@@ -1,5 +1,6 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.PageView;
 import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.AuditLog;
@@ -7,6 +8,7 @@ import dev.modelhub.security.AuditQuery;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
 import dev.modelhub.serving.InferenceService;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Controller;
@@ -56,7 +58,7 @@ class OperatorPages {
       @RequestParam(required = false) String actor,
       @RequestParam(required = false) String action,
       @RequestParam(required = false) String outcome,
-      @RequestParam(defaultValue = "0") @Min(0) int page,
+      @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
       Model view) {
     view.addAttribute(
         "page",

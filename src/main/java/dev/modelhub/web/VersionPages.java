@@ -11,6 +11,7 @@ import dev.modelhub.registry.VersionView;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
 import java.util.LinkedHashMap;
@@ -127,7 +128,8 @@ class VersionPages {
       @RequestParam(defaultValue = "") String dataset,
       @RequestParam(defaultValue = "") String maxAccuracyDrop,
       Caller caller,
-      Model model) {
+      Model model,
+      HttpServletResponse response) {
     try {
       JsonNode parsed = parseParams(params);
       if (parsed instanceof ObjectNode object) {
@@ -141,6 +143,10 @@ class VersionPages {
       JobView job = optimizations.submit(name, version, pass, parsed, caller);
       return "redirect:/ui/jobs/" + job.id();
     } catch (ErrorResponseException refused) {
+      if (refused.getStatusCode().is5xxServerError()) {
+        throw refused; // the advice answers it with a reference, not its detail
+      }
+      response.setStatus(refused.getStatusCode().value()); // and the refusal is audited
       Map<String, String> defaults = new LinkedHashMap<>(optimizations.passDefaults());
       defaults.put(pass, params); // what was typed stays in the form
       model.addAttribute("passDefaults", defaults);

@@ -152,6 +152,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Forms that change something a person should think twice about ask first.
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+      });
+    });
     document.querySelectorAll("form[data-upload]").forEach(setUpUpload);
     var optimize = document.getElementById("optimize-form");
     if (optimize) { setUpOptimize(optimize); }

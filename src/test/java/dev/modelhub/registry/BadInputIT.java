@@ -35,6 +35,28 @@ class BadInputIT extends IntegrationTest {
     objectsBefore = objectKeys("");
   }
 
+  /**
+   * PostgreSQL cannot store a NUL character: wherever text reaches it, that is the client's 400.
+   */
+  @Test
+  void a_nul_character_in_text_is_400_and_changes_nothing() {
+    api.upload(model, Fixtures.bytes("digits_mlp.onnx"), null);
+    for (Response response :
+        List.of(
+            api.patchJson(
+                "/api/v1/models/" + model + "/versions/1", Map.of("description", "a\u0000b")),
+            api.patchJson("/api/v1/models/" + model, Map.of("tags", Map.of("team", "x\u0000"))),
+            api.get("/api/v1/models?query=a%00b"),
+            api.get("/api/v1/audit?actor=a%00b"),
+            api.get("/api/v1/models?page=999999999"))) {
+      assertThat(response.status()).as(response.toString()).isEqualTo(400);
+      assertThat(response.text()).doesNotContain("Internal error");
+    }
+    assertThat(
+            api.get("/api/v1/models/" + model + "/versions/1").json().get("description").isNull())
+        .isTrue();
+  }
+
   @Test
   void malformed_json_is_400() {
     Response response =

@@ -43,9 +43,18 @@ class DashboardBrowserIT extends ServingTest {
   @org.springframework.beans.factory.annotation.Autowired
   jakarta.persistence.EntityManagerFactory entityManagers;
 
+  /** Numbered across the class's tests, in the order they were taken. */
+  private static final java.util.concurrent.atomic.AtomicInteger SHOT =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private WebDriver browser;
   private Path profile;
-  private int shot;
+
+  @org.junit.jupiter.api.BeforeAll
+  static void freshScreenshots() throws IOException {
+    dev.modelhub.common.FileTrees.deleteQuietly(SHOTS);
+    Files.createDirectories(SHOTS);
+  }
 
   @BeforeEach
   void startBrowser() throws IOException {
@@ -116,9 +125,24 @@ class DashboardBrowserIT extends ServingTest {
     // Production starts at v1 through the review step.
     promoteTo(model, 1);
 
+    // A labelled dataset through the dataset form, to measure accuracy on.
+    Path csv = Files.createTempFile("digits-test", ".csv");
+    Files.write(csv, Fixtures.data("digits-test.csv"));
+    open("/ui/models/" + model + "/versions/1");
+    browser.findElement(By.linkText("Upload a dataset")).click();
+    browser.findElement(By.id("dataset-name")).sendKeys("test");
+    browser.findElement(By.id("file")).sendKeys(csv.toString());
+    browser.findElement(By.id("upload-button")).click();
+    waitFor()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.tagName("main"), "test: 450 rows"));
+    screenshot("dataset-uploaded");
+
     // Quantize v1 and watch the job finish (its page updates itself).
     open("/ui/models/" + model + "/versions/1");
     new Select(browser.findElement(By.id("pass"))).selectByValue("quantize-int8-dynamic");
+    new Select(browser.findElement(By.id("dataset"))).selectByValue("test");
     assertThat(browser.findElement(By.id("params")).getAttribute("value")).contains("perChannel");
     screenshot("optimize-form");
     browser.findElement(By.id("start-optimization")).click();
@@ -133,7 +157,10 @@ class DashboardBrowserIT extends ServingTest {
     assertThat(Double.parseDouble(text(By.id("size-ratio")))).isLessThan(0.5);
     screenshot("compare");
     open("/ui/models/" + model + "/versions/2");
-    assertThat(text(By.id("report"))).contains("size (MB)").contains("× 0.");
+    assertThat(text(By.id("report")))
+        .contains("size (MB)")
+        .contains("× 0.")
+        .containsPattern("accuracy 0\\.9\\d+ 0\\.9\\d+");
     screenshot("version-2-report");
 
     // Promote the variant; the serving page shows it once this node serves it.
@@ -343,7 +370,7 @@ class DashboardBrowserIT extends ServingTest {
       File file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
       Files.copy(
           file.toPath(),
-          SHOTS.resolve(String.format("%02d-%s.png", ++shot, name)),
+          SHOTS.resolve(String.format("%02d-%s.png", SHOT.incrementAndGet(), name)),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new IllegalStateException("cannot save a screenshot", e);

@@ -177,8 +177,8 @@ class DashboardPagesTest {
 
   @Test
   void a_roll_back_of_an_alias_moved_meanwhile_changes_nothing() throws Exception {
-    when(aliases.get("digits", "production"))
-        .thenReturn(new AliasView("digits", "production", 3, "sha256:cc", 2, AT, "ci"));
+    when(aliases.rollBackFrom(eq("digits"), eq("production"), eq(2), any()))
+        .thenReturn(java.util.Optional.empty());
     mvc.perform(
             post("/ui/models/digits/aliases/production/rollback")
                 .param("expected", "2")

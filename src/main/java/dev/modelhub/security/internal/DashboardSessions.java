@@ -3,6 +3,7 @@ package dev.modelhub.security.internal;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
+import java.time.Duration;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -20,16 +21,23 @@ public final class DashboardSessions implements SecurityContextRepository {
   static final String KEY = DashboardSessions.class.getName() + ".key";
 
   private final KeyAuthenticator keys;
+  private final Duration signedIn;
 
-  public DashboardSessions(KeyAuthenticator keys) {
+  /**
+   * @param signedIn how long a signed-in session lasts without a request (sessions before sign-in,
+   *     which hold only the form's CSRF token, keep the server's shorter default)
+   */
+  public DashboardSessions(KeyAuthenticator keys, Duration signedIn) {
     this.keys = keys;
+    this.signedIn = signedIn;
   }
 
   /**
    * Signs {@code key} in: checks it, then starts a new session (a session id known before sign-in
    * is not carried over) holding it.
    *
-   * @throws AuthenticationException the key is unknown, expired or revoked
+   * @throws KeyAuthenticator.InvalidKey the key is unknown, expired or revoked
+   * @throws AuthenticationException the keys cannot be read now
    */
   public void signIn(HttpServletRequest request, String key) {
     keys.authenticate(new BearerTokenAuthenticationToken(key));
@@ -37,7 +45,9 @@ public final class DashboardSessions implements SecurityContextRepository {
     if (old != null) {
       old.invalidate();
     }
-    request.getSession(true).setAttribute(KEY, key);
+    HttpSession session = request.getSession(true);
+    session.setMaxInactiveInterval(Math.toIntExact(signedIn.toSeconds()));
+    session.setAttribute(KEY, key);
   }
 
   public void signOut(HttpServletRequest request) {
@@ -60,8 +70,10 @@ public final class DashboardSessions implements SecurityContextRepository {
     if (session != null && session.getAttribute(KEY) instanceof String key) {
       try {
         context.setAuthentication(keys.authenticate(new BearerTokenAuthenticationToken(key)));
-      } catch (AuthenticationException e) {
+      } catch (KeyAuthenticator.InvalidKey e) {
         session.invalidate(); // revoked or expired since sign-in: sign in again
+      } catch (AuthenticationException e) {
+        // the keys cannot be read now: this request goes unauthenticated, the session stays
       }
     }
     return context;
