@@ -17,6 +17,52 @@ import tools.jackson.databind.JsonNode;
 /** Every datatype an engine takes goes in and comes back unchanged. */
 class DatatypesIT extends ServingTest {
 
+  /**
+   * NaN and ±Infinity, as Python's json module and NumPy-based clients send them (bare words, not
+   * valid strict JSON), are read into floating-point tensors and written back the same way, over v2
+   * and TF Serving's API; in an integer tensor they are a 400.
+   */
+  @Test
+  void nan_and_infinity_round_trip_as_python_writes_them() {
+    Map<String, Integer> types = new LinkedHashMap<>();
+    types.put("f32", DataType.FLOAT_VALUE);
+    types.put("f64", DataType.DOUBLE_VALUE);
+    types.put("i64", DataType.INT64_VALUE);
+    String model = uniqueName("nonfinite");
+    promote(
+        model, "production", register(model, OnnxModels.identity(types).toByteArray(), "nf.onnx"));
+    awaitServing(model, "production", 1);
+
+    String v2 =
+        "{\"inputs\":["
+            + "{\"name\":\"f32\",\"datatype\":\"FP32\",\"shape\":[2,2],\"data\":[NaN,Infinity,-Infinity,1.5]},"
+            + "{\"name\":\"f64\",\"datatype\":\"FP64\",\"shape\":[2,2],\"data\":[-Infinity,NaN,0.25,Infinity]},"
+            + "{\"name\":\"i64\",\"datatype\":\"INT64\",\"shape\":[2,2],\"data\":[1,2,3,4]}]}";
+    Response answer =
+        api.sendRaw("POST", "/v2/models/" + model + "/infer", "application/json", v2.getBytes());
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    assertThat(answer.text().replace(" ", ""))
+        .contains("\"data\":[NaN,Infinity,-Infinity,1.5]")
+        .contains("\"data\":[-Infinity,NaN,0.25,Infinity]");
+
+    String tf =
+        "{\"inputs\":{\"f32\":[[NaN,1.0],[2.0,-Infinity]],\"f64\":[[1.0,2.0],[Infinity,4.0]],"
+            + "\"i64\":[[1,2],[3,4]]}}";
+    Response tfAnswer =
+        api.sendRaw("POST", "/v1/models/" + model + ":predict", "application/json", tf.getBytes());
+    assertThat(tfAnswer.status()).as(tfAnswer.toString()).isEqualTo(200);
+    assertThat(tfAnswer.text().replace(" ", ""))
+        .contains("[[NaN,1.0],[2.0,-Infinity]]")
+        .contains("[Infinity,4.0]");
+
+    String integer = v2.replace("[1,2,3,4]", "[1,NaN,3,4]");
+    Response refused =
+        api.sendRaw(
+            "POST", "/v2/models/" + model + "/infer", "application/json", integer.getBytes());
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+    api.delete("/api/v1/models/" + model + "/aliases/production");
+  }
+
   @Test
   void each_datatype_round_trips_through_the_v2_api_with_flat_or_nested_data() {
     Map<String, Integer> types = new LinkedHashMap<>();

@@ -26,6 +26,14 @@ public final class EngineHosts {
         .orElseThrow(() -> new AssertionError("no engine host for " + model + " v" + version));
   }
 
+  /**
+   * Every live engine host of {@code model} v{@code version}: each serving application context of
+   * the test run (they share one database) runs its own.
+   */
+  public static List<ProcessHandle> all(String model, int version) {
+    return named(model + " v" + version);
+  }
+
   /** The live engine hosts named {@code name} in their spec ("OnnxRuntime engine"). */
   public static List<ProcessHandle> named(String name) {
     return ProcessHandle.current()

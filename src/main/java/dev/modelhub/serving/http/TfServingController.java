@@ -26,6 +26,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.tensorflow.proto.DataType;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -139,7 +140,9 @@ class TfServingController {
       // A TF Serving body is read as a tree, several times its size in memory: a quarter of
       // the v2 limit keeps the two alike in what they cost.
       body =
-          json.readTree(RequestBodies.limited(request, properties.maxRequestSize().toBytes() / 4));
+          json.reader()
+              .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+              .readTree(RequestBodies.limited(request, properties.maxRequestSize().toBytes() / 4));
     } catch (JacksonException e) {
       throw V2Json.malformed("it is not valid JSON (" + e.getOriginalMessage() + ")");
     }

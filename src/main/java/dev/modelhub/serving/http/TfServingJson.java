@@ -217,7 +217,7 @@ final class TfServingJson {
 
   byte[] write(InferenceResult result, boolean rowFormat) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = json.createGenerator(bytes)) {
+    try (JsonGenerator g = V2Json.generator(json, bytes)) {
       g.writeStartObject();
       List<Tensor> outputs = result.outputs();
       if (rowFormat) {

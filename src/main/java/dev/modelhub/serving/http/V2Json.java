@@ -7,12 +7,15 @@ import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.json.JsonReadFeature;
+import tools.jackson.core.json.JsonWriteFeature;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -43,7 +46,8 @@ final class V2Json {
   }
 
   Request read(InputStream body) {
-    try (JsonParser p = json.createParser(body)) {
+    try (JsonParser p =
+        json.reader().with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw malformed("the body must be a JSON object");
       }
@@ -231,7 +235,7 @@ final class V2Json {
 
   byte[] write(InferenceResult result, String id) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = json.createGenerator(bytes)) {
+    try (JsonGenerator g = generator(json, bytes)) {
       g.writeStartObject();
       g.writeStringProperty("model_name", result.model());
       g.writeStringProperty("model_version", Integer.toString(result.version()));
@@ -254,6 +258,15 @@ final class V2Json {
       g.writeEndObject();
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * A generator that writes NaN and ±Infinity as the bare words Python's json module, NumPy-based
+   * clients and TF Serving use ({@code NaN}, {@code Infinity}, {@code -Infinity}), as they are
+   * read.
+   */
+  static JsonGenerator generator(ObjectMapper json, OutputStream out) {
+    return json.writer().without(JsonWriteFeature.WRITE_NAN_AS_STRINGS).createGenerator(out);
   }
 
   /** Writes a tensor's elements as a flat array (FP32 and FP16 as floats, so 0.1 stays 0.1). */

@@ -141,8 +141,13 @@ public final class EngineHost {
       }
       out.writeByte(TensorFrames.OK);
     } catch (Exception | Error e) {
+      // The engine's own words (an unsupported opset, a missing kernel), not DJL's wrapper's.
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
       TensorFrames.writeMessage(
-          out, TensorFrames.REFUSED, e.getClass().getSimpleName() + ": " + e.getMessage());
+          out, TensorFrames.REFUSED, root.getClass().getSimpleName() + ": " + root.getMessage());
     }
   }
 
