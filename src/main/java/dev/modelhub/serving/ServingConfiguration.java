@@ -48,8 +48,9 @@ class ServingConfiguration {
   }
 
   @Bean
-  ModelLoader modelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
-    return new ModelLoader(properties, inspector, clock);
+  ModelLoader modelLoader(
+      ServingProperties properties, ModelInspector inspector, ServingMetrics metrics, Clock clock) {
+    return new ModelLoader(properties, inspector, metrics, clock);
   }
 
   @Bean

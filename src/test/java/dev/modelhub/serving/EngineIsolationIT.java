@@ -53,6 +53,17 @@ class EngineIsolationIT extends ServingTest {
     }
     awaitServing(divide, ALIAS, 1);
     others.forEach(other -> awaitServing(other, ALIAS, 1));
+    // Zeros are no valid divisor: the warm-up is refused, counted, and the version serves anyway.
+    assertThat(
+            metric(
+                "modelhub_model_warmups_total", "model=\"" + divide + "\"", "outcome=\"refused\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            metric(
+                "modelhub_model_warmups_total",
+                "model=\"" + others.get(0) + "\"",
+                "outcome=\"warmed\""))
+        .isGreaterThanOrEqualTo(1);
     assertThat(divideBy(divide, 2).json().get("outputs").get(0).get("data").get(0).asInt())
         .isEqualTo(3);
     Set<Long> hostsBefore = pids(EngineHosts.all(divide, 1));

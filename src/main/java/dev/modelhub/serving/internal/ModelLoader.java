@@ -43,6 +43,7 @@ public class ModelLoader implements AutoCloseable {
   private final HostLauncher launcher;
   private final Map<ModelFormat, HostEngine> sharedHosts = new EnumMap<>(ModelFormat.class);
   private final Clock clock;
+  private final ServingMetrics metrics;
   private volatile Crashes crashes = (key, reason, count) -> {};
 
   /** Hears that the engine host of a loaded version ended on its own. */
@@ -51,8 +52,10 @@ public class ModelLoader implements AutoCloseable {
   }
 
   /** Engine calls run on threads of their own, so that a request can give up on one that hangs. */
-  public ModelLoader(ServingProperties properties, ModelInspector inspector, Clock clock) {
+  public ModelLoader(
+      ServingProperties properties, ModelInspector inspector, ServingMetrics metrics, Clock clock) {
     this.properties = properties;
+    this.metrics = metrics;
     this.inspector = inspector;
     this.clock = clock;
     this.launcher =
@@ -264,6 +267,7 @@ public class ModelLoader implements AutoCloseable {
             loaded.model(),
             loaded.version(),
             spec.name());
+        metrics.warmUp(loaded.model(), "skipped");
         return;
       }
       inputs.add(sample(spec));
@@ -279,9 +283,11 @@ public class ModelLoader implements AutoCloseable {
             loaded.model(),
             loaded.version(),
             refused.getMessage());
+        metrics.warmUp(loaded.model(), "refused");
         return;
       }
     }
+    metrics.warmUp(loaded.model(), "warmed");
   }
 
   /**

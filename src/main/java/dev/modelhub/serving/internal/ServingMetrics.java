@@ -39,6 +39,20 @@ public class ServingMetrics {
   }
 
   /** A load of a version of {@code model} ended with {@code outcome}. */
+  /**
+   * How a loaded version's warm-up went: {@code warmed}, {@code refused} (the engine refused the
+   * generated input: served without warm-up) or {@code skipped} (inputs too large to generate).
+   */
+  void warmUp(String model, String outcome) {
+    counter(
+            "modelhub.model.warmups",
+            "Warm-ups of loaded versions by outcome; a refused one does not fail the load",
+            model,
+            null,
+            outcome)
+        .increment();
+  }
+
   void loaded(String model, String outcome, Timer.Sample sample) {
     counter("modelhub.model.loads", "Model version loads by outcome", model, null, outcome)
         .increment();

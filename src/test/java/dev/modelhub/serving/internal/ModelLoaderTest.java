@@ -88,7 +88,11 @@ class ModelLoaderTest {
     ServingProperties properties =
         new Binder(new MapConfigurationPropertySource(Map.of()))
             .bindOrCreate("modelhub.serving", Bindable.of(ServingProperties.class));
-    return new ModelLoader(properties, inspector, Clock.systemUTC());
+    return new ModelLoader(
+        properties,
+        inspector,
+        new ServingMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
+        Clock.systemUTC());
   }
 
   private static FormatDetails onnxIn(String modelFile) {
