@@ -15,6 +15,8 @@ import dev.modelhub.format.ModelSignature;
  * @param format artifact format
  * @param signature inputs and outputs
  * @param formatDetails inspection details (such as where in an archive the model file lies)
+ * @param hasWarmup whether the version carries warm-up samples ({@link
+ *     RegistryService#warmupSamples})
  */
 public record AliasTarget(
     String model,
@@ -24,4 +26,5 @@ public record AliasTarget(
     long sizeBytes,
     ModelFormat format,
     ModelSignature signature,
-    FormatDetails formatDetails) {}
+    FormatDetails formatDetails,
+    boolean hasWarmup) {}

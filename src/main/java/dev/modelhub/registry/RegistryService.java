@@ -17,6 +17,7 @@ import java.util.stream.Collectors;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
 
 /**
  * What other features read from the registry. The serving controller asks it which versions the
@@ -148,8 +149,20 @@ public class RegistryService {
                   v.sizeBytes(),
                   ModelFormat.fromId(v.format()).orElseThrow(),
                   v.signature(),
-                  v.formatDetails());
+                  v.formatDetails(),
+                  v.hasWarmup());
             })
         .toList();
+  }
+
+  /**
+   * The warm-up samples uploaded with {@code model} v{@code version} (a v2 inference request body),
+   * read when a node loads it — not with every alias target, as they may be large.
+   */
+  @Transactional(readOnly = true)
+  public Optional<JsonNode> warmupSamples(String model, int version) {
+    return modelId(model)
+        .flatMap(id -> versions.findByModelIdAndVersion(id, version))
+        .map(VersionEntity::warmup);
   }
 }

@@ -6,6 +6,7 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.Size;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /** Request bodies of the registry API. */
 public final class Requests {
@@ -43,13 +44,17 @@ public final class Requests {
    * @param description free text
    * @param tags key/value labels
    * @param signature inputs and outputs, required for TorchScript
+   * @param warmup warm-up samples: a v2 inference request body ({@code {"inputs": [...]}}) that
+   *     serving nodes run before the version takes traffic, instead of generated inputs (as
+   *     Triton's {@code model_warmup} does)
    */
   record VersionMetadata(
       @Size(max = MAX_DESCRIPTION) String description,
       @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags,
-      ModelSignature signature) {
+      ModelSignature signature,
+      JsonNode warmup) {
 
-    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null);
+    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null, null);
   }
 
   /**

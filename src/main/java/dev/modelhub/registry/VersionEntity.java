@@ -52,6 +52,9 @@ class VersionEntity extends DescribedEntity {
   @JdbcTypeCode(SqlTypes.JSON)
   private String report;
 
+  @JdbcTypeCode(SqlTypes.JSON)
+  private String warmup;
+
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
 
@@ -77,6 +80,7 @@ class VersionEntity extends DescribedEntity {
     this.signature = inspection.signature();
     this.parameterCount = inspection.parameterCount();
     this.formatDetails = StoredJson.write(inspection.details());
+    this.warmup = metadata.warmup() == null ? null : metadata.warmup().toString();
     this.status = VersionStatus.READY;
   }
 
@@ -136,6 +140,15 @@ class VersionEntity extends DescribedEntity {
 
   JsonNode report() {
     return StoredJson.tree(report);
+  }
+
+  /** The warm-up samples uploaded with it, or null. */
+  JsonNode warmup() {
+    return StoredJson.tree(warmup);
+  }
+
+  boolean hasWarmup() {
+    return warmup != null;
   }
 
   VersionStatus status() {

@@ -81,6 +81,7 @@ class VersionUploads {
       }
       ArtifactInspection inspection =
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
+      WarmupSamples.check(metadata.warmup(), inspection.signature());
       Digest digest = store.promote(staged);
       VersionView version =
           versions.create(

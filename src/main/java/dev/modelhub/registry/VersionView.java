@@ -31,6 +31,7 @@ import tools.jackson.databind.JsonNode;
  * @param createdAt when it was registered
  * @param createdBy who registered it
  * @param updatedAt when it last changed
+ * @param warmupSamples whether it carries warm-up samples that nodes run before it takes traffic
  */
 public record VersionView(
     String model,
@@ -52,4 +53,5 @@ public record VersionView(
     JsonNode report,
     Instant createdAt,
     String createdBy,
-    Instant updatedAt) {}
+    Instant updatedAt,
+    boolean warmupSamples) {}

@@ -45,7 +45,8 @@ class Views {
         v.report(),
         v.createdAt(),
         v.createdBy(),
-        v.updatedAt());
+        v.updatedAt(),
+        v.hasWarmup());
   }
 
   ModelView model(

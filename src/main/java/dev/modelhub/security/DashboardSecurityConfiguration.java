@@ -10,6 +10,7 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.AccessDeniedHandlerImpl;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.csrf.CsrfFilter;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
@@ -24,6 +25,13 @@ import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWrite
 class DashboardSecurityConfiguration {
 
   static final String SIGN_IN = "/ui/sign-in";
+  static final String FORM_EXPIRED = "/ui/form-expired";
+
+  private static AccessDeniedHandlerImpl formExpired() {
+    AccessDeniedHandlerImpl handler = new AccessDeniedHandlerImpl();
+    handler.setErrorPage(FORM_EXPIRED);
+    return handler;
+  }
 
   @Bean
   DashboardSessions dashboardSessions(KeyAuthenticator keys, AccessProperties properties) {
@@ -59,11 +67,15 @@ class DashboardSecurityConfiguration {
                         referrer ->
                             referrer.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.SAME_ORIGIN)))
         .exceptionHandling(
-            e -> e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint(SIGN_IN)))
+            e ->
+                e.authenticationEntryPoint(new LoginUrlAuthenticationEntryPoint(SIGN_IN))
+                    // only a missing or stale CSRF token is refused by the chain itself (roles are
+                    // the @Allow rules'): a page that says so, with a 403
+                    .accessDeniedHandler(formExpired()))
         .authorizeHttpRequests(
             rules ->
                 rules
-                    .requestMatchers(SIGN_IN, "/ui/assets/**", "/ui/webjars/**")
+                    .requestMatchers(SIGN_IN, FORM_EXPIRED, "/ui/assets/**", "/ui/webjars/**")
                     .permitAll()
                     .anyRequest()
                     .authenticated());

@@ -4,11 +4,14 @@ import dev.modelhub.security.internal.DashboardSessions;
 import dev.modelhub.security.internal.KeyAuthenticator;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
 /** The dashboard's sign-in with an API key, and sign-out. */
@@ -61,6 +64,19 @@ class SignInController {
   String signOut(HttpServletRequest request) {
     sessions.signOut(request);
     return "redirect:" + DashboardSecurityConfiguration.SIGN_IN;
+  }
+
+  /** Where a form post without a valid CSRF token is forwarded (with its 403). */
+  @RequestMapping(DashboardSecurityConfiguration.FORM_EXPIRED)
+  @Public
+  String formExpired(Model model) {
+    ProblemDetail problem = ProblemDetail.forStatus(HttpStatus.FORBIDDEN);
+    problem.setTitle("Form expired");
+    problem.setDetail(
+        "This form's security token is missing or no longer valid (the page may be older than"
+            + " your session). Go back, reload the page and try again.");
+    model.addAttribute("problem", problem);
+    return "problem";
   }
 
   /** {@code /}: people who open the server's address get the dashboard. */

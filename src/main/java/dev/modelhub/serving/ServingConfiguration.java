@@ -49,8 +49,12 @@ class ServingConfiguration {
 
   @Bean
   ModelLoader modelLoader(
-      ServingProperties properties, ModelInspector inspector, ServingMetrics metrics, Clock clock) {
-    return new ModelLoader(properties, inspector, metrics, clock);
+      ServingProperties properties,
+      ModelInspector inspector,
+      ServingMetrics metrics,
+      RegistryService registry,
+      Clock clock) {
+    return new ModelLoader(properties, inspector, metrics, registry::warmupSamples, clock);
   }
 
   @Bean

@@ -171,7 +171,10 @@ class DashboardPagesTest {
   void a_post_without_csrf_is_refused() throws Exception {
     mvc.perform(
             post("/ui/models/digits/aliases/production").param("version", "2").with(as(Role.ADMIN)))
-        .andExpect(status().isForbidden());
+        .andExpect(status().isForbidden())
+        .andExpect(
+            org.springframework.test.web.servlet.result.MockMvcResultMatchers.forwardedUrl(
+                "/ui/form-expired"));
     verify(aliases, never()).move(anyString(), anyString(), anyInt(), any());
   }
 
@@ -352,6 +355,7 @@ class DashboardPagesTest {
         report,
         AT,
         "alice",
-        AT);
+        AT,
+        false);
   }
 }

@@ -22,10 +22,10 @@ import tools.jackson.databind.ObjectMapper;
  * Reads and writes Open Inference Protocol v2 bodies with Jackson's streaming API: tensor data goes
  * straight into primitive arrays, with no tree of nodes per element.
  */
-final class V2Json {
+public final class V2Json {
 
   /** A parsed infer request. */
-  record Request(String id, List<Tensor> inputs, List<String> outputs) {}
+  public record Request(String id, List<Tensor> inputs, List<String> outputs) {}
 
   /** Most dimensions one tensor may have (ONNX allows more; no served model needs them). */
   static final int MAX_RANK = 32;
@@ -40,12 +40,12 @@ final class V2Json {
    * @param maxElements most elements one input may hold; shapes, and the numbers read for one
    *     input, are refused past it before anything larger is allocated
    */
-  V2Json(ObjectMapper json, long maxElements) {
+  public V2Json(ObjectMapper json, long maxElements) {
     this.json = json;
     this.maxElements = maxElements;
   }
 
-  Request read(InputStream body) {
+  public Request read(InputStream body) {
     try (JsonParser p =
         json.reader().with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {

@@ -1,6 +1,5 @@
 package dev.modelhub.serving.internal;
 
-import ai.djl.translate.TranslateException;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
@@ -8,8 +7,6 @@ import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
-import dev.modelhub.serving.Tensor;
-import dev.modelhub.serving.TensorData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,12 +14,14 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Loads a cached artifact into its engine (ONNX Runtime, PyTorch or TensorFlow through DJL) — in an
@@ -44,7 +43,13 @@ public class ModelLoader implements AutoCloseable {
   private final Map<ModelFormat, HostEngine> sharedHosts = new EnumMap<>(ModelFormat.class);
   private final Clock clock;
   private final ServingMetrics metrics;
+  private final WarmUps warmUps;
   private volatile Crashes crashes = (key, reason, count) -> {};
+
+  /** Where a version's warm-up samples come from (the registry), by model and version. */
+  public interface WarmupSamples {
+    Optional<JsonNode> of(String model, int version);
+  }
 
   /** Hears that the engine host of a loaded version ended on its own. */
   public interface Crashes {
@@ -53,9 +58,14 @@ public class ModelLoader implements AutoCloseable {
 
   /** Engine calls run on threads of their own, so that a request can give up on one that hangs. */
   public ModelLoader(
-      ServingProperties properties, ModelInspector inspector, ServingMetrics metrics, Clock clock) {
+      ServingProperties properties,
+      ModelInspector inspector,
+      ServingMetrics metrics,
+      WarmupSamples warmupSamples,
+      Clock clock) {
     this.properties = properties;
     this.metrics = metrics;
+    this.warmUps = new WarmUps(properties, metrics, warmupSamples);
     this.inspector = inspector;
     this.clock = clock;
     this.launcher =
@@ -118,7 +128,7 @@ public class ModelLoader implements AutoCloseable {
               predictors,
               engineThreads,
               clock.instant());
-      warmUp(loaded);
+      warmUps.run(loaded, target);
       return loaded;
     } catch (Exception | Error e) {
       if (loaded != null) {
@@ -256,66 +266,5 @@ public class ModelLoader implements AutoCloseable {
       throw new IllegalArgumentException("the model's file lies outside its folder");
     }
     return path;
-  }
-
-  private void warmUp(LoadedVersion loaded) throws Exception {
-    List<Tensor> inputs = new ArrayList<>();
-    for (TensorSpec spec : loaded.signature().inputs()) {
-      if (sampleElements(spec) > properties.warmupMaxElements()) {
-        log.info(
-            "{} v{}: input '{}' is larger than warmup-max-elements; not warmed up",
-            loaded.model(),
-            loaded.version(),
-            spec.name());
-        metrics.warmUp(loaded.model(), "skipped");
-        return;
-      }
-      inputs.add(sample(spec));
-    }
-    for (int i = 0; i < properties.warmupRequests(); i++) {
-      try {
-        loaded.predict(inputs);
-      } catch (TranslateException refused) {
-        // Zeros are not a valid input of every model (a divisor, an index): the engine loaded and
-        // answered, which is what warm-up checks; a crash (EngineStopped) still fails the load.
-        log.info(
-            "{} v{}: warm-up input refused by the engine, not warmed up: {}",
-            loaded.model(),
-            loaded.version(),
-            refused.getMessage());
-        metrics.warmUp(loaded.model(), "refused");
-        return;
-      }
-    }
-    metrics.warmUp(loaded.model(), "warmed");
-  }
-
-  /**
-   * Elements of the generated warm-up input for {@code spec}, saturating rather than overflowing.
-   */
-  static long sampleElements(TensorSpec spec) {
-    long n = 1;
-    for (Long dim : spec.shape() == null ? List.of(1L) : spec.shape()) {
-      long d = dim == null || dim < 0 ? 1 : dim;
-      if (d != 0 && n > Long.MAX_VALUE / d) {
-        return Long.MAX_VALUE;
-      }
-      n *= d;
-    }
-    return n;
-  }
-
-  /** A zero-filled input of batch 1 (unknown dimensions become 1). */
-  static Tensor sample(TensorSpec spec) {
-    List<Long> dims = spec.shape() == null ? List.of(1L) : spec.shape();
-    long[] shape = dims.stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
-    int count = Math.toIntExact(Tensor.elements(shape));
-    TensorData data =
-        switch (spec.datatype().kind()) {
-          case REAL -> new TensorData.Reals(new double[count]);
-          case BOOLEAN -> new TensorData.Booleans(new boolean[count]);
-          default -> new TensorData.Integers(new long[count]);
-        };
-    return new Tensor(spec.name(), spec.datatype(), shape, data);
   }
 }

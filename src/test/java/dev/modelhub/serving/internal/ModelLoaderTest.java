@@ -92,6 +92,7 @@ class ModelLoaderTest {
         properties,
         inspector,
         new ServingMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
+        (model, version) -> java.util.Optional.empty(),
         Clock.systemUTC());
   }
 
@@ -105,6 +106,6 @@ class ModelLoaderTest {
             List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 4L))),
             List.of(new TensorSpec("y", Datatype.FP32, List.of(-1L, 4L))));
     return new AliasTarget(
-        "m", "production", 1, "sha256:" + "0".repeat(64), 1, format, signature, details);
+        "m", "production", 1, "sha256:" + "0".repeat(64), 1, format, signature, details, false);
   }
 }

@@ -1,0 +1,150 @@
+package dev.modelhub.serving.internal;
+
+import ai.djl.translate.TranslateException;
+import dev.modelhub.format.TensorSpec;
+import dev.modelhub.registry.AliasTarget;
+import dev.modelhub.serving.ServingProperties;
+import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorData;
+import dev.modelhub.serving.http.V2Json;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Warms a loaded version up before it takes traffic, so that the first real request is not the slow
+ * one: with the samples uploaded with the version, else with zero-filled inputs generated from its
+ * signature. Outcomes are counted ({@code modelhub.model.warmups}).
+ */
+final class WarmUps {
+
+  private static final Logger log = LoggerFactory.getLogger(WarmUps.class);
+
+  private final ServingProperties properties;
+  private final ServingMetrics metrics;
+  private final ModelLoader.WarmupSamples warmupSamples;
+
+  WarmUps(
+      ServingProperties properties,
+      ServingMetrics metrics,
+      ModelLoader.WarmupSamples warmupSamples) {
+    this.properties = properties;
+    this.metrics = metrics;
+    this.warmupSamples = warmupSamples;
+  }
+
+  /**
+   * Runs the version's warm-up samples, or generated inputs without them; a refusal by the engine
+   * is logged and counted, a crash (EngineStopped) fails the load.
+   */
+  void run(LoadedVersion loaded, AliasTarget target) throws Exception {
+    List<Tensor> samples = target.hasWarmup() ? samples(loaded) : null;
+    if (samples != null) {
+      for (int i = 0; i < Math.max(1, properties.warmupRequests()); i++) {
+        try {
+          loaded.predict(samples);
+        } catch (TranslateException refused) {
+          log.warn(
+              "{} v{}: the engine refused the version's warm-up samples, not warmed up: {}",
+              loaded.model(),
+              loaded.version(),
+              refused.getMessage());
+          metrics.warmUp(loaded.model(), "refused");
+          return;
+        }
+      }
+      metrics.warmUp(loaded.model(), "samples");
+      return;
+    }
+    List<Tensor> inputs = new ArrayList<>();
+    for (TensorSpec spec : loaded.signature().inputs()) {
+      if (sampleElements(spec) > properties.warmupMaxElements()) {
+        log.info(
+            "{} v{}: input '{}' is larger than warmup-max-elements; not warmed up",
+            loaded.model(),
+            loaded.version(),
+            spec.name());
+        metrics.warmUp(loaded.model(), "skipped");
+        return;
+      }
+      inputs.add(sample(spec));
+    }
+    for (int i = 0; i < properties.warmupRequests(); i++) {
+      try {
+        loaded.predict(inputs);
+      } catch (TranslateException refused) {
+        // Zeros are not a valid input of every model (a divisor, an index): the engine loaded and
+        // answered, which is what warm-up checks; a crash (EngineStopped) still fails the load.
+        log.info(
+            "{} v{}: warm-up input refused by the engine, not warmed up: {}",
+            loaded.model(),
+            loaded.version(),
+            refused.getMessage());
+        metrics.warmUp(loaded.model(), "refused");
+        return;
+      }
+    }
+    metrics.warmUp(loaded.model(), "warmed");
+  }
+
+  /**
+   * The version's uploaded warm-up samples as checked inputs, or null (none, or not valid for the
+   * signature: then generated inputs are used, and the reason logged and counted).
+   */
+  private List<Tensor> samples(LoadedVersion loaded) {
+    try {
+      Optional<JsonNode> body = warmupSamples.of(loaded.model(), loaded.version());
+      if (body.isEmpty()) {
+        return null;
+      }
+      byte[] bytes = body.get().toString().getBytes(StandardCharsets.UTF_8);
+      V2Json.Request request =
+          new V2Json(JsonMapper.shared(), properties.maxTensorElements())
+              .read(new ByteArrayInputStream(bytes));
+      return InputValidator.check(loaded.signature(), request.inputs());
+    } catch (RuntimeException e) {
+      log.warn(
+          "{} v{}: its warm-up samples do not fit its signature; generated inputs are used: {}",
+          loaded.model(),
+          loaded.version(),
+          e.getMessage());
+      metrics.warmUp(loaded.model(), "invalid-samples");
+      return null;
+    }
+  }
+
+  /**
+   * Elements of the generated warm-up input for {@code spec}, saturating rather than overflowing.
+   */
+  static long sampleElements(TensorSpec spec) {
+    long n = 1;
+    for (Long dim : spec.shape() == null ? List.of(1L) : spec.shape()) {
+      long d = dim == null || dim < 0 ? 1 : dim;
+      if (d != 0 && n > Long.MAX_VALUE / d) {
+        return Long.MAX_VALUE;
+      }
+      n *= d;
+    }
+    return n;
+  }
+
+  /** A zero-filled input of batch 1 (unknown dimensions become 1). */
+  static Tensor sample(TensorSpec spec) {
+    List<Long> dims = spec.shape() == null ? List.of(1L) : spec.shape();
+    long[] shape = dims.stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
+    int count = Math.toIntExact(Tensor.elements(shape));
+    TensorData data =
+        switch (spec.datatype().kind()) {
+          case REAL -> new TensorData.Reals(new double[count]);
+          case BOOLEAN -> new TensorData.Booleans(new boolean[count]);
+          default -> new TensorData.Integers(new long[count]);
+        };
+    return new Tensor(spec.name(), spec.datatype(), shape, data);
+  }
+}
