@@ -111,14 +111,74 @@
     });
   }
 
-  // The optimize form shows the chosen pass's parameters with their defaults.
+  // The optimize form shows the chosen pass's parameters as fields with their defaults (or as
+  // JSON, for those who prefer it); the API checks them either way and a refusal comes back inline.
   function setUpOptimize(form) {
     var pass = form.querySelector("#pass");
     var params = form.querySelector("#params");
+    var raw = form.querySelector("#params-raw");
+    var fields = form.querySelector("#param-fields");
+    var separate = { dataset: true, maxAccuracyDrop: true }; // fields of their own below
+
+    function field(key, value) {
+      var id = "param-" + key;
+      var label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = key;
+      var input = document.createElement("input");
+      input.id = id;
+      input.dataset.key = key;
+      if (typeof value === "boolean") {
+        input.type = "checkbox";
+        input.checked = value;
+        input.dataset.kind = "boolean";
+      } else if (typeof value === "number") {
+        input.type = "number";
+        input.step = "any";
+        input.value = String(value);
+        input.dataset.kind = "number";
+      } else if (Array.isArray(value)) {
+        input.value = value.join(", ");
+        input.placeholder = "comma-separated";
+        input.dataset.kind = "list";
+      } else {
+        input.value = value == null ? "" : String(value);
+        input.dataset.kind = "text";
+      }
+      fields.appendChild(label);
+      fields.appendChild(input);
+    }
+
     function show() {
       var option = pass.options[pass.selectedIndex];
-      if (option) { params.value = option.dataset.defaults; }
+      if (!option) { return; }
+      params.value = option.dataset.defaults;
+      fields.textContent = "";
+      var values = {};
+      try { values = JSON.parse(option.dataset.defaults); } catch (e) { raw.open = true; return; }
+      Object.keys(values).forEach(function (key) {
+        if (!separate[key]) { field(key, values[key]); }
+      });
     }
+
+    form.addEventListener("submit", function () {
+      if (raw.open) { return; } // the JSON as typed
+      var out = {};
+      fields.querySelectorAll("input[data-key]").forEach(function (input) {
+        var key = input.dataset.key;
+        var kind = input.dataset.kind;
+        if (kind === "boolean") {
+          out[key] = input.checked;
+        } else if (kind === "number") {
+          if (input.value !== "") { out[key] = Number(input.value); }
+        } else if (kind === "list") {
+          out[key] = input.value.split(",").map(function (v) { return v.trim(); }).filter(Boolean);
+        } else if (input.value !== "") {
+          out[key] = input.value;
+        }
+      });
+      params.value = JSON.stringify(out);
+    });
     pass.addEventListener("change", show);
     show();
   }

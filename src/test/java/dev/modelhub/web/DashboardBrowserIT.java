@@ -143,7 +143,11 @@ class DashboardBrowserIT extends ServingTest {
     open("/ui/models/" + model + "/versions/1");
     new Select(browser.findElement(By.id("pass"))).selectByValue("quantize-int8-dynamic");
     new Select(browser.findElement(By.id("dataset"))).selectByValue("test");
-    assertThat(browser.findElement(By.id("params")).getAttribute("value")).contains("perChannel");
+    // The pass's parameters as fields with their defaults: perChannel is a checkbox, unticked.
+    WebElement perChannel = browser.findElement(By.id("param-perChannel"));
+    assertThat(perChannel.getAttribute("type")).isEqualTo("checkbox");
+    assertThat(perChannel.isSelected()).isFalse();
+    perChannel.click();
     screenshot("optimize-form");
     browser.findElement(By.id("start-optimization")).click();
     waitFor().until(ExpectedConditions.urlMatches(".*/ui/jobs/\\d+$"));
@@ -157,6 +161,8 @@ class DashboardBrowserIT extends ServingTest {
     assertThat(Double.parseDouble(text(By.id("size-ratio")))).isLessThan(0.5);
     screenshot("compare");
     open("/ui/models/" + model + "/versions/2");
+    assertThat(browser.findElement(By.cssSelector("p .pass")).getText())
+        .contains("perChannel=true");
     assertThat(text(By.id("report")))
         .contains("size (MB)")
         .contains("× 0.")
