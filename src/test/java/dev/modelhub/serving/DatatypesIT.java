@@ -22,6 +22,29 @@ class DatatypesIT extends ServingTest {
    * valid strict JSON), are read into floating-point tensors and written back the same way, over v2
    * and TF Serving's API; in an integer tensor they are a 400.
    */
+  /** A model without inputs (a constant table) answers its outputs, through v2 and TF Serving. */
+  @Test
+  void a_model_without_inputs_answers_its_outputs() {
+    String model = uniqueName("inputless");
+    promote(
+        model,
+        "production",
+        register(model, OnnxModels.constantTable().toByteArray(), "table.onnx"));
+    awaitServing(model, "production", 1);
+    Response answer =
+        api.sendRaw(
+            "POST",
+            "/v2/models/" + model + "/infer",
+            "application/json",
+            "{\"inputs\":[]}".getBytes());
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    JsonNode output = answer.json().get("outputs").get(0);
+    assertThat(output.get("name").asString()).isEqualTo("table");
+    assertThat(output.get("shape").toString()).isEqualTo("[2,2]");
+    assertThat(output.get("data").toString()).isEqualTo("[1.5,-2.0,0.0,4.0]");
+    api.delete("/api/v1/models/" + model + "/aliases/production");
+  }
+
   @Test
   void nan_and_infinity_round_trip_as_python_writes_them() {
     Map<String, Integer> types = new LinkedHashMap<>();

@@ -116,6 +116,32 @@ public final class OnnxModels {
    * Runtime computes with the CPU's divide instruction, so a zero divisor raises SIGFPE in the
    * process running the engine (ONNX's own operator tests have such models).
    */
+  /** A model without inputs: one Constant node, output "table" FP32 [2, 2] = 1.5, -2, 0, 4. */
+  public static ModelProto constantTable() {
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("constant-table");
+    TensorProto value =
+        TensorProto.newBuilder()
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .addDims(2)
+            .addDims(2)
+            .addFloatData(1.5f)
+            .addFloatData(-2f)
+            .addFloatData(0f)
+            .addFloatData(4f)
+            .build();
+    graph.addNode(
+        NodeProto.newBuilder()
+            .setOpType("Constant")
+            .addOutput("table")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("value")
+                    .setType(AttributeProto.AttributeType.TENSOR)
+                    .setT(value)));
+    graph.addOutput(tensorValue("table", TensorProto.DataType.FLOAT_VALUE, 2, 2));
+    return opset13(graph);
+  }
+
   public static ModelProto integerDivide() {
     GraphProto.Builder graph = GraphProto.newBuilder().setName("integer-divide");
     graph.addInput(tensorValue("numerator", TensorProto.DataType.INT32_VALUE, -1, 2));

@@ -30,11 +30,20 @@ final class DjlEngine implements EngineInstance {
    * Loads a checked artifact: an ONNX file, a TorchScript file, or a SavedModel folder.
    *
    * @param path the model file or folder, already checked by the node
+   * @param inputless whether the model takes no inputs (run through ONNX Runtime's own API)
    * @param intraOpThreads threads one call may use inside the engine
    */
-  static DjlEngine load(
-      String name, ModelFormat format, Path path, ModelSignature signature, int intraOpThreads)
+  static EngineInstance load(
+      String name,
+      ModelFormat format,
+      Path path,
+      ModelSignature signature,
+      boolean inputless,
+      int intraOpThreads)
       throws Exception {
+    if (inputless && format == ModelFormat.ONNX) {
+      return InputlessOnnx.load(path, signature.outputs(), intraOpThreads);
+    }
     Model model = Model.newInstance(name, ModelLoader.engine(format));
     try {
       switch (format) {

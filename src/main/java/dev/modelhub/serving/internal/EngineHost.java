@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.NativeEnvironment;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
@@ -127,15 +128,21 @@ public final class EngineHost {
     }
     List<TensorSpec> outputs = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      outputs.add(new TensorSpec(in.readUTF(), null, null));
+      outputs.add(new TensorSpec(in.readUTF(), Datatype.valueOf(in.readUTF()), null));
     }
+    boolean inputless = in.readBoolean();
     Thread.currentThread().setName(SESSION_THREAD + key);
     try {
       synchronized (models) {
         if (!models.containsKey(key)) {
-          DjlEngine engine =
+          EngineInstance engine =
               DjlEngine.load(
-                  key, format, path, new ModelSignature(List.of(), outputs), spec.intraOpThreads());
+                  key,
+                  format,
+                  path,
+                  new ModelSignature(List.of(), outputs),
+                  inputless,
+                  spec.intraOpThreads());
           models.put(key, new Hosted(engine));
         }
       }
@@ -153,7 +160,7 @@ public final class EngineHost {
 
   /** Calls in, answers out, until the node closes the connection. */
   private static void session(
-      DataInputStream in, DataOutputStream out, DjlEngine engine, long maxElements)
+      DataInputStream in, DataOutputStream out, EngineInstance engine, long maxElements)
       throws IOException {
     try (EngineSession session = engine.newSession()) {
       while (true) {
@@ -172,11 +179,11 @@ public final class EngineHost {
 
   /** A loaded model: freed once it is unloaded and its last session has ended, never under one. */
   private static final class Hosted {
-    final DjlEngine engine;
+    final EngineInstance engine;
     private int sessions;
     private boolean retired;
 
-    Hosted(DjlEngine engine) {
+    Hosted(EngineInstance engine) {
       this.engine = engine;
     }
 

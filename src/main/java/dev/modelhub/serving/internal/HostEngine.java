@@ -194,7 +194,8 @@ final class HostEngine implements AutoCloseable {
             name,
             format,
             artifact,
-            signature.outputs().stream().map(TensorSpec::name).toList(),
+            signature.outputs(),
+            signature.inputs().isEmpty(),
             listener);
     models.put(model.key, model);
     try {
@@ -425,7 +426,8 @@ final class HostEngine implements AutoCloseable {
     final String name;
     private final ModelFormat format;
     private final Path artifact;
-    private final List<String> outputs;
+    private final List<TensorSpec> outputs;
+    private final boolean inputless;
     final Listener listener;
     final AtomicInteger inFlight = new AtomicInteger();
     private final Deque<Instant> crashes = new ArrayDeque<>();
@@ -443,9 +445,11 @@ final class HostEngine implements AutoCloseable {
         String name,
         ModelFormat format,
         Path artifact,
-        List<String> outputs,
+        List<TensorSpec> outputs,
+        boolean inputless,
         Listener listener) {
       this.key = key;
+      this.inputless = inputless;
       this.name = name;
       this.format = format;
       this.artifact = artifact;
@@ -463,9 +467,11 @@ final class HostEngine implements AutoCloseable {
         out.writeUTF(format.name());
         out.writeUTF(artifact.toString());
         out.writeInt(outputs.size());
-        for (String output : outputs) {
-          out.writeUTF(output);
+        for (TensorSpec output : outputs) {
+          out.writeUTF(output.name());
+          out.writeUTF(output.datatype().name());
         }
+        out.writeBoolean(inputless);
         out.flush();
         DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
         if (in.readByte() != TensorFrames.OK) {

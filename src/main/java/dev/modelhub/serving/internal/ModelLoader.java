@@ -109,7 +109,12 @@ public class ModelLoader implements AutoCloseable {
     EngineInstance engine =
         launcher == null
             ? DjlEngine.load(
-                name, target.format(), artifact, target.signature(), properties.intraOpThreads())
+                name,
+                target.format(),
+                artifact,
+                target.signature(),
+                target.signature().inputs().isEmpty(),
+                properties.intraOpThreads())
             : startHost(target, name, artifact);
     List<EngineSession> predictors = new ArrayList<>();
     LoadedVersion loaded = null;
