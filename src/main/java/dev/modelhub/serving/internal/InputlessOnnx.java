@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntToDoubleFunction;
+import java.util.function.IntToLongFunction;
 
 /**
  * An ONNX model without inputs (a table, a constant, a generator), run through ONNX Runtime's own
@@ -74,64 +76,25 @@ final class InputlessOnnx implements EngineInstance {
     int n = Math.toIntExact(info.getNumElements());
     TensorData data =
         switch (info.type) {
-          case FLOAT -> {
-            double[] v = new double[n];
-            var buffer = tensor.getFloatBuffer();
-            for (int i = 0; i < n; i++) {
-              v[i] = buffer.get(i);
-            }
-            yield new TensorData.Reals(v);
-          }
-          case DOUBLE -> {
-            double[] v = new double[n];
-            tensor.getDoubleBuffer().get(v);
-            yield new TensorData.Reals(v);
-          }
+          case FLOAT -> reals(n, tensor.getFloatBuffer()::get);
+          case DOUBLE -> reals(n, tensor.getDoubleBuffer()::get);
           case FLOAT16 -> {
-            double[] v = new double[n];
-            var buffer = tensor.getShortBuffer();
-            for (int i = 0; i < n; i++) {
-              v[i] = HalfFloats.fromHalf(buffer.get(i));
-            }
-            yield new TensorData.Reals(v);
+            var halves = tensor.getShortBuffer();
+            yield reals(n, i -> HalfFloats.fromHalf(halves.get(i)));
           }
-          case INT64 -> {
-            long[] v = new long[n];
-            tensor.getLongBuffer().get(v);
-            yield new TensorData.Integers(v);
-          }
-          case INT32 -> {
-            long[] v = new long[n];
-            var buffer = tensor.getIntBuffer();
-            for (int i = 0; i < n; i++) {
-              v[i] = buffer.get(i);
-            }
-            yield new TensorData.Integers(v);
-          }
-          case INT16 -> {
-            long[] v = new long[n];
-            var buffer = tensor.getShortBuffer();
-            for (int i = 0; i < n; i++) {
-              v[i] = buffer.get(i);
-            }
-            yield new TensorData.Integers(v);
-          }
-          case INT8, UINT8 -> {
-            long[] v = new long[n];
-            ByteBuffer buffer = tensor.getByteBuffer();
-            for (int i = 0; i < n; i++) {
-              v[i] =
-                  info.type == ai.onnxruntime.OnnxJavaType.UINT8
-                      ? buffer.get(i) & 0xff
-                      : buffer.get(i);
-            }
-            yield new TensorData.Integers(v);
+          case INT64 -> integers(n, tensor.getLongBuffer()::get);
+          case INT32 -> integers(n, tensor.getIntBuffer()::get);
+          case INT16 -> integers(n, tensor.getShortBuffer()::get);
+          case INT8 -> integers(n, tensor.getByteBuffer()::get);
+          case UINT8 -> {
+            ByteBuffer bytes = tensor.getByteBuffer();
+            yield integers(n, i -> bytes.get(i) & 0xff);
           }
           case BOOL -> {
+            ByteBuffer bytes = tensor.getByteBuffer();
             boolean[] v = new boolean[n];
-            ByteBuffer buffer = tensor.getByteBuffer();
             for (int i = 0; i < n; i++) {
-              v[i] = buffer.get(i) != 0;
+              v[i] = bytes.get(i) != 0;
             }
             yield new TensorData.Booleans(v);
           }
@@ -140,6 +103,22 @@ final class InputlessOnnx implements EngineInstance {
                   "output '" + spec.name() + "' has type " + info.type + ", which is not served");
         };
     return new Tensor(spec.name(), spec.datatype(), info.getShape(), data);
+  }
+
+  private static TensorData reals(int n, IntToDoubleFunction element) {
+    double[] values = new double[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = element.applyAsDouble(i);
+    }
+    return new TensorData.Reals(values);
+  }
+
+  private static TensorData integers(int n, IntToLongFunction element) {
+    long[] values = new long[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = element.applyAsLong(i);
+    }
+    return new TensorData.Integers(values);
   }
 
   @Override
