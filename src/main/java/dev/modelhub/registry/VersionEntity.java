@@ -80,7 +80,10 @@ class VersionEntity extends DescribedEntity {
     this.signature = inspection.signature();
     this.parameterCount = inspection.parameterCount();
     this.formatDetails = StoredJson.write(inspection.details());
-    this.warmup = metadata.warmup() == null ? null : metadata.warmup().toString();
+    this.warmup =
+        metadata.warmup() == null || metadata.warmup().isNull()
+            ? null
+            : metadata.warmup().toString();
     this.status = VersionStatus.READY;
   }
 

@@ -43,18 +43,14 @@ record ReportRows(
             number(parent, "parameterCount", 1),
             number(variant, "parameterCount", 1),
             0));
-    rows.add(
-        ratio(
-            "p50 latency (ms)",
-            number(parent.path("latencyMs"), "p50", 1),
-            number(variant.path("latencyMs"), "p50", 1),
-            4));
-    rows.add(
-        ratio(
-            "p95 latency (ms)",
-            number(parent.path("latencyMs"), "p95", 1),
-            number(variant.path("latencyMs"), "p95", 1),
-            4));
+    for (String percentile : List.of("p50", "p95")) {
+      rows.add(
+          ratio(
+              percentile + " latency (ms)",
+              number(parent.path("latencyMs"), percentile, 1),
+              number(variant.path("latencyMs"), percentile, 1),
+              4));
+    }
     Double pa = number(parent, "accuracy", 1);
     Double va = number(variant, "accuracy", 1);
     rows.add(

@@ -31,6 +31,8 @@ final class DjlEngine implements EngineInstance {
    *
    * @param path the model file or folder, already checked by the node
    * @param inputless whether the model takes no inputs (run through ONNX Runtime's own API)
+   * @param maxElements most elements one request may carry in (an inputless model's outputs may
+   *     hold as many as a call's answer may: 16 times that)
    * @param intraOpThreads threads one call may use inside the engine
    */
   static EngineInstance load(
@@ -39,10 +41,11 @@ final class DjlEngine implements EngineInstance {
       Path path,
       ModelSignature signature,
       boolean inputless,
-      int intraOpThreads)
+      int intraOpThreads,
+      long maxElements)
       throws Exception {
     if (inputless && format == ModelFormat.ONNX) {
-      return InputlessOnnx.load(path, signature.outputs(), intraOpThreads);
+      return InputlessOnnx.load(path, signature.outputs(), intraOpThreads, maxElements);
     }
     Model model = Model.newInstance(name, ModelLoader.engine(format));
     try {

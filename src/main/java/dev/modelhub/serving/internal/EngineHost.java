@@ -142,7 +142,8 @@ public final class EngineHost {
                   path,
                   new ModelSignature(List.of(), outputs),
                   inputless,
-                  spec.intraOpThreads());
+                  spec.intraOpThreads(),
+                  spec.maxElements());
           models.put(key, new Hosted(engine));
         }
       }

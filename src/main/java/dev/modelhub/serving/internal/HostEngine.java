@@ -40,7 +40,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * {@link Listener} hears of it, and the host is started again with backoff and its models loaded
  * again; calls made meanwhile answer {@link EngineStopped} at once. A crash counts against the
  * model whose call faulted: the one the JVM's crash report names (session threads carry their
- * model's key), else the host's only model, else the models with a call running.
+ * model's key), else the host's only model; in a shared host, no one else.
  */
 final class HostEngine implements AutoCloseable {
 
@@ -275,7 +274,9 @@ final class HostEngine implements AutoCloseable {
         boolean culprit =
             faulted != null
                 ? model.key.equals(faulted)
-                : models.size() == 1 || model.inFlight.get() > 0 || model.brokenBy == ended;
+                // without a report naming the call (an abort, a fault on an engine thread), a
+                // shared host blames no one: a neighbour's running call proves nothing
+                : models.size() == 1;
         int count = model.crashed(now, countable && culprit);
         most = Math.max(most, count);
         String told = culprit || models.size() == 1 ? reason : reason + ", in another model's call";
@@ -429,11 +430,7 @@ final class HostEngine implements AutoCloseable {
     private final List<TensorSpec> outputs;
     private final boolean inputless;
     final Listener listener;
-    final AtomicInteger inFlight = new AtomicInteger();
     private final Deque<Instant> crashes = new ArrayDeque<>();
-
-    /** The process a call of this model was running on when its connection broke. */
-    volatile Process brokenBy;
 
     /** The host generation this model is loaded in. */
     private volatile int loadedIn;
@@ -540,7 +537,6 @@ final class HostEngine implements AutoCloseable {
 
     @Override
     public synchronized List<Tensor> call(List<Tensor> inputs) throws TranslateException {
-      model.inFlight.incrementAndGet();
       try {
         connect();
         TensorFrames.write(out, inputs);
@@ -553,11 +549,8 @@ final class HostEngine implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         // A broken connection, or an answer that is not a frame: either way the connection's
         // position is lost, so it is dropped.
-        model.brokenBy = connectedProcess;
         disconnect();
         throw stopped(model.name, connectedProcess);
-      } finally {
-        model.inFlight.decrementAndGet();
       }
     }
 

@@ -28,19 +28,24 @@ final class InputlessOnnx implements EngineInstance {
 
   private final OrtSession session;
   private final List<TensorSpec> outputs;
+  private final long maxOutputElements;
 
-  private InputlessOnnx(OrtSession session, List<TensorSpec> outputs) {
+  private InputlessOnnx(OrtSession session, List<TensorSpec> outputs, long maxOutputElements) {
     this.session = session;
     this.outputs = outputs;
+    this.maxOutputElements = maxOutputElements;
   }
 
-  static InputlessOnnx load(Path path, List<TensorSpec> outputs, int intraOpThreads)
+  static InputlessOnnx load(
+      Path path, List<TensorSpec> outputs, int intraOpThreads, long maxElements)
       throws OrtException {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       return new InputlessOnnx(
-          OrtEnvironment.getEnvironment().createSession(path.toString(), options), outputs);
+          OrtEnvironment.getEnvironment().createSession(path.toString(), options),
+          outputs,
+          Math.min(Integer.MAX_VALUE / Long.BYTES, 16 * maxElements));
     }
   }
 
@@ -56,7 +61,7 @@ final class InputlessOnnx implements EngineInstance {
             if (value.isEmpty() || !(value.get() instanceof OnnxTensor tensor)) {
               throw new TranslateException("output '" + spec.name() + "' is not a tensor");
             }
-            answer.add(toTensor(spec, tensor));
+            answer.add(toTensor(spec, tensor, maxOutputElements));
           }
           return answer;
         } catch (OrtException e) {
@@ -71,9 +76,16 @@ final class InputlessOnnx implements EngineInstance {
     };
   }
 
-  private static Tensor toTensor(TensorSpec spec, OnnxTensor tensor) throws TranslateException {
+  private static Tensor toTensor(TensorSpec spec, OnnxTensor tensor, long maxElements)
+      throws TranslateException {
     TensorInfo info = tensor.getInfo();
-    int n = Math.toIntExact(info.getNumElements());
+    long elements = info.getNumElements();
+    if (elements > maxElements) {
+      // the host's answer to the node is bounded too; refuse rather than fail on the copy
+      throw new TranslateException(
+          "output '" + spec.name() + "' has " + elements + " elements, more than can be answered");
+    }
+    int n = (int) elements;
     TensorData data =
         switch (info.type) {
           case FLOAT -> reals(n, tensor.getFloatBuffer()::get);

@@ -114,7 +114,8 @@ public class ModelLoader implements AutoCloseable {
                 artifact,
                 target.signature(),
                 target.signature().inputs().isEmpty(),
-                properties.intraOpThreads())
+                properties.intraOpThreads(),
+                properties.maxTensorElements())
             : startHost(target, name, artifact);
     List<EngineSession> predictors = new ArrayList<>();
     LoadedVersion loaded = null;

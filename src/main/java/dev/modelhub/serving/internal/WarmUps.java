@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -44,12 +45,16 @@ final class WarmUps {
    * is logged and counted, a crash (EngineStopped) fails the load.
    */
   void run(LoadedVersion loaded, AliasTarget target) throws Exception {
+    if (properties.warmupRequests() == 0) {
+      return; // the operator turned warm-up off
+    }
     List<Tensor> samples = target.hasWarmup() ? samples(loaded) : null;
     if (samples != null) {
-      for (int i = 0; i < Math.max(1, properties.warmupRequests()); i++) {
+      for (int i = 0; i < properties.warmupRequests(); i++) {
         try {
-          loaded.predict(samples);
-        } catch (TranslateException refused) {
+          // an uploaded sample is bounded like a request: its deadline, not a day's
+          loaded.predict(samples, properties.inferenceTimeout());
+        } catch (TranslateException | TimeoutException refused) {
           log.warn(
               "{} v{}: the engine refused the version's warm-up samples, not warmed up: {}",
               loaded.model(),
@@ -107,7 +112,15 @@ final class WarmUps {
       V2Json.Request request =
           new V2Json(JsonMapper.shared(), properties.maxTensorElements())
               .read(new ByteArrayInputStream(bytes));
-      return InputValidator.check(loaded.signature(), request.inputs());
+      List<Tensor> inputs = InputValidator.check(loaded.signature(), request.inputs());
+      long elements = inputs.stream().mapToLong(t -> Tensor.elements(t.shape())).sum();
+      if (elements > properties.warmupMaxElements()) {
+        throw new IllegalArgumentException(
+            elements
+                + " elements, more than warmup-max-elements "
+                + properties.warmupMaxElements());
+      }
+      return inputs;
     } catch (RuntimeException e) {
       log.warn(
           "{} v{}: its warm-up samples do not fit its signature; generated inputs are used: {}",
