@@ -176,6 +176,12 @@ final class HostEngine implements AutoCloseable {
         return; // the host ended again: exited() counts it and restarts
       } catch (IllegalStateException refused) {
         log.warn("{}: not loaded again after a restart: {}", model.name, refused.getMessage());
+        if (dedicated) {
+          // a host of one model is of no use without it: ended, it is restarted with backoff
+          // (exited() takes it from here; a kill is not counted as the model's crash)
+          started.destroyForcibly();
+          return;
+        }
       }
     }
   }
