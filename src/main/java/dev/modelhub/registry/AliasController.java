@@ -47,8 +47,10 @@ class AliasController {
       @PathVariable String name,
       @PathVariable String alias,
       @Valid @RequestBody Requests.MoveAlias request,
+      @RequestParam(defaultValue = "false") boolean force,
       Caller caller) {
-    return aliases.move(name, alias, request.version(), caller);
+    return aliases.move(
+        name, alias, request.version(), force || Boolean.TRUE.equals(request.force()), caller);
   }
 
   @DeleteMapping("/{alias}")

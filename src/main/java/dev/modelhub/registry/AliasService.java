@@ -53,10 +53,11 @@ public class AliasService {
 
   /**
    * Points {@code alias} at {@code number}. Pointing it where it already points changes nothing and
-   * records nothing, so a pipeline may safely retry.
+   * records nothing, so a pipeline may safely retry. A version whose validation load failed is
+   * refused (409 with the engine's message) unless {@code force}.
    */
   @Transactional
-  public AliasView move(String modelName, String alias, int number, Caller caller) {
+  public AliasView move(String modelName, String alias, int number, boolean force, Caller caller) {
     Names.checkAlias(alias);
     ModelEntity model = lock(modelName);
     VersionEntity target =
@@ -65,6 +66,10 @@ public class AliasService {
             .orElseThrow(() -> RegistryExceptions.versionNotFound(modelName, number));
     if (target.status() == VersionStatus.ARCHIVED) {
       throw RegistryExceptions.versionArchived(modelName, number);
+    }
+    boolean unservable = Boolean.FALSE.equals(target.servable());
+    if (unservable && !force) {
+      throw RegistryExceptions.versionUnservable(modelName, number, target.servableMessage());
     }
     Optional<AliasEntity> current = aliases.findByModelIdAndAlias(model.id(), alias);
     AuditEntry entry = AuditEntry.of("alias.move").withModel(modelName).withAlias(alias);
@@ -81,7 +86,11 @@ public class AliasService {
         caller,
         entry
             .withVersion(number)
-            .withDetail((from == null ? "new" : "v" + from) + " → v" + number));
+            .withDetail(
+                (from == null ? "new" : "v" + from)
+                    + " → v"
+                    + number
+                    + (unservable ? " (forced: not servable)" : "")));
   }
 
   /**
@@ -99,7 +108,8 @@ public class AliasService {
     if (current.version() != expected || current.previousVersion() == null) {
       return Optional.empty();
     }
-    return Optional.of(move(modelName, alias, current.previousVersion(), caller));
+    // It served before: going back is never refused for what its validation said.
+    return Optional.of(move(modelName, alias, current.previousVersion(), true, caller));
   }
 
   /**

@@ -55,6 +55,21 @@ final class RegistryExceptions {
             + " point at it; move them first.");
   }
 
+  static ConflictException versionUnservable(String name, int version, String message) {
+    return new ConflictException(
+        "version-not-servable",
+        "Version cannot be served",
+        "Version "
+            + version
+            + " of '"
+            + name
+            + "' failed its validation load: "
+            + message
+            + (message != null && message.endsWith(".") ? "" : ".")
+            + " Upload a version the engine loads, or move the alias with force=true to point it"
+            + " there anyway.");
+  }
+
   static ConflictException versionArchived(String name, int version) {
     return new ConflictException(
         "version-archived",

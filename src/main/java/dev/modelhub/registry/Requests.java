@@ -62,5 +62,9 @@ public final class Requests {
    *
    * @param version the version number
    */
-  record MoveAlias(@NotNull @Positive Integer version) {}
+  /**
+   * @param version the version the alias is to point at
+   * @param force point it there even though its validation load failed (also {@code ?force=true})
+   */
+  record MoveAlias(@NotNull @Positive Integer version, Boolean force) {}
 }

@@ -58,6 +58,10 @@ class VersionEntity extends DescribedEntity {
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
 
+  private Boolean servable;
+  private String servableMessage;
+  private Instant validatedAt;
+
   protected VersionEntity() {}
 
   VersionEntity(
@@ -156,6 +160,23 @@ class VersionEntity extends DescribedEntity {
 
   VersionStatus status() {
     return status;
+  }
+
+  /** Whether its validation load succeeded; null when no node checked it. */
+  Boolean servable() {
+    return servable;
+  }
+
+  /** The engine's message when it is not servable. */
+  String servableMessage() {
+    return servableMessage;
+  }
+
+  /** Records the outcome of its validation load: {@code problem} null when it loaded. */
+  void validated(String problem, Instant now) {
+    this.servable = problem == null;
+    this.servableMessage = problem;
+    this.validatedAt = now;
   }
 
   /** Records where a variant came from (before it is first saved). */

@@ -149,6 +149,15 @@ public class VersionService {
         .toList();
   }
 
+  /** Records the outcome of a version's validation load ({@code problem} null: it loaded). */
+  @Transactional
+  VersionView validated(String modelName, int number, String problem) {
+    ModelEntity model = find(modelName);
+    VersionEntity version = version(model, number);
+    version.validated(problem, clock.instant());
+    return view(modelName, version);
+  }
+
   @Transactional(readOnly = true)
   public VersionView get(String modelName, int number) {
     ModelEntity model = find(modelName);

@@ -13,29 +13,39 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.InputStream;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Service;
 
 /**
  * Registers a version from an upload in four steps, none of which holds a database connection while
  * bytes stream: stage the bytes (digest, multipart upload, spool copy), inspect them, promote the
  * blob to its content address, then commit the version row. The staging copies are released
- * whatever happens, so a failure leaves no row and no visible object.
+ * whatever happens, so a failure leaves no row and no visible object. Where this node can load
+ * models (the serving role), a validation load then records whether the version is servable.
  */
 @Service
 class VersionUploads {
+
+  private static final Logger log = LoggerFactory.getLogger(VersionUploads.class);
 
   private final ArtifactStore store;
   private final ModelInspector inspector;
   private final VersionService versions;
   private final UploadProperties limits;
   private final MeterRegistry meters;
+  private final ObjectProvider<ServabilityCheck> servability;
 
   VersionUploads(
       ArtifactStore store,
       ModelInspector inspector,
       VersionService versions,
       UploadProperties limits,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      ObjectProvider<ServabilityCheck> servability) {
+    this.servability = servability;
     this.store = store;
     this.inspector = inspector;
     this.versions = versions;
@@ -94,6 +104,7 @@ class VersionUploads {
               caller,
               derivation);
       count("registered");
+      version = validate(version);
       Counter.builder("modelhub.uploads.bytes")
           .description("Bytes of registered artifacts")
           .register(meters)
@@ -105,6 +116,41 @@ class VersionUploads {
     } finally {
       store.release(staged);
     }
+  }
+
+  /**
+   * Loads the committed version in its engine, where this node can, and records the outcome. A
+   * check that cannot run (storage unreachable, say) leaves the version unchecked: the upload
+   * itself has succeeded.
+   */
+  private VersionView validate(VersionView version) {
+    ServabilityCheck check = servability.getIfAvailable();
+    if (check == null || version.servable() != null) {
+      return version;
+    }
+    Optional<String> problem;
+    try {
+      problem =
+          check.problem(
+              new AliasTarget(
+                  version.model(),
+                  null,
+                  version.version(),
+                  version.digest(),
+                  version.sizeBytes(),
+                  version.format(),
+                  version.signature(),
+                  version.formatDetails(),
+                  version.warmupSamples()));
+    } catch (RuntimeException e) {
+      log.warn(
+          "{} v{}: validation load could not run; left unchecked: {}",
+          version.model(),
+          version.version(),
+          e.toString());
+      return version;
+    }
+    return versions.validated(version.model(), version.version(), problem.orElse(null));
   }
 
   /** Checks the spool has room for a body of {@code declaredLength} (-1: unknown). */

@@ -32,6 +32,10 @@ import tools.jackson.databind.JsonNode;
  * @param createdBy who registered it
  * @param updatedAt when it last changed
  * @param warmupSamples whether it carries warm-up samples that nodes run before it takes traffic
+ * @param servable whether its engine loaded it when it was registered (a validation load, isolated
+ *     as serving loads); null when no node with the serving role checked it. An alias moves to an
+ *     unservable version only with {@code force=true}
+ * @param servableMessage the engine's message when it is not servable
  */
 public record VersionView(
     String model,
@@ -54,4 +58,6 @@ public record VersionView(
     Instant createdAt,
     String createdBy,
     Instant updatedAt,
-    boolean warmupSamples) {}
+    boolean warmupSamples,
+    Boolean servable,
+    String servableMessage) {}

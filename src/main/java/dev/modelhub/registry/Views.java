@@ -46,7 +46,9 @@ class Views {
         v.createdAt(),
         v.createdBy(),
         v.updatedAt(),
-        v.hasWarmup());
+        v.hasWarmup(),
+        v.servable(),
+        v.servableMessage());
   }
 
   ModelView model(

@@ -16,6 +16,7 @@ import dev.modelhub.serving.internal.ModelLoads;
 import dev.modelhub.serving.internal.ServedSlots;
 import dev.modelhub.serving.internal.ServingMetrics;
 import dev.modelhub.serving.internal.ServingReconciler;
+import dev.modelhub.serving.internal.ValidationLoads;
 import dev.modelhub.serving.internal.VersionPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -55,6 +56,13 @@ class ServingConfiguration {
       RegistryService registry,
       Clock clock) {
     return new ModelLoader(properties, inspector, metrics, registry::warmupSamples, clock);
+  }
+
+  /** New versions get a validation load on this node, isolated as serving loads them. */
+  @Bean
+  ValidationLoads validationLoads(
+      ArtifactCache cache, ModelLoader loader, ServingProperties properties, MeterRegistry meters) {
+    return new ValidationLoads(cache, loader, properties.loadTimeout(), meters);
   }
 
   @Bean

@@ -110,9 +110,10 @@ class ModelPages {
       @PathVariable String name,
       @PathVariable String alias,
       @RequestParam int version,
+      @RequestParam(defaultValue = "false") boolean force,
       Caller caller,
       RedirectAttributes flash) {
-    AliasView moved = aliases.move(name, alias, version, caller);
+    AliasView moved = aliases.move(name, alias, version, force, caller);
     flash.addFlashAttribute(
         "notice", alias + " now points at v" + moved.version() + " (was " + was(moved) + ").");
     return "redirect:/ui/models/" + name;

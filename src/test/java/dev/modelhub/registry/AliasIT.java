@@ -35,8 +35,8 @@ class AliasIT extends IntegrationTest {
     String model = modelWithVersions(2);
 
     Caller pipeline = Caller.system("pipeline");
-    aliases.move(model, "staging", 1, pipeline);
-    aliases.move(model, "staging", 2, pipeline);
+    aliases.move(model, "staging", 1, false, pipeline);
+    aliases.move(model, "staging", 2, false, pipeline);
     aliases.delete(model, "staging", pipeline);
 
     assertThat(events.stream(AliasMoved.class).filter(e -> e.model().equals(model)))

@@ -199,7 +199,7 @@ class DatatypesIT extends ServingTest {
     String signature =
         "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"INT16\",\"shape\":[-1,2]}],"
             + "\"outputs\":[{\"name\":\"output\",\"datatype\":\"INT16\",\"shape\":[-1,2]}]}";
-    promote(
+    forcePromote(
         model, "production", registerTorchScript(model, Fixtures.bytes("identity.pt"), signature));
 
     // PyTorch's native code would abort the JVM on an INT16 tensor: the load is refused first.

@@ -11,7 +11,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-/** A version that registers fine but cannot load never takes the model down. */
+/**
+ * A version that cannot load never takes the model down — forced past its failed validation load
+ * here, as it would be by someone who knows better, or by an engine that changed since.
+ */
 class FailedLoadIT extends ServingTest {
 
   @Test
@@ -23,7 +26,7 @@ class FailedLoadIT extends ServingTest {
     awaitServing(model, "production", good);
     double failuresBefore = loadFailures(model);
 
-    promote(model, "production", bad);
+    forcePromote(model, "production", bad);
     await()
         .atMost(LOAD_TIMEOUT)
         .until(
@@ -82,7 +85,7 @@ class FailedLoadIT extends ServingTest {
       throws Exception {
     String model = uniqueName("never");
     int bad = register(model, OnnxModels.corruptedDigits(), "bad.onnx");
-    promote(model, "production", bad);
+    forcePromote(model, "production", bad);
     await().atMost(LOAD_TIMEOUT).until(() -> loadFailures(model) > 0);
 
     Response answer = infer(model);

@@ -208,6 +208,24 @@ public final class OnnxModels {
   }
 
   /**
+   * A well-formed model that no engine runs: its one node is the operator "Frobnicate", which ONNX
+   * does not define. Upload accepts it (it is a complete ONNX graph); ONNX Runtime refuses it.
+   */
+  public static ModelProto unknownOperator() {
+    GraphProto.Builder graph =
+        GraphProto.newBuilder()
+            .setName("unknown")
+            .addInput(tensorValue("input", TensorProto.DataType.FLOAT_VALUE, -1, 2))
+            .addOutput(tensorValue("output", TensorProto.DataType.FLOAT_VALUE, -1, 2))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Frobnicate")
+                    .addInput("input")
+                    .addOutput("output"));
+    return opset13(graph);
+  }
+
+  /**
    * A deliberately slow model: {@code layers} MatMuls of its input [batch, width] by one identity
    * matrix, so the output equals the input and a wide batch costs layers × batch × width² work.
    */

@@ -55,6 +55,19 @@ public abstract class ServingTest extends IntegrationTest {
     assertThat(response.status()).as(response.toString()).isEqualTo(200);
   }
 
+  /**
+   * Promotes a version whose validation load failed: refused (409) until forced, which is what a
+   * test of how serving copes with a failing version needs.
+   */
+  protected void forcePromote(String model, String alias, int version) {
+    String path = "/api/v1/models/" + model + "/aliases/" + alias;
+    Response refused = api.putJson(path, Map.of("version", version));
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
+    assertThat(refused.json().get("type").asString()).endsWith("/version-not-servable");
+    Response forced = api.putJson(path + "?force=true", Map.of("version", version));
+    assertThat(forced.status()).as(forced.toString()).isEqualTo(200);
+  }
+
   /** Waits until this node serves {@code version} of {@code model} under {@code alias}. */
   protected void awaitServing(String model, String alias, int version) {
     awaitServing(api, model, alias, version, LOAD_TIMEOUT);

@@ -1,6 +1,7 @@
 package dev.modelhub.web;
 
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
@@ -155,16 +156,38 @@ class DashboardPagesTest {
                 .with(csrf())
                 .with(as(Role.PUBLISHER)))
         .andExpect(status().isForbidden());
-    verify(aliases, never()).move(anyString(), anyString(), anyInt(), any());
-    when(aliases.move(eq("digits"), eq("production"), eq(2), any()))
+    verify(aliases, never()).move(anyString(), anyString(), anyInt(), anyBoolean(), any());
+    when(aliases.move(eq("digits"), eq("production"), eq(2), eq(true), any()))
         .thenReturn(new AliasView("digits", "production", 2, "sha256:bb", 1, AT, "ci"));
     mvc.perform(
             post("/ui/models/digits/aliases/production")
                 .param("version", "2")
+                .param("force", "true")
                 .with(csrf())
                 .with(as(Role.DEPLOYER)))
         .andExpect(status().isFound())
         .andExpect(redirectedUrl("/ui/models/digits"));
+    verify(aliases).move(eq("digits"), eq("production"), eq(2), eq(true), any());
+  }
+
+  @Test
+  void an_unservable_version_is_marked_and_its_promotion_asks_to_force() throws Exception {
+    org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits", Role.VIEWER))
+        .contains("not servable")
+        .contains("Could not find an implementation for Frobnicate(1)");
+    org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits/versions/2", Role.VIEWER))
+        .contains("Not servable")
+        .contains("Could not find an implementation for Frobnicate(1)");
+    org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits/versions/1", Role.VIEWER))
+        .contains("Servable: its engine")
+        .doesNotContain("not servable");
+    String promote = page("/ui/models/digits/aliases/production/promote?version=2", Role.DEPLOYER);
+    org.assertj.core.api.Assertions.assertThat(promote)
+        .contains("id=\"unservable\"")
+        .contains("name=\"force\"");
+    org.assertj.core.api.Assertions.assertThat(
+            page("/ui/models/digits/aliases/production/promote?version=1", Role.DEPLOYER))
+        .doesNotContain("name=\"force\"");
   }
 
   @Test
@@ -175,7 +198,7 @@ class DashboardPagesTest {
         .andExpect(
             org.springframework.test.web.servlet.result.MockMvcResultMatchers.forwardedUrl(
                 "/ui/form-expired"));
-    verify(aliases, never()).move(anyString(), anyString(), anyInt(), any());
+    verify(aliases, never()).move(anyString(), anyString(), anyInt(), anyBoolean(), any());
   }
 
   @Test
@@ -191,7 +214,7 @@ class DashboardPagesTest {
         .andExpect(
             org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash()
                 .attribute("notice", org.hamcrest.Matchers.containsString("has moved")));
-    verify(aliases, never()).move(anyString(), anyString(), anyInt(), any());
+    verify(aliases, never()).move(anyString(), anyString(), anyInt(), anyBoolean(), any());
   }
 
   @Test
@@ -356,6 +379,8 @@ class DashboardPagesTest {
         AT,
         "alice",
         AT,
-        false);
+        false,
+        number == 1,
+        number == 1 ? null : "OrtException: Could not find an implementation for Frobnicate(1)");
   }
 }

@@ -6,7 +6,19 @@ package dev.modelhub.serving.internal;
  */
 public final class EngineStopped extends RuntimeException {
 
+  private final String exit;
+
   public EngineStopped(String message) {
+    this(message, null);
+  }
+
+  EngineStopped(String message, String exit) {
     super(message);
+    this.exit = exit;
+  }
+
+  /** How the host ended ("SIGSEGV in native code", "exit 134"), when known. */
+  String exit() {
+    return exit;
   }
 }

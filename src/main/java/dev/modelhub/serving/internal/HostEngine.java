@@ -383,7 +383,8 @@ final class HostEngine implements AutoCloseable {
             + name
             + " stopped"
             + (exit == null ? "" : " (" + exit + ")")
-            + "; it is being restarted.");
+            + "; it is being restarted.",
+        exit);
   }
 
   @Override

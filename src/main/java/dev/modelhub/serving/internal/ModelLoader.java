@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.format.FormatDetails;
+import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
@@ -10,6 +11,7 @@ import dev.modelhub.serving.ServingProperties;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -18,7 +20,9 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -148,6 +152,82 @@ public class ModelLoader implements AutoCloseable {
   }
 
   /**
+   * A validation load: loads {@code target} from {@code localDir} as serving would — checked first,
+   * in an engine host of its own whatever the isolation (a model being checked never shares a host
+   * with served ones), or in this process with isolation {@code none} — and unloads it again,
+   * without warm-up. A host load past {@code timeout} is ended.
+   *
+   * @throws Unservable when the engine refuses it, crashes on it or overruns the timeout
+   * @throws Exception when the check could not run (a host that did not start, say)
+   */
+  public void validate(AliasTarget target, Path localDir, Duration timeout) throws Exception {
+    Path artifact;
+    try {
+      checkDatatypes(target);
+      artifact = checkedArtifact(target, localDir);
+    } catch (IllegalArgumentException | InvalidArtifactException refused) {
+      throw new Unservable(refused.getMessage());
+    }
+    EngineBootstrap.prepare(properties);
+    String name = target.model() + " v" + target.version() + " (validation)";
+    if (launcher == null) {
+      try {
+        DjlEngine.load(
+                name,
+                target.format(),
+                artifact,
+                target.signature(),
+                target.signature().inputs().isEmpty(),
+                properties.intraOpThreads(),
+                properties.maxTensorElements())
+            .close();
+      } catch (Exception e) {
+        throw new Unservable(LoadErrors.describe(e));
+      }
+      return;
+    }
+    HostEngine host = newHost(name, List.of(folderOf(artifact)), true);
+    AtomicBoolean overran = new AtomicBoolean();
+    ScheduledFuture<?> deadline =
+        hostRestarts.schedule(
+            () -> {
+              overran.set(true);
+              host.close();
+            },
+            timeout.toMillis(),
+            TimeUnit.MILLISECONDS);
+    try {
+      host.add(name, target.format(), artifact, target.signature(), (reason, count) -> {}).close();
+    } catch (Exception e) {
+      if (overran.get()) {
+        throw new Unservable(
+            "it did not load within " + timeout + " (modelhub.serving.load-timeout)");
+      }
+      if (e instanceof EngineStopped stopped) {
+        throw new Unservable(
+            "the engine crashed while loading it"
+                + (stopped.exit() == null ? "" : " (" + stopped.exit() + ")"));
+      }
+      throw new Unservable(LoadErrors.describe(e));
+    } finally {
+      deadline.cancel(false);
+      host.close();
+    }
+  }
+
+  /** The engine refused a version at its validation load; the message says why. */
+  public static final class Unservable extends Exception {
+    Unservable(String message) {
+      super(message);
+    }
+  }
+
+  /** An ONNX file's folder holds its external data; a SavedModel is a folder. */
+  private static Path folderOf(Path artifact) {
+    return Files.isDirectory(artifact) ? artifact : artifact.getParent();
+  }
+
+  /**
    * Loads the version in an engine host: a host of its own ({@code model}: it may read only this
    * model's folder), or its engine's shared host ({@code engine}: it may read the artifact cache).
    */
@@ -159,9 +239,8 @@ public class ModelLoader implements AutoCloseable {
       return sharedHost(target.format())
           .add(name, target.format(), artifact, target.signature(), listener);
     }
-    // its own model only: an ONNX file's folder holds its external data
-    Path folder = Files.isDirectory(artifact) ? artifact : artifact.getParent();
-    HostEngine host = newHost(name, List.of(folder), true);
+    // its own model only
+    HostEngine host = newHost(name, List.of(folderOf(artifact)), true);
     try {
       return host.add(name, target.format(), artifact, target.signature(), listener);
     } catch (Exception | Error e) {

@@ -1,7 +1,6 @@
 package dev.modelhub.serving.internal;
 
 import dev.modelhub.common.Backoff;
-import dev.modelhub.common.ClientMessages;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.registry.RegistryService;
@@ -13,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -157,7 +155,7 @@ public class ServingReconciler implements AutoCloseable {
   }
 
   private void recordFailure(Slot slot, AliasTarget target, Throwable error) {
-    Throwable cause = rootOf(error);
+
     if (slot.failedVersion != target.version()) {
       // A newly promoted version starts its own backoff, not the failing one's.
       slot.failedAttempts = 0;
@@ -165,8 +163,7 @@ public class ServingReconciler implements AutoCloseable {
     slot.failedVersion = target.version();
     slot.failedAttempts++;
     // Shown to viewers (serving status, 503 details): the engine's words without paths or URLs.
-    slot.lastError =
-        ClientMessages.scrub(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    slot.lastError = LoadErrors.describe(error);
     slot.lastErrorAt = clock.instant();
     Duration wait = backoff.after(slot.failedAttempts);
     slot.retryAt = slot.lastErrorAt.plus(wait);
@@ -207,14 +204,5 @@ public class ServingReconciler implements AutoCloseable {
       }
     }
     pool.close();
-  }
-
-  private static Throwable rootOf(Throwable t) {
-    Throwable current = t;
-    while ((current instanceof ModelLoads.LoadFailed || current instanceof CompletionException)
-        && current.getCause() != null) {
-      current = current.getCause();
-    }
-    return current;
   }
 }
