@@ -22,10 +22,16 @@ final class NumberBuffer {
   private boolean hugeIntegral;
   private boolean sawBoolean;
   private boolean sawNumber;
+  private boolean unsignedHuge;
+  private String[] strings;
   private int size;
   private String problem;
 
   void addLong(long value) {
+    if (strings != null) {
+      reject("strings mixed with numbers");
+      return;
+    }
     grow();
     if (doubles != null) {
       doubles[size] = value;
@@ -37,6 +43,10 @@ final class NumberBuffer {
   }
 
   void addDouble(double value) {
+    if (strings != null) {
+      reject("strings mixed with numbers");
+      return;
+    }
     boolean integral = value == Math.rint(value) && !Double.isInfinite(value);
     if (!integral) {
       allIntegral = false;
@@ -67,6 +77,32 @@ final class NumberBuffer {
   void addBoolean(boolean value) {
     addLong(value ? 1 : 0);
     sawBoolean = true;
+  }
+
+  /** Adds a whole number in [2^63, 2^64) as its two's complement bits: only UINT64 can take it. */
+  void addUnsignedHuge(long bits) {
+    addLong(bits);
+    unsignedHuge = true;
+  }
+
+  /** Adds a string (a BYTES element); a tensor holds strings or numbers, not both. */
+  void addString(String value) {
+    if (sawNumber) {
+      reject("strings mixed with numbers");
+      return;
+    }
+    if (size >= maxElements) {
+      grow(); // refuses
+    }
+    if (strings == null) {
+      strings = new String[64];
+    } else if (size == strings.length) {
+      strings =
+          Arrays.copyOf(
+              strings,
+              (int) Math.min((long) size * 2, Math.min(maxElements, Integer.MAX_VALUE - 8)));
+    }
+    strings[size++] = value;
   }
 
   int size() {
@@ -114,6 +150,13 @@ final class NumberBuffer {
     if (problem != null) {
       throw ServingExceptions.invalidInput("Input '" + name + "' holds " + problem + ".");
     }
+    if (strings != null && datatype.kind() != Datatype.Kind.BYTES) {
+      throw mismatch(name, datatype, "strings");
+    }
+    if (unsignedHuge && datatype != Datatype.UINT64) {
+      throw ServingExceptions.invalidInput(
+          "Input '" + name + "' holds a number outside the range of " + datatype + ".");
+    }
     return switch (datatype.kind()) {
       case REAL -> {
         if (sawBoolean) {
@@ -143,12 +186,18 @@ final class NumberBuffer {
           throw mismatch(name, datatype, "true/false");
         }
         long[] values = asLongs(name, datatype);
-        checkRange(name, datatype, values);
+        if (!unsignedHuge) {
+          checkRange(name, datatype, values);
+        }
         yield new TensorData.Integers(values);
       }
-      case BYTES ->
-          throw ServingExceptions.invalidInput(
-              "Input '" + name + "' is BYTES, which this server does not pass to engines.");
+      case BYTES -> {
+        if (sawNumber) {
+          throw mismatch(name, datatype, "numbers or true/false, not strings");
+        }
+        yield new TensorData.Strings(
+            strings == null ? new String[0] : Arrays.copyOf(strings, size));
+      }
       case NONE ->
           throw ServingExceptions.invalidInput(
               "Input '" + name + "' has datatype " + datatype + ", which requests cannot carry.");
@@ -188,7 +237,7 @@ final class NumberBuffer {
   }
 
   boolean isEmpty() {
-    return !sawNumber;
+    return !sawNumber && strings == null;
   }
 
   /** A buffer that refuses to hold more than {@code maxElements} numbers. */

@@ -8,8 +8,13 @@ import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -204,14 +209,49 @@ final class TfServingJson {
       into.addBoolean(value.booleanValue());
     } else if (value.isIntegralNumber() && value.canConvertToLong()) {
       into.addLong(value.longValue());
+    } else if (value.isIntegralNumber()) {
+      V2Json.addBigInteger(value.bigIntegerValue(), into);
     } else if (value.isNumber()) {
       into.addDouble(value.doubleValue());
-    } else if (value.isObject() && value.has("b64")) {
-      throw ServingExceptions.invalidInput(
-          "Input '" + name + "' holds {\"b64\": …} strings; string inputs are not supported.");
+    } else if (value.isString()) {
+      into.addString(value.asString());
+    } else if (value.isObject() && value.size() == 1 && value.get("b64") != null) {
+      into.addString(base64Text(value.get("b64"), name));
     } else {
       throw ServingExceptions.invalidInput(
-          "Input '" + name + "' must hold numbers or booleans, not " + value.getNodeType() + ".");
+          "Input '"
+              + name
+              + "' must hold numbers, booleans, strings or {\"b64\": …}, not "
+              + value.getNodeType()
+              + ".");
+    }
+  }
+
+  /**
+   * A {@code {"b64": …}} element: TF Serving's binary string, decoded. ONNX Runtime's string
+   * tensors hold text, so the bytes must be UTF-8.
+   */
+  private static String base64Text(JsonNode encoded, String name) {
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(encoded.asString());
+    } catch (IllegalArgumentException e) {
+      throw ServingExceptions.invalidInput(
+          "Input '" + name + "' holds a \"b64\" value that is not base64.");
+    }
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw ServingExceptions.invalidInput(
+          "Input '"
+              + name
+              + "' holds \"b64\" bytes that are not UTF-8 text; the engines' string tensors hold"
+              + " text only.");
     }
   }
 
@@ -290,9 +330,11 @@ final class TfServingJson {
         g.writeNumber((float) reals.values()[i]);
       }
     } else if (data instanceof TensorData.Integers integers) {
-      g.writeNumber(integers.values()[i]);
+      V2Json.writeInteger(g, integers.values()[i], tensor.datatype() == Datatype.UINT64);
     } else if (data instanceof TensorData.Booleans booleans) {
       g.writeBoolean(booleans.values()[i]);
+    } else if (data instanceof TensorData.Strings strings) {
+      g.writeString(strings.values()[i]);
     }
   }
 

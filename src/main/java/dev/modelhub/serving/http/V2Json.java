@@ -8,6 +8,7 @@ import dev.modelhub.serving.TensorData;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.core.JacksonException;
@@ -192,7 +193,7 @@ public final class V2Json {
       }
       case VALUE_NUMBER_INT -> {
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-          into.reject(p.getString() + ", too large for any datatype");
+          addBigInteger(p.getBigIntegerValue(), into);
         } else {
           into.addLong(p.getLongValue());
         }
@@ -200,12 +201,21 @@ public final class V2Json {
       case VALUE_NUMBER_FLOAT -> into.addDouble(p.getDoubleValue());
       case VALUE_TRUE -> into.addBoolean(true);
       case VALUE_FALSE -> into.addBoolean(false);
-      case VALUE_STRING -> into.reject("strings; BYTES inputs are not supported");
+      case VALUE_STRING -> into.addString(p.getString());
       case START_OBJECT -> {
         p.skipChildren();
         into.reject("objects where numbers belong");
       }
       default -> into.reject(token + " where numbers belong");
+    }
+  }
+
+  /** A whole number past a long: UINT64's upper half as its bits, else refused. */
+  static void addBigInteger(BigInteger value, NumberBuffer into) {
+    if (value.signum() > 0 && value.bitLength() <= 64) {
+      into.addUnsignedHuge(value.longValue());
+    } else {
+      into.reject(value + ", too large for any datatype");
     }
   }
 
@@ -283,15 +293,29 @@ public final class V2Json {
         }
       }
     } else if (data instanceof TensorData.Integers integers) {
+      boolean unsigned = tensor.datatype() == Datatype.UINT64;
       for (long v : integers.values()) {
-        g.writeNumber(v);
+        writeInteger(g, v, unsigned);
       }
     } else if (data instanceof TensorData.Booleans booleans) {
       for (boolean v : booleans.values()) {
         g.writeBoolean(v);
       }
+    } else if (data instanceof TensorData.Strings strings) {
+      for (String v : strings.values()) {
+        g.writeString(v);
+      }
     }
     g.writeEndArray();
+  }
+
+  /** A whole number; a UINT64 element's bits read as unsigned. */
+  static void writeInteger(JsonGenerator g, long v, boolean unsigned) {
+    if (unsigned && v < 0) {
+      g.writeNumber(new BigInteger(Long.toUnsignedString(v)));
+    } else {
+      g.writeNumber(v);
+    }
   }
 
   static RuntimeException malformed(String why) {

@@ -30,9 +30,10 @@ final class DjlEngine implements EngineInstance {
    * Loads a checked artifact: an ONNX file, a TorchScript file, or a SavedModel folder.
    *
    * @param path the model file or folder, already checked by the node
-   * @param inputless whether the model takes no inputs (run through ONNX Runtime's own API)
-   * @param maxElements most elements one request may carry in (an inputless model's outputs may
-   *     hold as many as a call's answer may: 16 times that)
+   * @param signature its inputs and outputs (names and datatypes): an ONNX model without inputs, or
+   *     with tensors DJL cannot carry, runs through ONNX Runtime's own API ({@link OrtOnnx})
+   * @param maxElements most elements one request may carry in (outputs of a model run through ONNX
+   *     Runtime's API may hold as many as a call's answer may: 16 times that)
    * @param intraOpThreads threads one call may use inside the engine
    */
   static EngineInstance load(
@@ -40,12 +41,11 @@ final class DjlEngine implements EngineInstance {
       ModelFormat format,
       Path path,
       ModelSignature signature,
-      boolean inputless,
       int intraOpThreads,
       long maxElements)
       throws Exception {
-    if (inputless && format == ModelFormat.ONNX) {
-      return InputlessOnnx.load(path, signature.outputs(), intraOpThreads, maxElements);
+    if (format == ModelFormat.ONNX && OrtOnnx.needed(signature)) {
+      return OrtOnnx.load(path, signature, intraOpThreads, maxElements);
     }
     Model model = Model.newInstance(name, ModelLoader.engine(format));
     try {

@@ -117,33 +117,42 @@ public final class EngineHost {
     }
   }
 
+  /**
+   * Writes tensor names and datatypes (what a host needs of a signature) for {@link #readSpecs}.
+   */
+  static void writeSpecs(DataOutputStream out, List<TensorSpec> specs) throws IOException {
+    out.writeInt(specs.size());
+    for (TensorSpec spec : specs) {
+      out.writeUTF(spec.name());
+      out.writeUTF(spec.datatype().name());
+    }
+  }
+
+  private static List<TensorSpec> readSpecs(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    if (count < 0 || count > 1024) {
+      throw new IOException("bad load: " + count + " tensors");
+    }
+    List<TensorSpec> specs = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      specs.add(new TensorSpec(in.readUTF(), Datatype.valueOf(in.readUTF()), null));
+    }
+    return specs;
+  }
+
   /** Loads a checked artifact under {@code key} (once: a second load of the key is a no-op). */
   private static void load(DataInputStream in, DataOutputStream out, String key, HostSpec spec)
       throws IOException {
     ModelFormat format = ModelFormat.valueOf(in.readUTF());
     Path path = Path.of(in.readUTF());
-    int count = in.readInt();
-    if (count < 0 || count > 1024) {
-      throw new IOException("bad load: " + count + " outputs");
-    }
-    List<TensorSpec> outputs = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      outputs.add(new TensorSpec(in.readUTF(), Datatype.valueOf(in.readUTF()), null));
-    }
-    boolean inputless = in.readBoolean();
+    ModelSignature signature = new ModelSignature(readSpecs(in), readSpecs(in));
     Thread.currentThread().setName(SESSION_THREAD + key);
     try {
       synchronized (models) {
         if (!models.containsKey(key)) {
           EngineInstance engine =
               DjlEngine.load(
-                  key,
-                  format,
-                  path,
-                  new ModelSignature(List.of(), outputs),
-                  inputless,
-                  spec.intraOpThreads(),
-                  spec.maxElements());
+                  key, format, path, signature, spec.intraOpThreads(), spec.maxElements());
           models.put(key, new Hosted(engine));
         }
       }

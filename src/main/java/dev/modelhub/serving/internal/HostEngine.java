@@ -7,7 +7,6 @@ import dev.modelhub.common.FileTrees;
 import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
-import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
 import java.io.BufferedInputStream;
@@ -195,13 +194,7 @@ final class HostEngine implements AutoCloseable {
       throws IOException {
     HostedModel model =
         new HostedModel(
-            name + "#" + keys.incrementAndGet(),
-            name,
-            format,
-            artifact,
-            signature.outputs(),
-            signature.inputs().isEmpty(),
-            listener);
+            name + "#" + keys.incrementAndGet(), name, format, artifact, signature, listener);
     models.put(model.key, model);
     try {
       int current = generation;
@@ -434,8 +427,7 @@ final class HostEngine implements AutoCloseable {
     final String name;
     private final ModelFormat format;
     private final Path artifact;
-    private final List<TensorSpec> outputs;
-    private final boolean inputless;
+    private final ModelSignature signature;
     final Listener listener;
     private final Deque<Instant> crashes = new ArrayDeque<>();
 
@@ -449,15 +441,13 @@ final class HostEngine implements AutoCloseable {
         String name,
         ModelFormat format,
         Path artifact,
-        List<TensorSpec> outputs,
-        boolean inputless,
+        ModelSignature signature,
         Listener listener) {
       this.key = key;
-      this.inputless = inputless;
       this.name = name;
       this.format = format;
       this.artifact = artifact;
-      this.outputs = outputs;
+      this.signature = signature;
       this.listener = listener;
     }
 
@@ -470,12 +460,8 @@ final class HostEngine implements AutoCloseable {
         out.writeUTF(key);
         out.writeUTF(format.name());
         out.writeUTF(artifact.toString());
-        out.writeInt(outputs.size());
-        for (TensorSpec output : outputs) {
-          out.writeUTF(output.name());
-          out.writeUTF(output.datatype().name());
-        }
-        out.writeBoolean(inputless);
+        EngineHost.writeSpecs(out, signature.inputs());
+        EngineHost.writeSpecs(out, signature.outputs());
         out.flush();
         DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
         if (in.readByte() != TensorFrames.OK) {

@@ -117,7 +117,6 @@ public class ModelLoader implements AutoCloseable {
                 target.format(),
                 artifact,
                 target.signature(),
-                target.signature().inputs().isEmpty(),
                 properties.intraOpThreads(),
                 properties.maxTensorElements())
             : startHost(target, name, artifact);
@@ -177,7 +176,6 @@ public class ModelLoader implements AutoCloseable {
                 target.format(),
                 artifact,
                 target.signature(),
-                target.signature().inputs().isEmpty(),
                 properties.intraOpThreads(),
                 properties.maxTensorElements())
             .close();

@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import static dev.modelhub.format.Datatype.BF16;
 import static dev.modelhub.format.Datatype.BOOL;
+import static dev.modelhub.format.Datatype.BYTES;
 import static dev.modelhub.format.Datatype.FP16;
 import static dev.modelhub.format.Datatype.FP32;
 import static dev.modelhub.format.Datatype.FP64;
@@ -33,14 +34,17 @@ import java.util.Set;
 final class TensorConversion {
 
   /**
-   * Datatypes each engine takes through DJL 0.36, probed on this project's machines. PyTorch's
-   * native code aborts the whole process on BF16, INT16 and UINT16/32/64 tensors, so those must
-   * never reach it; the others raise an exception. No engine takes INT16.
+   * Datatypes each engine takes, probed on this project's machines: through DJL 0.36, and for ONNX
+   * the rest through ONNX Runtime's own API ({@link OrtOnnx}: INT16, BYTES, and UINT16/32/64 cast
+   * from and to INT32/INT64 carriers). PyTorch's native code aborts the whole process on BF16,
+   * INT16 and UINT16/32/64 tensors, so those must never reach it; the others raise an exception.
    */
   private static final Map<ModelFormat, Set<Datatype>> ENGINE_DATATYPES =
       Map.of(
           ModelFormat.ONNX,
-          EnumSet.of(FP32, FP64, FP16, BF16, UINT8, INT8, INT32, INT64, BOOL),
+          EnumSet.of(
+              FP32, FP64, FP16, BF16, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64,
+              BOOL, BYTES),
           ModelFormat.TORCHSCRIPT,
           EnumSet.of(FP32, FP64, FP16, UINT8, INT8, INT32, INT64, BOOL),
           ModelFormat.SAVED_MODEL,

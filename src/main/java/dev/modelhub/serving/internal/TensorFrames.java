@@ -7,6 +7,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +24,7 @@ final class TensorFrames {
   private static final byte REALS = 0;
   private static final byte INTEGERS = 1;
   private static final byte BOOLEANS = 2;
+  private static final byte STRINGS = 3;
   private static final int MAX_MESSAGE = 4000;
 
   private TensorFrames() {}
@@ -57,6 +59,14 @@ final class TensorFrames {
           bytes[i] = (byte) (booleans.values()[i] ? 1 : 0);
         }
         out.write(bytes);
+      } else if (data instanceof TensorData.Strings strings) {
+        out.writeByte(STRINGS);
+        out.writeInt(strings.values().length);
+        for (String value : strings.values()) {
+          byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+          out.writeInt(bytes.length);
+          out.write(bytes);
+        }
       }
     }
   }
@@ -72,6 +82,8 @@ final class TensorFrames {
     }
     List<Tensor> tensors = new ArrayList<>(count);
     long budget = maxElements;
+    // Strings are bounded by their bytes too: as many as the frame's numbers could take.
+    long textBudget = maxElements * Long.BYTES;
     for (int t = 0; t < count; t++) {
       String name = in.readUTF();
       Datatype datatype = Datatype.valueOf(in.readUTF());
@@ -118,6 +130,18 @@ final class TensorFrames {
                 values[i] = bytes[i] != 0;
               }
               yield new TensorData.Booleans(values);
+            }
+            case STRINGS -> {
+              String[] values = new String[n];
+              for (int i = 0; i < n; i++) {
+                int length = in.readInt();
+                textBudget -= length;
+                if (length < 0 || textBudget < 0) {
+                  throw new IOException("bad frame: strings longer than allowed");
+                }
+                values[i] = new String(bytes(in, length), StandardCharsets.UTF_8);
+              }
+              yield new TensorData.Strings(values);
             }
             default -> throw new IOException("bad frame: element kind " + kind);
           };

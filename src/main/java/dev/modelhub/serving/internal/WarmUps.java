@@ -1,6 +1,7 @@
 package dev.modelhub.serving.internal;
 
 import ai.djl.translate.TranslateException;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
@@ -78,7 +79,7 @@ final class WarmUps {
         metrics.warmUp(loaded.model(), "skipped");
         return;
       }
-      inputs.add(sample(spec));
+      inputs.add(sample(spec, loaded.signature().outputs()));
     }
     for (int i = 0; i < properties.warmupRequests(); i++) {
       try {
@@ -147,6 +148,34 @@ final class WarmUps {
     return n;
   }
 
+  /**
+   * A generated input of batch 1 (unknown dimensions become 1): zeros, except where the signature
+   * tells more. An integer vector as long as an output's rank, where that output's shape is fully
+   * declared, is taken for a shape input (Reshape, Expand, ConstantOfShape, Resize's sizes) and
+   * holds that shape — zeros would be an empty shape the engine rightly refuses.
+   */
+  static Tensor sample(TensorSpec spec, List<TensorSpec> outputs) {
+    Tensor zeros = sample(spec);
+    if (spec.datatype().kind() != Datatype.Kind.INTEGER || zeros.shape().length != 1) {
+      return zeros;
+    }
+    long length = zeros.shape()[0];
+    for (TensorSpec output : outputs) {
+      List<Long> dims = output.shape();
+      if (dims != null
+          && dims.size() == length
+          && length > 0
+          && dims.stream().allMatch(d -> d != null && d > 0)) {
+        return new Tensor(
+            spec.name(),
+            spec.datatype(),
+            zeros.shape(),
+            new TensorData.Integers(dims.stream().mapToLong(Long::longValue).toArray()));
+      }
+    }
+    return zeros;
+  }
+
   /** A zero-filled input of batch 1 (unknown dimensions become 1). */
   static Tensor sample(TensorSpec spec) {
     List<Long> dims = spec.shape() == null ? List.of(1L) : spec.shape();
@@ -156,6 +185,11 @@ final class WarmUps {
         switch (spec.datatype().kind()) {
           case REAL -> new TensorData.Reals(new double[count]);
           case BOOLEAN -> new TensorData.Booleans(new boolean[count]);
+          case BYTES -> {
+            String[] empty = new String[count];
+            java.util.Arrays.fill(empty, "");
+            yield new TensorData.Strings(empty);
+          }
           default -> new TensorData.Integers(new long[count]);
         };
     return new Tensor(spec.name(), spec.datatype(), shape, data);
