@@ -267,9 +267,9 @@ public class ModelInspector {
 
   /** Checks a client-declared signature: names, datatypes and shapes a server can use. */
   private static void checkDeclared(ModelSignature signature) {
-    if (signature.inputs().isEmpty() || signature.outputs().isEmpty()) {
-      throw new InvalidArtifactException(
-          "The declared signature needs at least one input and one output.");
+    // No inputs is fine (a table, a generator answers its outputs); no outputs is not.
+    if (signature.outputs().isEmpty()) {
+      throw new InvalidArtifactException("The declared signature needs at least one output.");
     }
     checkTensors("input", signature.inputs());
     checkTensors("output", signature.outputs());

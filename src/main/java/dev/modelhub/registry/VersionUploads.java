@@ -91,7 +91,7 @@ class VersionUploads {
       }
       ArtifactInspection inspection =
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
-      WarmupSamples.check(metadata.warmup(), inspection.signature());
+      metadata = withWarmup(metadata, inspection);
       Digest digest = store.promote(staged);
       VersionView version =
           versions.create(
@@ -151,6 +151,30 @@ class VersionUploads {
       return version;
     }
     return versions.validated(version.model(), version.version(), problem.orElse(null));
+  }
+
+  /**
+   * The upload's metadata with its warm-up samples checked: those it gives (a 400 when they do not
+   * fit the signature), else those the artifact carries (TF Serving's warm-up file), which are
+   * dropped when they do not fit — they are an optimisation, not a reason to refuse the model.
+   */
+  private static Requests.VersionMetadata withWarmup(
+      Requests.VersionMetadata metadata, ArtifactInspection inspection) {
+    if (metadata.warmup() != null && !metadata.warmup().isNull()) {
+      WarmupSamples.check(metadata.warmup(), inspection.signature());
+      return metadata;
+    }
+    if (inspection.warmup() == null) {
+      return metadata;
+    }
+    try {
+      WarmupSamples.check(inspection.warmup(), inspection.signature());
+    } catch (RuntimeException unfit) {
+      log.info("The artifact's own warm-up requests are not used: {}", unfit.getMessage());
+      return metadata;
+    }
+    return new Requests.VersionMetadata(
+        metadata.description(), metadata.tags(), metadata.signature(), inspection.warmup());
   }
 
   /** Checks the spool has room for a body of {@code declaredLength} (-1: unknown). */

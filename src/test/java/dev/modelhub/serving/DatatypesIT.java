@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.modelhub.onnx.TensorProto.DataType;
 import dev.modelhub.support.Api.Response;
+import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
+import dev.modelhub.support.SavedModels;
 import dev.modelhub.support.ServingTest;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +45,49 @@ class DatatypesIT extends ServingTest {
     assertThat(output.get("shape").toString()).isEqualTo("[2,2]");
     assertThat(output.get("data").toString()).isEqualTo("[1.5,-2.0,0.0,4.0]");
     api.delete("/api/v1/models/" + model + "/aliases/production");
+  }
+
+  /**
+   * The same for TorchScript; a SavedModel without inputs (which DJL's TensorFlow block cannot run)
+   * is unservable at upload, with that reason.
+   */
+  @Test
+  void torchscript_without_inputs_answers_and_a_saved_model_without_inputs_is_unservable() {
+    String torch = uniqueName("inputless-pt");
+    Response pt =
+        api.uploadMultipart(
+            torch,
+            Fixtures.bytes("constant_table.pt"),
+            "model.pt",
+            "{\"signature\":{\"inputs\":[],"
+                + "\"outputs\":[{\"name\":\"table\",\"datatype\":\"FP32\",\"shape\":[2,2]}]}}");
+    assertThat(pt.status()).as(pt.toString()).isEqualTo(201);
+    String tf = uniqueName("inputless-tf");
+    Response saved =
+        api.upload(
+            tf,
+            Archives.tarGz(SavedModels.entries("table", SavedModels.constantTable())),
+            "filename=table.tar.gz");
+    assertThat(saved.status()).as(saved.toString()).isEqualTo(201);
+    assertThat(saved.json().get("servable").asBoolean()).isFalse();
+    assertThat(saved.json().get("servableMessage").asString()).contains("without inputs");
+    assertThat(pt.json().get("servable").asBoolean()).isTrue();
+    for (String model : List.of(torch)) {
+      promote(model, "production", 1);
+      awaitServing(model, "production", 1);
+      Response answer =
+          api.sendRaw(
+              "POST",
+              "/v2/models/" + model + "/infer",
+              "application/json",
+              "{\"inputs\":[]}".getBytes());
+      assertThat(answer.status()).as(model + ": " + answer).isEqualTo(200);
+      assertThat(answer.json().get("outputs")).as(model + ": " + answer).hasSize(1);
+      JsonNode output = answer.json().get("outputs").get(0);
+      assertThat(output.get("shape").toString()).as(model).isEqualTo("[2,2]");
+      assertThat(output.get("data").toString()).as(model).isEqualTo("[1.5,-2.0,0.0,4.0]");
+      api.delete("/api/v1/models/" + model + "/aliases/production");
+    }
   }
 
   @Test
@@ -179,6 +224,7 @@ class DatatypesIT extends ServingTest {
     types.put("u32", DataType.UINT32_VALUE);
     types.put("u64", DataType.UINT64_VALUE);
     types.put("s", DataType.STRING_VALUE);
+    types.put("bf", DataType.BFLOAT16_VALUE);
     String model = uniqueName("ort-types");
     Response created =
         api.upload(model, OnnxModels.identity(types).toByteArray(), "filename=t.onnx");
@@ -195,7 +241,8 @@ class DatatypesIT extends ServingTest {
             + "{\"name\":\"u64\",\"datatype\":\"UINT64\",\"shape\":[2,2],"
             + "\"data\":[0,18446744073709551615,9223372036854775808,7]},"
             + "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2,2],"
-            + "\"data\":[\"hello\",\"\",\"naïve ✓\",\"a\\\"b\"]}]}";
+            + "\"data\":[\"hello\",\"\",\"naïve ✓\",\"a\\\"b\"]},"
+            + "{\"name\":\"bf\",\"datatype\":\"BF16\",\"shape\":[2,2],\"data\":[1.5,-2,0.25,3]}]}";
     Response answer =
         api.sendRaw(
             "POST",
@@ -216,6 +263,7 @@ class DatatypesIT extends ServingTest {
     assertThat(outputs.get("s_out").get("datatype").asString()).isEqualTo("BYTES");
     assertThat(outputs.get("s_out").get("data").get(2).asString()).isEqualTo("naïve ✓");
     assertThat(outputs.get("s_out").get("data").get(3).asString()).isEqualTo("a\"b");
+    assertThat(outputs.get("bf_out").get("data").toString()).isEqualTo("[1.5,-2.0,0.25,3.0]");
 
     // Out of range for its type, strings in a number tensor, numbers in a BYTES one: 400s.
     for (String bad :
@@ -237,7 +285,8 @@ class DatatypesIT extends ServingTest {
     // TF Serving: strings plain or as {"b64": …}, and the largest UINT64.
     String tf =
         "{\"inputs\":{\"i16\":[[1,-2]],\"u16\":[[3,65535]],\"u32\":[[5,6]],"
-            + "\"u64\":[[18446744073709551615,8]],\"s\":[[\"x\",{\"b64\":\"aGk=\"}]]}}";
+            + "\"u64\":[[18446744073709551615,8]],\"s\":[[\"x\",{\"b64\":\"aGk=\"}]],"
+            + "\"bf\":[[0.5,4]]}}";
     Response predicted =
         api.sendRaw("POST", "/v1/models/" + model + ":predict", "application/json", tf.getBytes());
     assertThat(predicted.status()).as(predicted.toString()).isEqualTo(200);

@@ -105,12 +105,12 @@ class ServingFaultsIT extends ServingTest {
   @Test
   void only_a_critical_model_that_cannot_load_makes_the_node_unready() {
     String other = uniqueName("broken");
-    promote(other, ALIAS, register(other, OnnxModels.corruptedDigits(), "b.onnx"));
+    forcePromote(other, ALIAS, register(other, OnnxModels.corruptedDigits(), "b.onnx"));
     await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(other) > 0);
     assertThat(faults.get("/v2/health/ready").status()).isEqualTo(200);
     assertThat(faults.get("/v2/models/" + other + "/ready").status()).isEqualTo(503);
 
-    promote(critical, ALIAS, register(critical, OnnxModels.corruptedDigits(), "c.onnx"));
+    forcePromote(critical, ALIAS, register(critical, OnnxModels.corruptedDigits(), "c.onnx"));
     await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(critical) > 0);
     assertThat(faults.get("/v2/health/ready").status()).isEqualTo(503);
     JsonNode readiness = faults.anonymous().get("/actuator/health/readiness").json();
@@ -127,12 +127,12 @@ class ServingFaultsIT extends ServingTest {
   void a_newly_promoted_version_starts_its_own_retry_backoff() {
     String model = uniqueName("backoff");
     int v1 = register(model, OnnxModels.corruptedDigits(), "v1.onnx");
-    promote(model, ALIAS, v1);
+    forcePromote(model, ALIAS, v1);
     await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(model) >= 3);
 
     int v2 = register(model, OnnxModels.corruptedDigits(), "v2.onnx");
     assertThat(v2).isEqualTo(2);
-    promote(model, ALIAS, v2);
+    forcePromote(model, ALIAS, v2);
     await()
         .atMost(Duration.ofSeconds(10))
         .until(

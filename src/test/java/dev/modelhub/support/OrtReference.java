@@ -27,6 +27,15 @@ public final class OrtReference {
 
   /** ONNX Runtime's outputs for {@code inputs}, in the model's output order. */
   public static List<Value> run(byte[] model, List<Value> inputs) throws OrtException {
+    return runs(model, inputs, 1).get(0);
+  }
+
+  /**
+   * The outputs of {@code times} runs in one session: a random operator (Bernoulli, Dropout in
+   * training mode), seeded or not, answers differently from run to run.
+   */
+  public static List<List<Value>> runs(byte[] model, List<Value> inputs, int times)
+      throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
@@ -36,17 +45,21 @@ public final class OrtReference {
           for (Value input : inputs) {
             feeds.put(input.name(), tensor(env, input));
           }
-          try (OrtSession.Result result = session.run(feeds)) {
-            List<Value> outputs = new ArrayList<>();
-            for (Map.Entry<String, OnnxValue> entry : result) {
-              if (!(entry.getValue() instanceof OnnxTensor tensor)) {
-                throw new IllegalStateException(
-                    "output '" + entry.getKey() + "' is a " + entry.getValue().getType());
+          List<List<Value>> runs = new ArrayList<>();
+          for (int run = 0; run < times; run++) {
+            try (OrtSession.Result result = session.run(feeds)) {
+              List<Value> outputs = new ArrayList<>();
+              for (Map.Entry<String, OnnxValue> entry : result) {
+                if (!(entry.getValue() instanceof OnnxTensor tensor)) {
+                  throw new IllegalStateException(
+                      "output '" + entry.getKey() + "' is a " + entry.getValue().getType());
+                }
+                outputs.add(value(entry.getKey(), tensor));
               }
-              outputs.add(value(entry.getKey(), tensor));
+              runs.add(outputs);
             }
-            return outputs;
           }
+          return runs;
         } finally {
           feeds.values().forEach(OnnxTensor::close);
         }

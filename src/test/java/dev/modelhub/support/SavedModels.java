@@ -199,6 +199,31 @@ public final class SavedModels {
     return entries;
   }
 
+  /**
+   * A SavedModel without inputs: its serving_default signature has one output, "table", the
+   * constant FP32 [[1.5, -2], [0, 4]] (the twin of {@code OnnxModels.constantTable()}).
+   */
+  public static SavedModel constantTable() {
+    GraphDef.Builder graph =
+        GraphDef.newBuilder().setVersions(VersionDef.newBuilder().setProducer(1205));
+    graph.addNode(constant("table", new float[] {1.5f, -2f, 0f, 4f}, 2, 2));
+    SignatureDef signature =
+        SignatureDef.newBuilder()
+            .putOutputs("table", info("table:0", 2, 2))
+            .setMethodName("tensorflow/serving/predict")
+            .build();
+    MetaGraphDef meta =
+        MetaGraphDef.newBuilder()
+            .setMetaInfoDef(
+                MetaGraphDef.MetaInfoDef.newBuilder()
+                    .addTags("serve")
+                    .setTensorflowVersion("2.18.0"))
+            .setGraphDef(graph)
+            .putSignatureDef("serving_default", signature)
+            .build();
+    return SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
+  }
+
   private static NodeDef constant(String name, float[] values, long... dims) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {

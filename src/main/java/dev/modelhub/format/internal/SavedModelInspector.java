@@ -89,7 +89,11 @@ public class SavedModelInspector {
             Files.isRegularFile(modelDir.resolve("variables/variables.index")),
             archiveRoot.relativize(modelDir).toString());
     return new ArtifactInspection(
-        ModelFormat.SAVED_MODEL, signatures.get(defaultName), parameterCount(meta), details);
+        ModelFormat.SAVED_MODEL,
+        signatures.get(defaultName),
+        parameterCount(meta),
+        details,
+        TfServingWarmup.read(modelDir, defaultName).orElse(null));
   }
 
   /** Parses saved_model.pb and refuses it if it would touch files, the network or processes. */

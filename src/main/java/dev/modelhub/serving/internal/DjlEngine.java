@@ -4,6 +4,10 @@ import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import dev.modelhub.format.ModelFormat;
@@ -20,10 +24,14 @@ final class DjlEngine implements EngineInstance {
 
   private final Model model;
   private final List<String> outputNames;
+  private final ModelFormat format;
+  private final boolean inputless;
 
-  private DjlEngine(Model model, List<String> outputNames) {
+  private DjlEngine(Model model, List<String> outputNames, ModelFormat format, boolean inputless) {
     this.model = model;
     this.outputNames = outputNames;
+    this.format = format;
+    this.inputless = inputless;
   }
 
   /**
@@ -61,7 +69,11 @@ final class DjlEngine implements EngineInstance {
       model.close();
       throw e;
     }
-    return new DjlEngine(model, signature.outputs().stream().map(TensorSpec::name).toList());
+    return new DjlEngine(
+        model,
+        signature.outputs().stream().map(TensorSpec::name).toList(),
+        format,
+        signature.inputs().isEmpty());
   }
 
   @Override
@@ -75,13 +87,18 @@ final class DjlEngine implements EngineInstance {
           for (Tensor input : inputs) {
             in.add(TensorConversion.toNDArray(manager, input));
           }
-          NDList out = predictor.predict(in);
+          // DJL's predictor answers nothing for no inputs: a TorchScript forward() without
+          // arguments is called through the module (its block reads the first input).
+          NDList out = inputless ? forwardWithoutInputs(manager) : predictor.predict(in);
           List<Tensor> outputs = new ArrayList<>(out.size());
           for (int i = 0; i < out.size(); i++) {
             String name = i < outputNames.size() ? outputNames.get(i) : "output_" + i;
             outputs.add(TensorConversion.fromNDArray(name, out.get(i)));
           }
           return outputs;
+        } catch (RuntimeException e) {
+          // DJL's conversions throw plain exceptions ("Unsupported DataType"): the call failed
+          throw new TranslateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         }
       }
 
@@ -90,6 +107,16 @@ final class DjlEngine implements EngineInstance {
         predictor.close();
       }
     };
+  }
+
+  private NDList forwardWithoutInputs(NDManager manager) {
+    if (format != ModelFormat.TORCHSCRIPT) {
+      // refused before loading (ModelLoader): DJL's TensorFlow block reads its first input
+      throw new IllegalStateException(format + " model without inputs");
+    }
+    try (IValue result = IValueUtils.forward((PtSymbolBlock) model.getBlock(), new IValue[0])) {
+      return result.toNDList((PtNDManager) manager);
+    }
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.modelhub.serving.internal;
 
-import ai.djl.engine.EngineException;
 import ai.djl.translate.TranslateException;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -179,8 +178,11 @@ public final class EngineHost {
           List<Tensor> outputs = session.call(inputs);
           out.writeByte(TensorFrames.OK);
           TensorFrames.write(out, outputs);
-        } catch (TranslateException | EngineException | IllegalArgumentException e) {
-          TensorFrames.writeMessage(out, TensorFrames.REFUSED, e.getMessage());
+        } catch (TranslateException | RuntimeException e) {
+          // Whatever the engine or its binding throws is the call's failure, never the host's:
+          // a dropped connection would read as a crash.
+          TensorFrames.writeMessage(
+              out, TensorFrames.REFUSED, e.getMessage() == null ? e.toString() : e.getMessage());
         }
         out.flush();
       }

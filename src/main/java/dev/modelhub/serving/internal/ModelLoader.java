@@ -286,6 +286,11 @@ public class ModelLoader implements AutoCloseable {
 
   /** Refuses, before any native code runs, a signature the engine cannot take. */
   private static void checkDatatypes(AliasTarget target) {
+    if (target.format() == ModelFormat.SAVED_MODEL && target.signature().inputs().isEmpty()) {
+      throw new IllegalArgumentException(
+          "a SavedModel signature without inputs cannot be served: DJL's TensorFlow block needs"
+              + " at least one input (ONNX and TorchScript models without inputs are served)");
+    }
     List<TensorSpec> all = new ArrayList<>(target.signature().inputs());
     all.addAll(target.signature().outputs());
     for (TensorSpec spec : all) {

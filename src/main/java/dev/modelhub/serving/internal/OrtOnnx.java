@@ -30,15 +30,22 @@ import java.util.function.IntToLongFunction;
 
 /**
  * An ONNX model run through ONNX Runtime's own Java API rather than DJL's NDArray layer, for what
- * that layer cannot carry: models without inputs (DJL's block indexes its first input), INT16 and
- * BYTES (string) tensors, and UINT16/32/64 — which ONNX Runtime's Java API has no type for either,
- * so such a model is loaded with {@link UnsignedCarriers} casting them from and to INT32/INT64.
+ * that layer cannot carry: models without inputs (DJL's block indexes its first input), INT16, BF16
+ * (DJL 0.36 reads no BF16 output) and BYTES (string) tensors, and UINT16/32/64 — which ONNX
+ * Runtime's Java API has no type for either, so such a model is loaded with {@link
+ * UnsignedCarriers} casting them from and to INT32/INT64.
  */
 final class OrtOnnx implements EngineInstance {
 
   /** Datatypes that need this path rather than DJL's. */
   static final Set<Datatype> NEEDED_FOR =
-      EnumSet.of(Datatype.INT16, Datatype.UINT16, Datatype.UINT32, Datatype.UINT64, Datatype.BYTES);
+      EnumSet.of(
+          Datatype.INT16,
+          Datatype.UINT16,
+          Datatype.UINT32,
+          Datatype.UINT64,
+          Datatype.BYTES,
+          Datatype.BF16);
 
   private final OrtSession session;
   private final List<TensorSpec> outputs;
@@ -93,8 +100,8 @@ final class OrtOnnx implements EngineInstance {
             }
             return answer;
           }
-        } catch (OrtException e) {
-          throw new TranslateException(e.getMessage(), e);
+        } catch (OrtException | RuntimeException e) {
+          throw new TranslateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         } finally {
           feeds.values().forEach(OnnxTensor::close);
         }

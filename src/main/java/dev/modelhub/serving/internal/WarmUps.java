@@ -42,8 +42,11 @@ final class WarmUps {
   }
 
   /**
-   * Runs the version's warm-up samples, or generated inputs without them; a refusal by the engine
-   * is logged and counted, a crash (EngineStopped) fails the load.
+   * Runs the version's warm-up samples, or generated inputs without them. Neither a refusal by the
+   * engine nor a crash of its host (which restarts with the model loaded again) fails the load:
+   * both are logged and counted ({@code refused}, {@code crashed}), since the engine did load the
+   * model and warm-up only makes the first request quicker. A model whose real calls crash too is
+   * handled as any crashing version is (crash-limit, roll-back).
    */
   void run(LoadedVersion loaded, AliasTarget target) throws Exception {
     if (properties.warmupRequests() == 0) {
@@ -55,6 +58,9 @@ final class WarmUps {
         try {
           // an uploaded sample is bounded like a request: its deadline, not a day's
           loaded.predict(samples, properties.inferenceTimeout());
+        } catch (EngineStopped crashed) {
+          crashed(loaded, crashed);
+          return;
         } catch (TranslateException | TimeoutException refused) {
           log.warn(
               "{} v{}: the engine refused the version's warm-up samples, not warmed up: {}",
@@ -84,9 +90,12 @@ final class WarmUps {
     for (int i = 0; i < properties.warmupRequests(); i++) {
       try {
         loaded.predict(inputs);
+      } catch (EngineStopped crashed) {
+        crashed(loaded, crashed);
+        return;
       } catch (TranslateException refused) {
         // Zeros are not a valid input of every model (a divisor, an index): the engine loaded and
-        // answered, which is what warm-up checks; a crash (EngineStopped) still fails the load.
+        // answered, which is what warm-up checks.
         log.info(
             "{} v{}: warm-up input refused by the engine, not warmed up: {}",
             loaded.model(),
@@ -97,6 +106,16 @@ final class WarmUps {
       }
     }
     metrics.warmUp(loaded.model(), "warmed");
+  }
+
+  private void crashed(LoadedVersion loaded, EngineStopped crash) {
+    log.warn(
+        "{} v{}: its engine host crashed during warm-up; it is restarted, the version loads"
+            + " unwarmed: {}",
+        loaded.model(),
+        loaded.version(),
+        crash.getMessage());
+    metrics.warmUp(loaded.model(), "crashed");
   }
 
   /**

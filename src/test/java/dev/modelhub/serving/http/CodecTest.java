@@ -55,6 +55,58 @@ class CodecTest {
   }
 
   @Test
+  void v2_reads_strings_for_bytes_and_uint64_up_to_two_to_the_64_minus_one() {
+    V2Json.Request request =
+        v2.read(
+            stream(
+                "{\"inputs\":[{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2],"
+                    + "\"data\":[\"naïve\",\"\"]},"
+                    + "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[2],"
+                    + "\"data\":[18446744073709551615,1]}]}"));
+    assertThat(((TensorData.Strings) request.inputs().get(0).data()).values())
+        .containsExactly("naïve", "");
+    assertThat(((TensorData.Integers) request.inputs().get(1).data()).values())
+        .containsExactly(-1L, 1L);
+
+    byte[] written =
+        v2.write(
+            new InferenceResult(
+                "m",
+                1,
+                List.of(
+                    new Tensor(
+                        "u",
+                        Datatype.UINT64,
+                        new long[] {2},
+                        new TensorData.Integers(new long[] {-1L, 5})),
+                    new Tensor(
+                        "s",
+                        Datatype.BYTES,
+                        new long[] {1},
+                        new TensorData.Strings(new String[] {"a\"b"})))),
+            null);
+    assertThat(new String(written, StandardCharsets.UTF_8))
+        .contains("\"data\":[18446744073709551615,5]")
+        .contains("\"data\":[\"a\\\"b\"]");
+  }
+
+  @Test
+  void v2_refuses_strings_for_numbers_numbers_for_bytes_and_huge_values_below_uint64() {
+    for (String input :
+        List.of(
+            "{\"name\":\"i\",\"datatype\":\"INT32\",\"shape\":[1],\"data\":[\"1\"]}",
+            "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[\"a\",1]}",
+            "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[1,\"a\"]}",
+            "{\"name\":\"u\",\"datatype\":\"INT64\",\"shape\":[1],\"data\":[9223372036854775808]}",
+            "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[1],\"data\":[18446744073709551616]}",
+            "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[1],\"data\":[-1]}")) {
+      assertThatThrownBy(() -> v2.read(stream("{\"inputs\":[" + input + "]}")))
+          .as(input)
+          .isInstanceOf(InvalidRequestException.class);
+    }
+  }
+
+  @Test
   void v2_refuses_fractions_for_integer_types_and_numbers_for_bool() {
     assertThatThrownBy(
             () ->
