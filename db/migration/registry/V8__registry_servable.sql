@@ -3,3 +3,6 @@
 alter table model_version add column servable boolean;
 alter table model_version add column servable_message text;
 alter table model_version add column validated_at timestamptz;
+-- While a node runs the validation load, the version cannot be promoted (until this time at most,
+-- should that node stop before it records the outcome).
+alter table model_version add column validating_until timestamptz;

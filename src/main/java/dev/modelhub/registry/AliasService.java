@@ -67,6 +67,9 @@ public class AliasService {
     if (target.status() == VersionStatus.ARCHIVED) {
       throw RegistryExceptions.versionArchived(modelName, number);
     }
+    if (target.isValidating(clock.instant())) {
+      throw RegistryExceptions.versionValidating(modelName, number);
+    }
     boolean unservable = Boolean.FALSE.equals(target.servable());
     if (unservable && !force) {
       throw RegistryExceptions.versionUnservable(modelName, number, target.servableMessage());

@@ -70,6 +70,18 @@ final class RegistryExceptions {
             + " there anyway.");
   }
 
+  static ConflictException versionValidating(String name, int version) {
+    return new ConflictException(
+        "version-validating",
+        "Version is being checked",
+        "Version "
+            + version
+            + " of '"
+            + name
+            + "' is being loaded by its validation check, which records whether it can be served;"
+            + " try again once its \"servable\" is set.");
+  }
+
   static ConflictException versionArchived(String name, int version) {
     return new ConflictException(
         "version-archived",

@@ -1,5 +1,6 @@
 package dev.modelhub.registry;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -18,4 +19,9 @@ public interface ServabilityCheck {
    *     version is then left unchecked
    */
   Optional<String> problem(AliasTarget version);
+
+  /**
+   * The longest a check may take (waiting its turn, fetching, loading): promotion waits that long.
+   */
+  Duration bound();
 }

@@ -61,6 +61,7 @@ class VersionEntity extends DescribedEntity {
   private Boolean servable;
   private String servableMessage;
   private Instant validatedAt;
+  private Instant validatingUntil;
 
   protected VersionEntity() {}
 
@@ -177,6 +178,22 @@ class VersionEntity extends DescribedEntity {
     this.servable = problem == null;
     this.servableMessage = problem;
     this.validatedAt = now;
+    this.validatingUntil = null;
+  }
+
+  /** Marks a validation load as running, until {@code until} at most. */
+  void validating(Instant until) {
+    this.validatingUntil = until;
+  }
+
+  /** Records that its validation load could not run: it stays unchecked (and promotable). */
+  void unchecked() {
+    this.validatingUntil = null;
+  }
+
+  /** Whether a validation load is running on it at {@code now}. */
+  boolean isValidating(Instant now) {
+    return servable == null && validatingUntil != null && now.isBefore(validatingUntil);
   }
 
   /** Records where a variant came from (before it is first saved). */

@@ -9,6 +9,7 @@ import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +62,8 @@ public class VersionService {
       ArtifactInspection inspection,
       Requests.VersionMetadata metadata,
       Caller caller,
-      Derivation derivation) {
+      Derivation derivation,
+      Duration validationBound) {
     Instant now = clock.instant();
     boolean newModel = models.insertIfAbsent(modelName, now, caller.name()) == 1;
     ModelEntity model = models.lockByName(modelName).orElseThrow();
@@ -86,6 +88,9 @@ public class VersionService {
             caller.name());
     if (derivation != null) {
       entity.derivedFrom(version(model, derivation.parentVersion()).id(), derivation);
+    }
+    if (validationBound != null) {
+      entity.validating(now.plus(validationBound));
     }
     VersionEntity version = versions.save(entity);
     audit.record(
@@ -149,12 +154,19 @@ public class VersionService {
         .toList();
   }
 
-  /** Records the outcome of a version's validation load ({@code problem} null: it loaded). */
+  /**
+   * Records the outcome of a version's validation load ({@code problem} null: it loaded; {@code
+   * checked} false: the check could not run, and the version stays unchecked).
+   */
   @Transactional
-  VersionView validated(String modelName, int number, String problem) {
+  VersionView validated(String modelName, int number, boolean checked, String problem) {
     ModelEntity model = find(modelName);
     VersionEntity version = version(model, number);
-    version.validated(problem, clock.instant());
+    if (checked) {
+      version.validated(problem, clock.instant());
+    } else {
+      version.unchecked();
+    }
     return view(modelName, version);
   }
 

@@ -92,6 +92,7 @@ class VersionUploads {
       ArtifactInspection inspection =
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
       metadata = withWarmup(metadata, inspection);
+      ServabilityCheck check = servability.getIfAvailable();
       Digest digest = store.promote(staged);
       VersionView version =
           versions.create(
@@ -102,9 +103,10 @@ class VersionUploads {
               inspection,
               metadata,
               caller,
-              derivation);
+              derivation,
+              check == null ? null : check.bound());
       count("registered");
-      version = validate(version);
+      version = validate(check, version);
       Counter.builder("modelhub.uploads.bytes")
           .description("Bytes of registered artifacts")
           .register(meters)
@@ -123,14 +125,12 @@ class VersionUploads {
    * check that cannot run (storage unreachable, say) leaves the version unchecked: the upload
    * itself has succeeded.
    */
-  private VersionView validate(VersionView version) {
-    ServabilityCheck check = servability.getIfAvailable();
+  private VersionView validate(ServabilityCheck check, VersionView version) {
     if (check == null || version.servable() != null) {
       return version;
     }
-    Optional<String> problem;
     try {
-      problem =
+      Optional<String> problem =
           check.problem(
               new AliasTarget(
                   version.model(),
@@ -142,15 +142,19 @@ class VersionUploads {
                   version.signature(),
                   version.formatDetails(),
                   version.warmupSamples()));
+      return versions.validated(version.model(), version.version(), true, problem.orElse(null));
     } catch (RuntimeException e) {
       log.warn(
           "{} v{}: validation load could not run; left unchecked: {}",
           version.model(),
           version.version(),
           e.toString());
-      return version;
+      try {
+        return versions.validated(version.model(), version.version(), false, null);
+      } catch (RuntimeException again) {
+        return version; // its validating-until passes on its own
+      }
     }
-    return versions.validated(version.model(), version.version(), problem.orElse(null));
   }
 
   /**

@@ -33,8 +33,9 @@ import tools.jackson.databind.JsonNode;
  * @param updatedAt when it last changed
  * @param warmupSamples whether it carries warm-up samples that nodes run before it takes traffic
  * @param servable whether its engine loaded it when it was registered (a validation load, isolated
- *     as serving loads); null when no node with the serving role checked it. An alias moves to an
- *     unservable version only with {@code force=true}
+ *     as serving loads); null while the check runs, when it could not tell, or when no node with
+ *     the serving role checked it. An alias moves to an unservable version only with {@code
+ *     force=true}, and to one being checked not at all
  * @param servableMessage the engine's message when it is not servable
  */
 public record VersionView(

@@ -6,6 +6,7 @@ import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -67,6 +68,33 @@ class ServabilityIT extends ServingTest {
         .contains("forced: not servable");
     Response back = api.putJson(path + "?force=false", Map.of("version", good));
     assertThat(back.status()).as(back.toString()).isEqualTo(200);
+  }
+
+  /** While a version's validation load runs, no alias may point at it (nor does one skip it). */
+  @Test
+  void a_version_being_checked_cannot_be_promoted_until_its_check_is_recorded() {
+    String model = uniqueName("validating");
+    int number = register(model, Fixtures.bytes("digits_mlp.onnx"), "m.onnx");
+    // as the row stands while a node runs its check: not yet servable, checked for a while yet
+    jdbc.sql(
+            "update model_version set servable = null, validating_until = now() + interval '1 hour'"
+                + " where model_id = (select id from model where name = ?) and version = ?")
+        .params(model, number)
+        .update();
+    String path = "/api/v1/models/" + model + "/aliases/production";
+    for (String query : List.of("", "?force=true")) {
+      Response refused = api.putJson(path + query, Map.of("version", number));
+      assertThat(refused.status()).as(refused.toString()).isEqualTo(409);
+      assertThat(refused.json().get("type").asString()).endsWith("/version-validating");
+    }
+    // a node that stopped mid-check: once validating-until passes, it is promotable (unchecked)
+    jdbc.sql(
+            "update model_version set validating_until = now() - interval '1 second'"
+                + " where model_id = (select id from model where name = ?) and version = ?")
+        .params(model, number)
+        .update();
+    assertThat(api.putJson(path, Map.of("version", number)).status()).isEqualTo(200);
+    api.delete(path);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.modelhub.support;
 
+import ai.djl.engine.Engine;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
@@ -8,10 +9,12 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.modelhub.common.HalfFloats;
+import dev.modelhub.serving.internal.EngineBootstrap;
 import dev.modelhub.support.OnnxTestCase.Value;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +39,10 @@ public final class OrtReference {
    */
   public static List<List<Value>> runs(byte[] model, List<Value> inputs, int times)
       throws OrtException {
+    // DJL's engine creates the process's one environment, with its thread pool: created here
+    // first, DJL's ONNX Runtime engine could not start in this test JVM afterwards.
+    EngineBootstrap.prepare(Path.of("target/engines"), 1);
+    Engine.getEngine("OnnxRuntime");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);

@@ -37,7 +37,11 @@ final class TfServingWarmup {
   private static final int MAX_RECORDS = 1000;
 
   private static final int MAX_RECORD_BYTES = 64 << 20;
+
+  /** All inputs of the request together: as warm-up samples go, generous; as memory, bounded. */
   private static final int MAX_ELEMENTS = 1 << 20;
+
+  private static final int MAX_TEXT_BYTES = 16 << 20;
 
   private TfServingWarmup() {}
 
@@ -135,8 +139,9 @@ final class TfServingWarmup {
     }
     ObjectNode body = JsonNodeFactory.instance.objectNode();
     ArrayNode array = body.putArray("inputs");
+    long[] budget = {MAX_ELEMENTS, MAX_TEXT_BYTES};
     for (Map.Entry<String, TensorProto> input : inputs.entrySet()) {
-      ObjectNode tensor = tensor(input.getKey(), input.getValue());
+      ObjectNode tensor = tensor(input.getKey(), input.getValue(), budget);
       if (tensor == null) {
         return Optional.empty();
       }
@@ -160,8 +165,11 @@ final class TfServingWarmup {
     return found;
   }
 
-  /** A v2 input from a TensorFlow tensor; null for a type or layout this reader does not take. */
-  private static ObjectNode tensor(String name, TensorProto t) {
+  /**
+   * A v2 input from a TensorFlow tensor; null for a type or layout this reader does not take, or
+   * past what is left of {@code budget} (elements, then bytes of text, for the whole request).
+   */
+  private static ObjectNode tensor(String name, TensorProto t, long[] budget) {
     Datatype datatype = Datatypes.fromTensorFlow(t.getDtype());
     long count = 1;
     ObjectNode node = JsonNodeFactory.instance.objectNode();
@@ -175,7 +183,8 @@ final class TfServingWarmup {
       shape.add(dim.getSize());
       count = Math.multiplyExact(count, dim.getSize());
     }
-    if (count > MAX_ELEMENTS) {
+    budget[0] -= count;
+    if (budget[0] < 0) {
       return null;
     }
     int n = (int) count;
@@ -201,7 +210,14 @@ final class TfServingWarmup {
                 packed ? content.getLong(i * 8) : t.getInt64Val(repeat(i, t.getInt64ValCount())));
         case DT_BOOL ->
             data.add(packed ? content.get(i) != 0 : t.getBoolVal(repeat(i, t.getBoolValCount())));
-        case DT_STRING -> data.add(t.getStringVal(repeat(i, t.getStringValCount())).toStringUtf8());
+        case DT_STRING -> {
+          ByteString value = t.getStringVal(repeat(i, t.getStringValCount()));
+          budget[1] -= value.size();
+          if (budget[1] < 0) {
+            return null;
+          }
+          data.add(value.toStringUtf8());
+        }
         default -> {
           return null;
         }

@@ -23,7 +23,9 @@ final class NumberBuffer {
   private boolean sawBoolean;
   private boolean sawNumber;
   private boolean unsignedHuge;
+  private boolean sawNegative;
   private String[] strings;
+  private long stringWeight;
   private int size;
   private String problem;
 
@@ -32,6 +34,7 @@ final class NumberBuffer {
       reject("strings mixed with numbers");
       return;
     }
+    sawNegative |= value < 0;
     grow();
     if (doubles != null) {
       doubles[size] = value;
@@ -81,7 +84,9 @@ final class NumberBuffer {
 
   /** Adds a whole number in [2^63, 2^64) as its two's complement bits: only UINT64 can take it. */
   void addUnsignedHuge(long bits) {
+    boolean negativeBefore = sawNegative;
     addLong(bits);
+    sawNegative = negativeBefore; // its bits read as a long are negative; the number is not
     unsignedHuge = true;
   }
 
@@ -91,8 +96,14 @@ final class NumberBuffer {
       reject("strings mixed with numbers");
       return;
     }
-    if (size >= maxElements) {
-      grow(); // refuses
+    // A string costs its bytes and an object's overhead: weighed in 8-byte elements, so that a
+    // request of strings is bounded in memory like one of numbers.
+    stringWeight += 6 + (value.length() * 3L + 7) / 8;
+    if (size >= maxElements || stringWeight > maxElements) {
+      throw ServingExceptions.invalidInput(
+          "An input holds more text than "
+              + maxElements
+              + " elements' worth (modelhub.serving.max-tensor-elements).");
     }
     if (strings == null) {
       strings = new String[64];
@@ -188,6 +199,13 @@ final class NumberBuffer {
         long[] values = asLongs(name, datatype);
         if (!unsignedHuge) {
           checkRange(name, datatype, values);
+        } else if (sawNegative) {
+          throw ServingExceptions.invalidInput(
+              "Input '"
+                  + name
+                  + "' holds a negative number, outside the range of "
+                  + datatype
+                  + ".");
         }
         yield new TensorData.Integers(values);
       }

@@ -45,8 +45,11 @@ final class TfServingJson {
     if (body == null || !body.isObject()) {
       throw V2Json.malformed("the body must be a JSON object");
     }
-    String signatureName =
-        body.has("signature_name") ? body.get("signature_name").asString() : null;
+    JsonNode signatureField = body.path("signature_name");
+    if (!signatureField.isMissingNode() && !signatureField.isNull() && !signatureField.isString()) {
+      throw ServingExceptions.invalidInput("\"signature_name\" must be a string.");
+    }
+    String signatureName = signatureField.isString() ? signatureField.asString() : null;
     JsonNode instances = body.get("instances");
     JsonNode inputs = body.get("inputs");
     if ((instances == null) == (inputs == null)) {
@@ -215,7 +218,7 @@ final class TfServingJson {
       into.addDouble(value.doubleValue());
     } else if (value.isString()) {
       into.addString(value.asString());
-    } else if (value.isObject() && value.size() == 1 && value.get("b64") != null) {
+    } else if (value.isObject() && value.size() == 1 && value.path("b64").isString()) {
       into.addString(base64Text(value.get("b64"), name));
     } else {
       throw ServingExceptions.invalidInput(

@@ -44,6 +44,7 @@ public class ModelLoader implements AutoCloseable {
   private final ScheduledExecutorService hostRestarts =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-host-restart"));
   private final HostLauncher launcher;
+  private HostLauncher validationLauncher;
   private final Map<ModelFormat, HostEngine> sharedHosts = new EnumMap<>(ModelFormat.class);
   private final Clock clock;
   private final ServingMetrics metrics;
@@ -152,12 +153,13 @@ public class ModelLoader implements AutoCloseable {
 
   /**
    * A validation load: loads {@code target} from {@code localDir} as serving would — checked first,
-   * in an engine host of its own whatever the isolation (a model being checked never shares a host
-   * with served ones), or in this process with isolation {@code none} — and unloads it again,
-   * without warm-up. A host load past {@code timeout} is ended.
+   * then in an engine host of its own whatever the isolation (a model being checked never shares a
+   * host with served ones, and never runs in this process: an upload is not a promotion) — and
+   * unloads it again, without warm-up. A load past {@code timeout} is ended.
    *
-   * @throws Unservable when the engine refuses it, crashes on it or overruns the timeout
-   * @throws Exception when the check could not run (a host that did not start, say)
+   * @throws Unservable when the engine refuses it or crashes on it (a fault in native code)
+   * @throws Exception when the check could not run or tell (a host that did not start, a load past
+   *     the timeout or killed from outside, which the node's load may yet not meet)
    */
   public void validate(AliasTarget target, Path localDir, Duration timeout) throws Exception {
     Path artifact;
@@ -169,48 +171,46 @@ public class ModelLoader implements AutoCloseable {
     }
     EngineBootstrap.prepare(properties);
     String name = target.model() + " v" + target.version() + " (validation)";
-    if (launcher == null) {
-      try {
-        DjlEngine.load(
-                name,
-                target.format(),
-                artifact,
-                target.signature(),
-                properties.intraOpThreads(),
-                properties.maxTensorElements())
-            .close();
-      } catch (Exception e) {
-        throw new Unservable(LoadErrors.describe(e));
-      }
-      return;
-    }
-    HostEngine host = newHost(name, List.of(folderOf(artifact)), true);
+    HostEngine host = newHost(name, List.of(folderOf(artifact)), true, validationLauncher());
     AtomicBoolean overran = new AtomicBoolean();
-    ScheduledFuture<?> deadline =
-        hostRestarts.schedule(
-            () -> {
-              overran.set(true);
-              host.close();
-            },
-            timeout.toMillis(),
-            TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> deadline = null;
     try {
+      deadline =
+          hostRestarts.schedule(
+              () -> {
+                overran.set(true);
+                host.close();
+              },
+              timeout.toMillis(),
+              TimeUnit.MILLISECONDS);
       host.add(name, target.format(), artifact, target.signature(), (reason, count) -> {}).close();
     } catch (Exception e) {
       if (overran.get()) {
-        throw new Unservable(
+        throw new IllegalStateException(
             "it did not load within " + timeout + " (modelhub.serving.load-timeout)");
       }
       if (e instanceof EngineStopped stopped) {
-        throw new Unservable(
-            "the engine crashed while loading it"
-                + (stopped.exit() == null ? "" : " (" + stopped.exit() + ")"));
+        if (stopped.exit() == null || !stopped.exit().contains("native code")) {
+          // killed from outside (the kernel's OOM killer, an operator): says nothing of the model
+          throw new IllegalStateException("the validation host ended: " + stopped.exit());
+        }
+        throw new Unservable("the engine crashed while loading it (" + stopped.exit() + ")");
       }
       throw new Unservable(LoadErrors.describe(e));
     } finally {
-      deadline.cancel(false);
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
       host.close();
     }
+  }
+
+  /** Engine hosts for validation loads: those of serving, or with isolation none, its own. */
+  private synchronized HostLauncher validationLauncher() {
+    if (validationLauncher == null) {
+      validationLauncher = launcher != null ? launcher : new HostLauncher(properties);
+    }
+    return validationLauncher;
   }
 
   /** The engine refused a version at its validation load; the message says why. */
@@ -262,6 +262,11 @@ public class ModelLoader implements AutoCloseable {
   }
 
   private HostEngine newHost(String name, List<Path> readable, boolean dedicated) throws Exception {
+    return newHost(name, readable, dedicated, launcher);
+  }
+
+  private HostEngine newHost(
+      String name, List<Path> readable, boolean dedicated, HostLauncher launcher) throws Exception {
     // A short folder of its own: a Unix socket's path is limited to 107 bytes.
     Path workDir = Files.createTempDirectory("mh-host-");
     HostSpec spec =

@@ -1,5 +1,6 @@
 package dev.modelhub.serving.internal;
 
+import ai.djl.engine.Engine;
 import ai.djl.translate.TranslateException;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -57,6 +58,15 @@ final class OrtOnnx implements EngineInstance {
     this.maxOutputElements = maxOutputElements;
   }
 
+  /**
+   * ONNX Runtime's one environment per process, created by DJL's engine (with its thread pool):
+   * created here first, DJL's engine would fail to start in this process for every other model.
+   */
+  static OrtEnvironment environment() {
+    Engine.getEngine("OnnxRuntime");
+    return OrtEnvironment.getEnvironment();
+  }
+
   /** Whether a model of {@code signature} must run here rather than through DJL. */
   static boolean needed(ModelSignature signature) {
     return signature.inputs().isEmpty()
@@ -69,7 +79,7 @@ final class OrtOnnx implements EngineInstance {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
-      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtEnvironment env = environment();
       OrtSession session =
           UnsignedCarriers.needed(signature)
               ? env.createSession(UnsignedCarriers.rewrite(path), options)
@@ -116,7 +126,7 @@ final class OrtOnnx implements EngineInstance {
 
   /** An input as ONNX Runtime takes it; UINT16 in an INT32, UINT32 and UINT64 in an INT64. */
   private static OnnxTensor toOnnx(Tensor input) throws OrtException {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = environment();
     long[] shape = input.shape();
     if (input.data() instanceof TensorData.Strings strings) {
       return OnnxTensor.createTensor(env, strings.values(), shape);
@@ -223,7 +233,8 @@ final class OrtOnnx implements EngineInstance {
   private static void flatten(Object value, String[] into, int[] next, long[] chars, long maxChars)
       throws TranslateException {
     if (value instanceof String s) {
-      chars[0] += s.length();
+      // weighed as the node reads it: UTF-8 bytes (at most 3 per char) and an object's overhead
+      chars[0] += 48 + 3L * s.length();
       if (chars[0] > maxChars) {
         throw new TranslateException("the strings answered are longer than can be answered");
       }

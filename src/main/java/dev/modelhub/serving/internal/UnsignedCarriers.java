@@ -44,8 +44,7 @@ final class UnsignedCarriers {
       model = ModelProto.parseFrom(in);
     }
     GraphProto graph = model.getGraph();
-    if (graph.getInitializerList().stream()
-        .anyMatch(t -> t.getDataLocation() == TensorProto.DataLocation.EXTERNAL)) {
+    if (hasExternalData(graph)) {
       throw new IllegalArgumentException(
           "a model with external data cannot have UINT16, UINT32 or UINT64 inputs or outputs here:"
               + " ONNX Runtime's Java API has no such tensors, and the cast that carries them needs"
@@ -81,6 +80,32 @@ final class UnsignedCarriers {
       rewritten.addNode(cast(inner, name, carrier(type)));
     }
     return model.toBuilder().setGraph(rewritten).build().toByteArray();
+  }
+
+  /** Whether any tensor of the graph or its subgraphs (initializers, constants) is external. */
+  private static boolean hasExternalData(GraphProto graph) {
+    for (TensorProto t : graph.getInitializerList()) {
+      if (external(t)) {
+        return true;
+      }
+    }
+    for (NodeProto node : graph.getNodeList()) {
+      for (AttributeProto a : node.getAttributeList()) {
+        if ((a.hasT() && external(a.getT()))
+            || a.getTensorsList().stream().anyMatch(t -> external(t))) {
+          return true;
+        }
+        if ((a.hasG() && hasExternalData(a.getG()))
+            || a.getGraphsList().stream().anyMatch(UnsignedCarriers::hasExternalData)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean external(TensorProto t) {
+    return t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0;
   }
 
   private static boolean unsigned(int onnxType) {

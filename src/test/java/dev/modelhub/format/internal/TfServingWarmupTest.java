@@ -77,6 +77,21 @@ class TfServingWarmupTest {
     }
   }
 
+  @Test
+  void values_repeated_past_the_budget_are_not_expanded() throws Exception {
+    // each input lists one value for a million elements: three of them exceed the request's
+    // budget, and one string of a megabyte repeated a million times is never built
+    TensorProto wide = tensor(DataType.DT_FLOAT, 1 << 20).addFloatVal(1f).build();
+    write(record(predictionLog("", wide, wide, wide)));
+    assertThat(TfServingWarmup.read(dir, "serving_default")).isEmpty();
+    TensorProto text =
+        tensor(DataType.DT_STRING, 1 << 20)
+            .addStringVal(ByteString.copyFrom(new byte[1 << 20]))
+            .build();
+    write(record(predictionLog("", text)));
+    assertThat(TfServingWarmup.read(dir, "serving_default")).isEmpty();
+  }
+
   private void write(byte[]... records) throws Exception {
     Path file = dir.resolve(TfServingWarmup.FILE);
     Files.createDirectories(file.getParent());

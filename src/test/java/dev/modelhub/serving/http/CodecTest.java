@@ -99,7 +99,9 @@ class CodecTest {
             "{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[1,\"a\"]}",
             "{\"name\":\"u\",\"datatype\":\"INT64\",\"shape\":[1],\"data\":[9223372036854775808]}",
             "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[1],\"data\":[18446744073709551616]}",
-            "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[1],\"data\":[-1]}")) {
+            "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[1],\"data\":[-1]}",
+            "{\"name\":\"u\",\"datatype\":\"UINT64\",\"shape\":[2],\"data\":[-1,18446744073709551615]}",
+            "{\"name\":\"u\",\"datatype\":\"UINT32\",\"shape\":[1],\"data\":[18446744073709551615]}")) {
       assertThatThrownBy(() -> v2.read(stream("{\"inputs\":[" + input + "]}")))
           .as(input)
           .isInstanceOf(InvalidRequestException.class);
@@ -162,6 +164,44 @@ class CodecTest {
     assertThat(unnamed.shape()).containsExactly(1, 2);
     assertThat(named.shape()).containsExactly(1, 2);
     assertThat(named.name()).isEqualTo("x");
+  }
+
+  @Test
+  void tf_refuses_a_b64_or_signature_name_that_is_not_a_string_and_non_utf8_bytes_with_400s() {
+    for (String body :
+        List.of(
+            "{\"instances\":[[{\"b64\":{}},{\"b64\":\"aGk=\"}]]}",
+            "{\"instances\":[[{\"b64\":[1]},{\"b64\":\"aGk=\"}]]}",
+            "{\"signature_name\":{},\"instances\":[[1,2]]}",
+            "{\"instances\":[[{\"b64\":\"//79\"},{\"b64\":\"aGk=\"}]]}",
+            "{\"instances\":[[{\"b64\":\"not base64!\"},{\"b64\":\"aGk=\"}]]}")) {
+      assertThatThrownBy(() -> tf.read(json.readTree(body), signature))
+          .as(body)
+          .isInstanceOf(InvalidRequestException.class);
+    }
+  }
+
+  @Test
+  void strings_are_weighed_by_their_bytes_so_many_small_ones_cannot_exhaust_the_heap() {
+    V2Json small = new V2Json(json, 1000);
+    StringBuilder many = new StringBuilder("[");
+    for (int i = 0; i < 200; i++) {
+      many.append(i == 0 ? "" : ",").append("\"\"");
+    }
+    String body =
+        "{\"inputs\":[{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[200],\"data\":"
+            + many
+            + "]}]}";
+    // 200 empty strings weigh more than 1000 numbers would: refused, not allocated
+    assertThatThrownBy(() -> small.read(stream(body)))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("text");
+    String longOne =
+        "{\"inputs\":[{\"name\":\"s\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\""
+            + "x".repeat(4000)
+            + "\"]}]}";
+    assertThatThrownBy(() -> small.read(stream(longOne)))
+        .isInstanceOf(InvalidRequestException.class);
   }
 
   @Test
