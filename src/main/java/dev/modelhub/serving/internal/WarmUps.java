@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -54,24 +55,7 @@ final class WarmUps {
     }
     List<Tensor> samples = target.hasWarmup() ? samples(loaded) : null;
     if (samples != null) {
-      for (int i = 0; i < properties.warmupRequests(); i++) {
-        try {
-          // an uploaded sample is bounded like a request: its deadline, not a day's
-          loaded.predict(samples, properties.inferenceTimeout());
-        } catch (EngineStopped crashed) {
-          crashed(loaded, crashed);
-          return;
-        } catch (TranslateException | TimeoutException refused) {
-          log.warn(
-              "{} v{}: the engine refused the version's warm-up samples, not warmed up: {}",
-              loaded.model(),
-              loaded.version(),
-              refused.getMessage());
-          metrics.warmUp(loaded.model(), "refused");
-          return;
-        }
-      }
-      metrics.warmUp(loaded.model(), "samples");
+      warm(loaded, samples, true);
       return;
     }
     List<Tensor> inputs = new ArrayList<>();
@@ -87,35 +71,47 @@ final class WarmUps {
       }
       inputs.add(sample(spec, loaded.signature().outputs()));
     }
+    warm(loaded, inputs, false);
+  }
+
+  /**
+   * Makes {@code warmup-requests} calls with {@code inputs}: the version's uploaded samples,
+   * bounded like a request by its deadline, or generated ones, which run as long as the load
+   * allows. Counts {@code samples} or {@code warmed}, else why it stopped: {@code refused} (zeros
+   * are not a valid input of every model — a divisor, an index — yet the engine loaded and
+   * answered, which is what warm-up checks) or {@code crashed}.
+   */
+  private void warm(LoadedVersion loaded, List<Tensor> inputs, boolean uploaded)
+      throws InterruptedException {
     for (int i = 0; i < properties.warmupRequests(); i++) {
       try {
-        loaded.predict(inputs);
-      } catch (EngineStopped crashed) {
-        crashed(loaded, crashed);
-        return;
-      } catch (TranslateException refused) {
-        // Zeros are not a valid input of every model (a divisor, an index): the engine loaded and
-        // answered, which is what warm-up checks.
-        log.info(
-            "{} v{}: warm-up input refused by the engine, not warmed up: {}",
+        if (uploaded) {
+          loaded.predict(inputs, properties.inferenceTimeout());
+        } else {
+          loaded.predict(inputs);
+        }
+      } catch (EngineStopped crash) {
+        log.warn(
+            "{} v{}: its engine host crashed during warm-up; it is restarted, the version loads"
+                + " unwarmed: {}",
             loaded.model(),
             loaded.version(),
-            refused.getMessage());
+            crash.getMessage());
+        metrics.warmUp(loaded.model(), "crashed");
+        return;
+      } catch (TranslateException | TimeoutException refused) {
+        log.atLevel(uploaded ? Level.WARN : Level.INFO)
+            .log(
+                "{} v{}: the engine refused its {} warm-up inputs, not warmed up: {}",
+                loaded.model(),
+                loaded.version(),
+                uploaded ? "uploaded" : "generated",
+                refused.getMessage());
         metrics.warmUp(loaded.model(), "refused");
         return;
       }
     }
-    metrics.warmUp(loaded.model(), "warmed");
-  }
-
-  private void crashed(LoadedVersion loaded, EngineStopped crash) {
-    log.warn(
-        "{} v{}: its engine host crashed during warm-up; it is restarted, the version loads"
-            + " unwarmed: {}",
-        loaded.model(),
-        loaded.version(),
-        crash.getMessage());
-    metrics.warmUp(loaded.model(), "crashed");
+    metrics.warmUp(loaded.model(), uploaded ? "samples" : "warmed");
   }
 
   /**
