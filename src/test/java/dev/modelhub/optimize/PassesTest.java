@@ -65,9 +65,9 @@ class PassesTest {
   void pass_keeps_inputs_and_outputs_and_the_variant_runs_close_to_the_parent(String name)
       throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    OnnxGraph graph = OnnxGraph.read(parent);
+    OnnxGraph graph = OnnxGraph.read(parent, temp.resolve("variant"));
     apply(name, graph, Map.of());
-    Path variant = graph.write(temp.resolve("variant"));
+    Path variant = graph.write();
 
     ModelProto before = ModelProto.parseFrom(Files.readAllBytes(parent));
     ModelProto after = ModelProto.parseFrom(Files.readAllBytes(variant));
@@ -81,7 +81,7 @@ class PassesTest {
   @Test
   void excluded_nodes_and_op_types_are_left_as_they_were() throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    OnnxGraph graph = OnnxGraph.read(parent);
+    OnnxGraph graph = OnnxGraph.read(parent, temp.resolve("variant"));
     String first = graph.nodes().get(0).getName();
     PassDetails details = apply("quantize-int8-dynamic", graph, Map.of("exclude", List.of(first)));
     assertThat(((PassDetails.Quantized) details).quantizedNodes()).hasSize(2).doesNotContain(first);
@@ -101,9 +101,9 @@ class PassesTest {
     Path dir = Files.createDirectories(temp.resolve("external"));
     Path model = Files.write(dir.resolve("model.onnx"), external.model().toByteArray());
     Files.write(dir.resolve("weights.bin"), external.data());
-    OnnxGraph graph = OnnxGraph.read(model);
+    OnnxGraph graph = OnnxGraph.read(model, temp.resolve("out"));
     apply("quantize-int8-weights", graph, Map.of("minElements", 1));
-    Path variant = graph.write(temp.resolve("out"));
+    Path variant = graph.write();
 
     ModelProto written = ModelProto.parseFrom(Files.readAllBytes(variant));
     assertThat(written.getGraph().getInitializerList())
@@ -120,10 +120,10 @@ class PassesTest {
   void a_variant_over_the_inline_limit_is_written_with_external_data_that_onnx_runtime_loads()
       throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
-    OnnxGraph graph = OnnxGraph.read(parent);
+    OnnxGraph graph = OnnxGraph.read(parent, temp.resolve("variant"));
     apply("convert-fp16", graph, Map.of());
 
-    Path variant = graph.write(temp.resolve("external-out"), 0);
+    Path variant = graph.write(0);
 
     Path data = variant.resolveSibling("model.onnx.data");
     assertThat(data).exists();

@@ -80,7 +80,7 @@ public final class ConvertFp16Pass implements Pass<PassParameters.ConvertFp16> {
     int converted = 0;
     for (TensorProto t : List.copyOf(graph.initializers().values())) {
       if (t.getDataType() == FLOAT) {
-        graph.putInitializer(toHalf(graph, t));
+        toHalf(graph, t);
         floatValues.add(t.getName());
         converted++;
       }
@@ -204,8 +204,21 @@ public final class ConvertFp16Pass implements Pass<PassParameters.ConvertFp16> {
     return value.getType().hasTensorType() ? value.getType().getTensorType().getElemType() : -1;
   }
 
-  private static TensorProto toHalf(OnnxGraph graph, TensorProto t) {
-    return halfOf(t, graph.floats(t));
+  /** Rewrites a float initializer as fp16 a block at a time (saturating at ±65504). */
+  private static void toHalf(OnnxGraph graph, TensorProto t) {
+    long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    OnnxGraph.NewTensor out = graph.create(t.getName(), FLOAT16, dims);
+    try (OnnxGraph.FloatTensor in = graph.open(t)) {
+      short[] half = new short[(int) Math.min(OnnxGraph.BLOCK, Math.max(in.elements(), 1))];
+      in.blocks(
+          (start, block, length) -> {
+            for (int i = 0; i < length; i++) {
+              half[i] = HalfFloats.toHalf(Math.max(-65504f, Math.min(65504f, block[i])));
+            }
+            out.put(start, half, 0, length);
+          });
+    }
+    out.finish();
   }
 
   private static TensorProto halfOf(TensorProto t, float[] values) {

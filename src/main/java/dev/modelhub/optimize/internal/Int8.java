@@ -1,48 +1,57 @@
 package dev.modelhub.optimize.internal;
 
-/** Symmetric int8 quantization of weights, per tensor or per channel along one axis. */
+/**
+ * Symmetric int8 quantization of weights, per tensor or per channel along one axis, a block at a
+ * time: {@link #scales} reads the tensor once for each channel's largest magnitude, then blocks are
+ * quantized with {@link #quantize} as they are written.
+ */
 final class Int8 {
 
-  /** Quantized values with one scale per channel (one channel for per-tensor). */
-  record Quantized(byte[] values, float[] scales) {}
+  /** How channels map to a row-major layout: flat index i is in channel (i / inner) % channels. */
+  record Layout(int channels, long inner) {
+
+    /** The layout of {@code axis} of {@code dims}; axis < 0 is one channel (per tensor). */
+    static Layout of(long[] dims, int axis) {
+      if (axis < 0) {
+        return new Layout(1, Long.MAX_VALUE);
+      }
+      long inner = 1;
+      for (int d = axis + 1; d < dims.length; d++) {
+        inner *= dims[d];
+      }
+      return new Layout(Math.toIntExact(dims[axis]), inner);
+    }
+
+    int channel(long index) {
+      return channels == 1 ? 0 : (int) ((index / inner) % channels);
+    }
+  }
 
   private Int8() {}
 
-  /**
-   * Quantizes a row-major tensor of {@code dims}. With {@code axis} < 0 one scale covers the whole
-   * tensor; otherwise each index along {@code axis} gets its own scale.
-   */
-  static Quantized quantize(float[] w, long[] dims, int axis) {
-    int channels = axis < 0 ? 1 : (int) dims[axis];
-    long inner = 1;
-    for (int d = axis + 1; axis >= 0 && d < dims.length; d++) {
-      inner *= dims[d];
-    }
-    float[] max = new float[channels];
-    for (int i = 0; i < w.length; i++) {
-      int c = axis < 0 ? 0 : (int) ((i / inner) % channels);
-      max[c] = Math.max(max[c], Math.abs(w[i]));
-    }
-    float[] scales = new float[channels];
-    for (int c = 0; c < channels; c++) {
+  /** Each channel's scale (its largest magnitude / 127, or 1 for an all-zero channel). */
+  static float[] scales(OnnxGraph.FloatTensor w, Layout layout) {
+    float[] max = new float[layout.channels()];
+    w.blocks(
+        (start, block, length) -> {
+          for (int i = 0; i < length; i++) {
+            int c = layout.channel(start + i);
+            max[c] = Math.max(max[c], Math.abs(block[i]));
+          }
+        });
+    float[] scales = new float[max.length];
+    for (int c = 0; c < max.length; c++) {
       scales[c] = max[c] == 0 ? 1f : max[c] / 127f;
     }
-    byte[] q = new byte[w.length];
-    for (int i = 0; i < w.length; i++) {
-      int c = axis < 0 ? 0 : (int) ((i / inner) % channels);
-      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[i] / scales[c])));
-    }
-    return new Quantized(q, scales);
+    return scales;
   }
 
-  /** The row-major transpose of a [rows, cols] matrix. */
-  static float[] transpose(float[] m, int rows, int cols) {
-    float[] t = new float[m.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        t[c * rows + r] = m[r * cols + c];
-      }
+  /** Quantizes {@code values[0, length)}, whose first element has flat index {@code start}. */
+  static void quantize(
+      float[] values, int length, long start, Layout layout, float[] scales, byte[] into) {
+    for (int i = 0; i < length; i++) {
+      float scale = scales[layout.channel(start + i)];
+      into[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scale)));
     }
-    return t;
   }
 }

@@ -295,10 +295,14 @@ public class JobRunner {
       boolean measureLatency)
       throws Exception {
     context.checkpoint();
-    OnnxGraph graph = OnnxGraph.read(parentFile);
-    PassDetails details = pass.applyFor(graph, params, keepFloat);
-    long parameters = graph.initializers().values().stream().mapToLong(OnnxGraph::elements).sum();
-    Path file = graph.write(dir);
+    PassDetails details;
+    long parameters;
+    Path file;
+    try (OnnxGraph graph = OnnxGraph.read(parentFile, dir)) {
+      details = pass.applyFor(graph, params, keepFloat);
+      parameters = graph.parameterCount();
+      file = graph.write();
+    }
     context.checkpoint();
     jobs.log(
         context.job().id(),

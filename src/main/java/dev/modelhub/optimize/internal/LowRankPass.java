@@ -1,6 +1,7 @@
 package dev.modelhub.optimize.internal;
 
 import dev.modelhub.onnx.NodeProto;
+import dev.modelhub.onnx.TensorProto;
 import dev.modelhub.optimize.PassDetails;
 import dev.modelhub.optimize.PassParameters;
 import java.util.ArrayList;
@@ -11,14 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
  * low-rank: factors a large 2-D MatMul/Gemm weight W [K, N] ≈ A·B with A [K, r] and B [r, N] by
- * truncated SVD (EJML), r chosen by a rank ratio or by the share of energy (sum of squared singular
- * values) to keep. A node is factored only where r·(K + N) < K·N, so the variant always has fewer
- * parameters.
+ * truncated SVD (EJML, through the Gram matrix so that W is only ever read a block at a time), r
+ * chosen by a rank ratio or by the share of energy (sum of squared singular values) to keep. A node
+ * is factored only where r·(K + N) < K·N, so the variant always has fewer parameters.
  */
 public final class LowRankPass implements Pass<PassParameters.LowRank> {
 
@@ -48,50 +50,14 @@ public final class LowRankPass implements Pass<PassParameters.LowRank> {
       if ((long) k * n < minElements || Pass.excluded(linear.node(), params, keepFloat)) {
         continue;
       }
-      float[] w = graph.floats(linear.weight());
-      if (linear.transposed()) {
-        w = Int8.transpose(w, n, k);
-      }
-      DMatrixRMaj matrix = new DMatrixRMaj(k, n);
-      for (int i = 0; i < w.length; i++) {
-        matrix.data[i] = w[i];
-      }
-      SingularValueDecomposition_F64<DMatrixRMaj> svd =
-          DecompositionFactory_DDRM.svd(k, n, true, true, true);
-      if (!svd.decompose(matrix)) {
-        continue;
-      }
-      double[] sigma = svd.getSingularValues();
-      int count = svd.numberOfSingularValues();
-      Integer[] order = new Integer[count];
-      for (int i = 0; i < count; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, (a, b) -> Double.compare(sigma[b], sigma[a]));
-      int rank = rank(params, sigma, order);
-      if ((long) rank * (k + n) >= (long) k * n) {
-        continue;
-      }
-      DMatrixRMaj u = svd.getU(null, false);
-      DMatrixRMaj v = svd.getV(null, false);
-      float[] left = new float[k * rank];
-      float[] right = new float[rank * n];
-      for (int j = 0; j < rank; j++) {
-        int s = order[j];
-        double root = Math.sqrt(sigma[s]);
-        for (int i = 0; i < k; i++) {
-          left[i * rank + j] = (float) (u.get(i, s) * root);
-        }
-        for (int c = 0; c < n; c++) {
-          right[j * n + c] = (float) (v.get(c, s) * root);
-        }
-      }
       NodeProto node = linear.node();
       String base = node.getName().isEmpty() ? graph.fresh(node.getOpType()) : node.getName();
       String a = graph.fresh(linear.weight().getName() + "_left");
       String b = graph.fresh(linear.weight().getName() + "_right");
-      graph.putInitializer(OnnxGraph.floatTensor(a, new long[] {k, rank}, left));
-      graph.putInitializer(OnnxGraph.floatTensor(b, new long[] {rank, n}, right));
+      int rank = factor(graph, linear, params, a, b);
+      if (rank < 0) {
+        continue;
+      }
       String hidden = graph.fresh(base + "_low_rank");
       List<NodeProto> pair = new ArrayList<>();
       pair.add(
@@ -126,6 +92,142 @@ public final class LowRankPass implements Pass<PassParameters.LowRank> {
       }
     }
     return new PassDetails.Factored(ranks);
+  }
+
+  /**
+   * Factors W [K, N] into {@code left} [K, r] and {@code right} [r, N] and adds both to the graph;
+   * returns r, or -1 when factoring would not reduce the parameters.
+   *
+   * <p>With s = min(K, N), the Gram matrix G (WᵀW when N ≤ K, WWᵀ otherwise, s × s) is summed a
+   * block of W at a time; its eigenvectors are W's right (or left) singular vectors and its
+   * eigenvalues their squared singular values. The other factor is then W·V·Σ^-½ (or Σ^-½·Uᵀ·W),
+   * computed block by block as it is written. The heap holds G, its eigenvectors and one block:
+   * about 3·s² doubles, never W itself.
+   */
+  private static int factor(
+      OnnxGraph graph,
+      WeightNodes.Linear linear,
+      PassParameters.LowRank params,
+      String a,
+      String b) {
+    try (WeightMatrix m = new WeightMatrix(graph, linear)) {
+      int k = m.k;
+      int n = m.n;
+      boolean tall = n <= k;
+      int side = tall ? n : k;
+      DMatrixRMaj gram = new DMatrixRMaj(side, side);
+      if (tall) {
+        int rows = m.rowBlock();
+        float[] block = new float[rows * n];
+        for (int first = 0; first < k; first += rows) {
+          int count = Math.min(rows, k - first);
+          m.rows(first, count, block);
+          DMatrixRMaj x = matrix(block, count, n);
+          CommonOps_DDRM.multAddTransA(x, x, gram);
+        }
+      } else {
+        int cols = m.columnBlock();
+        float[] block = new float[k * cols];
+        for (int first = 0; first < n; first += cols) {
+          int count = Math.min(cols, n - first);
+          m.columns(first, count, block);
+          DMatrixRMaj x = matrix(block, k, count);
+          CommonOps_DDRM.multAddTransB(x, x, gram);
+        }
+      }
+      EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(side, true, true);
+      if (!eig.decompose(gram)) {
+        return -1;
+      }
+      int count = eig.getNumberOfEigenvalues();
+      double[] sigma = new double[count];
+      for (int i = 0; i < count; i++) {
+        sigma[i] = Math.sqrt(Math.max(0, eig.getEigenvalue(i).getReal()));
+      }
+      Integer[] order = new Integer[count];
+      for (int i = 0; i < count; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (x, y) -> Double.compare(sigma[y], sigma[x]));
+      int rank = rank(params, sigma, order);
+      if ((long) rank * (k + n) >= (long) k * n) {
+        return -1;
+      }
+      // The kept singular vectors (side × rank) and the square roots of their values.
+      DMatrixRMaj basis = new DMatrixRMaj(side, rank);
+      double[] root = new double[rank];
+      double[] inverseRoot = new double[rank];
+      double largest = sigma[order[0]];
+      for (int j = 0; j < rank; j++) {
+        DMatrixRMaj v = eig.getEigenVector(order[j]);
+        for (int i = 0; i < side; i++) {
+          basis.set(i, j, v == null ? 0 : v.get(i, 0));
+        }
+        double s = sigma[order[j]];
+        root[j] = Math.sqrt(s);
+        // A direction W does not use contributes nothing; 1/√σ would only amplify rounding.
+        inverseRoot[j] = s > largest * 1e-9 ? 1 / Math.sqrt(s) : 0;
+      }
+      gram = null;
+      eig = null;
+      OnnxGraph.NewTensor left =
+          graph.create(a, TensorProto.DataType.FLOAT_VALUE, new long[] {k, rank});
+      OnnxGraph.NewTensor right =
+          graph.create(b, TensorProto.DataType.FLOAT_VALUE, new long[] {rank, n});
+      if (tall) {
+        // left = W·V·Σ^-½, a block of rows at a time; right = Σ^½·Vᵀ.
+        int rows = m.rowBlock();
+        float[] block = new float[rows * n];
+        DMatrixRMaj product = new DMatrixRMaj(1, 1);
+        for (int first = 0; first < k; first += rows) {
+          int c = Math.min(rows, k - first);
+          m.rows(first, c, block);
+          product.reshape(c, rank);
+          CommonOps_DDRM.mult(matrix(block, c, n), basis, product);
+          left.put((long) first * rank, scaled(product, inverseRoot, true), 0, c * rank);
+        }
+        DMatrixRMaj transposed = CommonOps_DDRM.transpose(basis, null);
+        right.put(0, scaled(transposed, root, false), 0, rank * n);
+      } else {
+        // left = U·Σ^½; right = Σ^-½·Uᵀ·W, a block of columns at a time.
+        left.put(0, scaled(basis, root, true), 0, k * rank);
+        int cols = m.columnBlock();
+        float[] block = new float[k * cols];
+        DMatrixRMaj product = new DMatrixRMaj(1, 1);
+        for (int first = 0; first < n; first += cols) {
+          int c = Math.min(cols, n - first);
+          m.columns(first, c, block);
+          product.reshape(rank, c);
+          CommonOps_DDRM.multTransA(basis, matrix(block, k, c), product);
+          float[] values = scaled(product, inverseRoot, false);
+          for (int j = 0; j < rank; j++) {
+            right.put((long) j * n + first, values, j * c, c);
+          }
+        }
+      }
+      left.finish();
+      right.finish();
+      return rank;
+    }
+  }
+
+  private static DMatrixRMaj matrix(float[] values, int rows, int cols) {
+    DMatrixRMaj x = new DMatrixRMaj(rows, cols);
+    for (int i = 0; i < rows * cols; i++) {
+      x.data[i] = values[i];
+    }
+    return x;
+  }
+
+  /** The matrix as floats, each column (or row) j multiplied by {@code factors[j]}. */
+  private static float[] scaled(DMatrixRMaj x, double[] factors, boolean columns) {
+    float[] out = new float[x.numRows * x.numCols];
+    for (int i = 0; i < x.numRows; i++) {
+      for (int j = 0; j < x.numCols; j++) {
+        out[i * x.numCols + j] = (float) (x.get(i, j) * factors[columns ? j : i]);
+      }
+    }
+    return out;
   }
 
   private static int rank(PassParameters.LowRank params, double[] sigma, Integer[] order) {

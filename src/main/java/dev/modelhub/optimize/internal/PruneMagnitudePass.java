@@ -5,7 +5,6 @@ import dev.modelhub.onnx.TensorProto;
 import dev.modelhub.optimize.PassDetails;
 import dev.modelhub.optimize.PassParameters;
 import dev.modelhub.optimize.PruneScope;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -56,32 +55,35 @@ public final class PruneMagnitudePass implements Pass<PassParameters.PruneMagnit
         weights.add(conv.getInput(1));
       }
     }
-    Map<String, float[]> values = new LinkedHashMap<>();
-    for (String name : weights) {
-      values.put(name, graph.floats(graph.initializer(name)));
-    }
-    if (global) {
-      float threshold = threshold(values.values().stream().toList(), sparsity);
-      values.values().forEach(v -> zeroBelow(v, threshold));
-    } else {
-      values.values().forEach(v -> zeroBelow(v, threshold(List.of(v), sparsity)));
-    }
+    List<TensorProto> tensors = weights.stream().map(graph::initializer).toList();
+    float globalThreshold = global ? threshold(graph, tensors, sparsity) : 0f;
     long total = 0;
     long zeros = 0;
     Map<String, Double> perLayer = new LinkedHashMap<>();
-    for (Map.Entry<String, float[]> entry : values.entrySet()) {
-      TensorProto original = graph.initializer(entry.getKey());
+    for (TensorProto original : tensors) {
+      float threshold = global ? globalThreshold : threshold(graph, List.of(original), sparsity);
       long[] dims = original.getDimsList().stream().mapToLong(Long::longValue).toArray();
-      graph.putInitializer(OnnxGraph.floatTensor(entry.getKey(), dims, entry.getValue()));
-      long layerZeros = 0;
-      for (float v : entry.getValue()) {
-        if (v == 0f) {
-          layerZeros++;
-        }
+      OnnxGraph.NewTensor out =
+          graph.create(original.getName(), TensorProto.DataType.FLOAT_VALUE, dims);
+      long[] layerZeros = {0};
+      try (OnnxGraph.FloatTensor in = graph.open(original)) {
+        in.blocks(
+            (start, block, length) -> {
+              for (int i = 0; i < length; i++) {
+                if (Math.abs(block[i]) < threshold) {
+                  block[i] = 0f;
+                }
+                if (block[i] == 0f) {
+                  layerZeros[0]++;
+                }
+              }
+              out.put(start, block, 0, length);
+            });
+        perLayer.put(original.getName(), JobRunner.round((double) layerZeros[0] / in.elements()));
+        total += in.elements();
       }
-      perLayer.put(entry.getKey(), JobRunner.round((double) layerZeros / entry.getValue().length));
-      zeros += layerZeros;
-      total += entry.getValue().length;
+      out.finish();
+      zeros += layerZeros[0];
     }
     return new PassDetails.Pruned(
         sparsity, total == 0 ? 0.0 : JobRunner.round((double) zeros / total), total, perLayer);
@@ -89,27 +91,63 @@ public final class PruneMagnitudePass implements Pass<PassParameters.PruneMagnit
 
   /**
    * The magnitude below which weights are zeroed so that a fraction {@code sparsity} of all the
-   * given weights are zero (ties at the threshold are broken by {@link #zeroBelow}).
+   * given weights are zero: the k-th smallest magnitude, found by radix selection on the bits of
+   * the magnitudes (whose order as integers is their order as floats) — two passes over the data
+   * with 65,536 counters each, so that tensors of any size need no sorted copy.
    */
-  private static float threshold(List<float[]> tensors, double sparsity) {
-    int n = tensors.stream().mapToInt(t -> t.length).sum();
-    float[] magnitudes = new float[n];
-    int i = 0;
-    for (float[] t : tensors) {
-      for (float v : t) {
-        magnitudes[i++] = Math.abs(v);
-      }
+  static float threshold(OnnxGraph graph, List<TensorProto> tensors, double sparsity) {
+    long n = tensors.stream().mapToLong(OnnxGraph::elements).sum();
+    long k = Math.round(sparsity * n);
+    if (k == 0) {
+      return 0f;
     }
-    Arrays.sort(magnitudes);
-    int k = (int) Math.round(sparsity * n);
-    return k == 0 ? 0f : k >= n ? Float.POSITIVE_INFINITY : magnitudes[k];
+    if (k >= n) {
+      return Float.POSITIVE_INFINITY;
+    }
+    long[] high = new long[1 << 16];
+    count(graph, tensors, -1, high);
+    int top = select(high, k);
+    long below = 0;
+    for (int h = 0; h < top; h++) {
+      below += high[h];
+    }
+    long[] low = new long[1 << 16];
+    count(graph, tensors, top, low);
+    int bottom = select(low, k - below);
+    return Float.intBitsToFloat((top << 16) | bottom);
   }
 
-  private static void zeroBelow(float[] values, float threshold) {
-    for (int i = 0; i < values.length; i++) {
-      if (Math.abs(values[i]) < threshold) {
-        values[i] = 0f;
+  /**
+   * Counts magnitudes by their high 16 bits, or (with {@code top} ≥ 0) those whose high bits are
+   * {@code top} by their low 16 bits.
+   */
+  private static void count(OnnxGraph graph, List<TensorProto> tensors, int top, long[] counts) {
+    for (TensorProto t : tensors) {
+      try (OnnxGraph.FloatTensor in = graph.open(t)) {
+        in.blocks(
+            (start, block, length) -> {
+              for (int i = 0; i < length; i++) {
+                int bits = Float.floatToRawIntBits(Math.abs(block[i])) & 0x7fffffff;
+                if (top < 0) {
+                  counts[bits >>> 16]++;
+                } else if (bits >>> 16 == top) {
+                  counts[bits & 0xffff]++;
+                }
+              }
+            });
       }
     }
+  }
+
+  /** The bucket holding the element of rank {@code k} (0-based) in counted order. */
+  private static int select(long[] counts, long k) {
+    long seen = 0;
+    for (int b = 0; b < counts.length; b++) {
+      seen += counts[b];
+      if (seen > k) {
+        return b;
+      }
+    }
+    return counts.length - 1;
   }
 }

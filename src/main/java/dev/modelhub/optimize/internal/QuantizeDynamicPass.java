@@ -86,19 +86,13 @@ public final class QuantizeDynamicPass extends Int8Pass<PassParameters.QuantizeD
               });
       String base = node.getName().isEmpty() ? graph.fresh(node.getOpType()) : node.getName();
       String weight = linear.weight().getName();
-      float[] w = graph.floats(linear.weight());
-      if (linear.transposed()) {
-        w = Int8.transpose(w, linear.n(), linear.k());
-      }
-      long[] dims = {linear.k(), linear.n()};
-      Int8.Quantized q = Int8.quantize(w, dims, perChannel ? 1 : -1);
-      long[] scaleDims = perChannel ? new long[] {linear.n()} : new long[0];
       String wq = graph.fresh(weight + "_quantized");
       String ws = graph.fresh(weight + "_scale");
       String wz = graph.fresh(weight + "_zero_point");
-      graph.putInitializer(OnnxGraph.int8Tensor(wq, dims, q.values()));
-      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, q.scales()));
-      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[q.scales().length]));
+      float[] scales = quantize(graph, linear, perChannel, wq);
+      long[] scaleDims = perChannel ? new long[] {linear.n()} : new long[0];
+      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, scales));
+      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[scales.length]));
       String integer = graph.fresh(base + "_MatMulInteger_output");
       String scale = graph.fresh(base + "_scale");
       String cast = graph.fresh(base + "_output_float");
@@ -144,5 +138,38 @@ public final class QuantizeDynamicPass extends Int8Pass<PassParameters.QuantizeD
       }
     }
     return new PassDetails.Quantized(List.copyOf(done), perChannel);
+  }
+
+  /**
+   * Writes the weight as the int8 [K, N] tensor {@code name} that MatMulInteger multiplies by (a
+   * Gemm's transposed weight is turned as it is read), a block of rows at a time; returns the
+   * scales, one per output column when per channel.
+   */
+  private static float[] quantize(
+      OnnxGraph graph, WeightNodes.Linear linear, boolean perChannel, String name) {
+    long[] stored = linear.weight().getDimsList().stream().mapToLong(Long::longValue).toArray();
+    float[] scales;
+    try (OnnxGraph.FloatTensor w = graph.open(linear.weight())) {
+      // A per-column scale of the [K, N] matrix is one per row when it is stored [N, K].
+      scales =
+          Int8.scales(w, Int8.Layout.of(stored, perChannel ? (linear.transposed() ? 0 : 1) : -1));
+    }
+    Int8.Layout columns = Int8.Layout.of(new long[] {linear.k(), linear.n()}, perChannel ? 1 : -1);
+    OnnxGraph.NewTensor out =
+        graph.create(name, TensorProto.DataType.INT8_VALUE, new long[] {linear.k(), linear.n()});
+    try (WeightMatrix m = new WeightMatrix(graph, linear)) {
+      int rows = m.rowBlock();
+      float[] block = new float[rows * m.n];
+      byte[] q = new byte[block.length];
+      for (int first = 0; first < m.k; first += rows) {
+        int count = Math.min(rows, m.k - first);
+        m.rows(first, count, block);
+        long start = (long) first * m.n;
+        Int8.quantize(block, count * m.n, start, columns, scales, q);
+        out.put(start, q, 0, count * m.n);
+      }
+    }
+    out.finish();
+    return scales;
   }
 }

@@ -75,16 +75,16 @@ public final class QuantizeWeightsPass extends Int8Pass<PassParameters.QuantizeW
     for (Target target : targets(graph, params, keepFloat)) {
       TensorProto w = target.weight();
       long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
-      Int8.Quantized q = Int8.quantize(graph.floats(w), dims, perChannel ? target.axis() : -1);
+      Int8.Layout layout = Int8.Layout.of(dims, perChannel ? target.axis() : -1);
       long[] scaleDims = perChannel ? new long[] {dims[target.axis()]} : new long[0];
       String name = w.getName();
       String wq = graph.fresh(name + "_quantized");
       String ws = graph.fresh(name + "_scale");
       String wz = graph.fresh(name + "_zero_point");
+      float[] scales = quantize(graph, w, layout, wq);
       graph.removeInitializer(name);
-      graph.putInitializer(OnnxGraph.int8Tensor(wq, dims, q.values()));
-      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, q.scales()));
-      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[q.scales().length]));
+      graph.putInitializer(OnnxGraph.floatTensor(ws, scaleDims, scales));
+      graph.putInitializer(OnnxGraph.int8Tensor(wz, scaleDims, new byte[scales.length]));
       dequantize.add(
           perChannel
               ? OnnxGraph.node(
@@ -104,6 +104,24 @@ public final class QuantizeWeightsPass extends Int8Pass<PassParameters.QuantizeW
     nodes.addAll(graph.nodes());
     graph.setNodes(nodes);
     return new PassDetails.Quantized(List.copyOf(done), perChannel);
+  }
+
+  /** Writes {@code w} as the int8 tensor {@code name} a block at a time; returns its scales. */
+  private static float[] quantize(OnnxGraph graph, TensorProto w, Int8.Layout layout, String name) {
+    long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    OnnxGraph.NewTensor out = graph.create(name, TensorProto.DataType.INT8_VALUE, dims);
+    float[] scales;
+    try (OnnxGraph.FloatTensor in = graph.open(w)) {
+      scales = Int8.scales(in, layout);
+      byte[] q = new byte[(int) Math.min(OnnxGraph.BLOCK, Math.max(in.elements(), 1))];
+      in.blocks(
+          (start, block, length) -> {
+            Int8.quantize(block, length, start, layout, scales, q);
+            out.put(start, q, 0, length);
+          });
+    }
+    out.finish();
+    return scales;
   }
 
   private static long opset(OnnxGraph graph) {
