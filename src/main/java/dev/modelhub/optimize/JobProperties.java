@@ -27,6 +27,9 @@ import org.springframework.validation.annotation.Validated;
  * @param isolatedEvaluation whether a job's models are evaluated in a process of their own (with
  *     the engine hosts' restrictions), so that a model crashing its engine fails the job's attempt
  *     rather than ending the worker
+ * @param passHeap the heap of the process each pass runs in (with isolated evaluation): passes read
+ *     and write tensors a block at a time, so this bounds what they hold (low-rank's Gram matrix
+ *     aside), not the model's size
  */
 @Validated
 @ConfigurationProperties("modelhub.jobs")
@@ -42,4 +45,5 @@ public record JobProperties(
     @DefaultValue("100000") @Min(1) int maxDatasetRows,
     @DefaultValue("512MB") DataSize maxDatasetSize,
     @DefaultValue("6h") @DurationMin(seconds = 1) Duration maxDuration,
-    @DefaultValue("true") boolean isolatedEvaluation) {}
+    @DefaultValue("true") boolean isolatedEvaluation,
+    @DefaultValue("1GB") DataSize passHeap) {}

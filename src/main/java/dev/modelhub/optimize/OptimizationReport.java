@@ -21,6 +21,9 @@ import java.util.List;
  *     (pruning stores zeros densely)
  * @param keptInFloat nodes the accuracy-aware search kept in float
  * @param attempts every setting the accuracy-aware search tried
+ * @param evaluation how much of the data the comparison could afford, and how the models were
+ *     loaded for it
+ * @param resources what the pass took: time, peak heap and resident memory
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record OptimizationReport(
@@ -36,14 +39,52 @@ public record OptimizationReport(
     PassDetails passDetails,
     Sizes compressedSizeBytes,
     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> keptInFloat,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Attempt> attempts) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Attempt> attempts,
+    Evaluation evaluation,
+    Resources resources) {
 
   /** The report of a search that found no setting within tolerance. */
   public static OptimizationReport searchFailed(
       String pass, PassParameters params, String evaluatedOn, List<Attempt> attempts) {
     return new OptimizationReport(
-        pass, params, evaluatedOn, null, null, null, null, null, null, null, null, null, attempts);
+        pass,
+        params,
+        evaluatedOn,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        attempts,
+        null,
+        null);
   }
+
+  /**
+   * How the comparison was run.
+   *
+   * @param samples samples both models were compared on
+   * @param samplesAvailable samples the data has: more than {@code samples} when the outputs of all
+   *     would not fit the evaluation's heap
+   * @param models {@code together} (both loaded, timed alternately) or {@code one at a time} (when
+   *     two would not fit in the memory available: each loaded, run, timed and closed in turn)
+   */
+  public record Evaluation(int samples, int samplesAvailable, String models) {}
+
+  /**
+   * What applying the pass took.
+   *
+   * @param passSeconds wall time of the pass, reading the parent and writing the variant included
+   * @param peakHeapBytes the pass process's peak heap (the sum of its pools' peaks: an upper bound)
+   * @param heapLimitBytes the heap it was given ({@code modelhub.jobs.pass-heap})
+   * @param peakRssBytes the pass process's peak resident memory
+   */
+  public record Resources(
+      double passSeconds, Long peakHeapBytes, Long heapLimitBytes, Long peakRssBytes) {}
 
   /**
    * One side of the comparison.

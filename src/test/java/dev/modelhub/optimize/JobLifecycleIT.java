@@ -298,7 +298,8 @@ class JobLifecycleIT extends ServingTest {
             100_000,
             DataSize.ofMegabytes(64),
             maxDuration,
-            true);
+            true,
+            DataSize.ofMegabytes(256));
     return new JobWorker(
         "test-" + name, store, runner.withProperties(properties), properties, meters);
   }

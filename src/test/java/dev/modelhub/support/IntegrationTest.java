@@ -40,6 +40,7 @@ import tools.jackson.databind.ObjectMapper;
       "modelhub.serving.enabled=false",
       "modelhub.jobs.poll-interval=200ms",
       "modelhub.jobs.latency-runs=50",
+      "modelhub.jobs.pass-heap=256MB",
       // DashboardBrowserIT counts the statements a page makes.
       "spring.jpa.properties.hibernate.generate_statistics=true"
     })

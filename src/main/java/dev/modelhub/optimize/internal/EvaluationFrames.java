@@ -21,7 +21,7 @@ import java.util.List;
 final class EvaluationFrames {
 
   /** The size of a written comparison: two sides of 25 bytes, then 25 more. */
-  static final int COMPARISON_BYTES = 75;
+  static final int COMPARISON_BYTES = 80;
 
   private EvaluationFrames() {}
 
@@ -78,6 +78,8 @@ final class EvaluationFrames {
     out.writeDouble(comparison.top1Agreement() == null ? 0 : comparison.top1Agreement());
     out.writeDouble(comparison.maxAbsDiff());
     out.writeDouble(comparison.meanAbsDiff());
+    out.writeInt(comparison.samples());
+    out.writeBoolean(comparison.together());
   }
 
   static Evaluator.Comparison readComparison(DataInputStream in) throws IOException {
@@ -86,7 +88,13 @@ final class EvaluationFrames {
     boolean agreement = in.readBoolean();
     double top1 = in.readDouble();
     return new Evaluator.Comparison(
-        parent, variant, agreement ? top1 : null, in.readDouble(), in.readDouble());
+        parent,
+        variant,
+        agreement ? top1 : null,
+        in.readDouble(),
+        in.readDouble(),
+        in.readInt(),
+        in.readBoolean());
   }
 
   private static void write(DataOutputStream out, Evaluator.Side side) throws IOException {

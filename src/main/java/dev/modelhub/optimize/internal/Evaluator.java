@@ -7,13 +7,18 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelhub.common.Memory;
 import dev.modelhub.common.NativeEnvironment;
+import java.io.IOException;
 import java.nio.DoubleBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,9 +39,19 @@ public final class Evaluator {
   /** The parent's or variant's numbers. */
   public record Side(Double accuracy, double latencyP50Ms, double latencyP95Ms) {}
 
-  /** How the variant compares with its parent. */
+  /**
+   * How the variant compares with its parent: on {@code samples} samples (fewer than the data's
+   * when their outputs would not fit the heap), with both models loaded {@code together} or one
+   * after the other when two would not fit in memory.
+   */
   public record Comparison(
-      Side parent, Side variant, Double top1Agreement, double maxAbsDiff, double meanAbsDiff) {
+      Side parent,
+      Side variant,
+      Double top1Agreement,
+      double maxAbsDiff,
+      double meanAbsDiff,
+      int samples,
+      boolean together) {
 
     public Double accuracyDrop() {
       return parent.accuracy() == null ? null : parent.accuracy() - variant.accuracy();
@@ -49,23 +64,66 @@ public final class Evaluator {
   public Comparison compare(Path parent, Path variant, EvaluationData data, Interruption cancelled)
       throws OrtException {
     OrtEnvironment env = environment();
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+    boolean together = fitTogether(parent, variant);
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        OrtSession.RunOptions calls = new OrtSession.RunOptions();
+        Interruption.Tracked tracked = cancelled.track(calls)) {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
-      try (OrtSession p = env.createSession(parent.toString(), options);
-          OrtSession v = env.createSession(variant.toString(), options);
-          OrtSession.RunOptions calls = new OrtSession.RunOptions();
-          Interruption.Tracked tracked = cancelled.track(calls)) {
-        Outputs parentOut = run(env, p, calls, data, cancelled);
-        Outputs variantOut = run(env, v, calls, data, cancelled);
-        double[][] latency = latency(env, p, v, calls, data, cancelled);
-        return compare(parentOut, variantOut, data, latency);
-      } catch (OrtException e) {
-        if (cancelled.requested()) {
-          throw new CancelledException();
+      if (together) {
+        try (OrtSession p = env.createSession(parent.toString(), options);
+            OrtSession v = env.createSession(variant.toString(), options)) {
+          Outputs parentOut = run(env, p, calls, data, cancelled, data.size());
+          Outputs variantOut = run(env, v, calls, data, cancelled, parentOut.values().length);
+          double[][] latency = latency(env, List.of(p, v), calls, data, cancelled);
+          return compare(parentOut, variantOut, data, latency[0], latency[1], true);
         }
-        throw e;
       }
+      // Two sessions would not fit: each model is loaded, run and timed, then closed.
+      Outputs parentOut;
+      double[] parentLatency;
+      try (OrtSession p = env.createSession(parent.toString(), options)) {
+        parentOut = run(env, p, calls, data, cancelled, data.size());
+        parentLatency = latency(env, List.of(p), calls, data, cancelled)[0];
+      }
+      try (OrtSession v = env.createSession(variant.toString(), options)) {
+        Outputs variantOut = run(env, v, calls, data, cancelled, parentOut.values().length);
+        double[] variantLatency = latency(env, List.of(v), calls, data, cancelled)[0];
+        return compare(parentOut, variantOut, data, parentLatency, variantLatency, false);
+      }
+    } catch (OrtException e) {
+      if (cancelled.requested()) {
+        throw new CancelledException();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Whether both models fit in memory at once: ONNX Runtime holds about a model's files' size per
+   * session, and the two must leave half of the memory available free.
+   */
+  static boolean fitTogether(Path parent, Path variant) {
+    long available = Memory.available();
+    return available < 0 || 2 * (filesNextTo(parent) + filesNextTo(variant)) < available;
+  }
+
+  /** The size of the model file and the files beside it (its external data). */
+  private static long filesNextTo(Path model) {
+    try (var files = Files.list(model.toAbsolutePath().getParent())) {
+      return files
+          .filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.size(f);
+                } catch (IOException e) {
+                  return 0;
+                }
+              })
+          .sum();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -89,7 +147,8 @@ public final class Evaluator {
       try (OrtSession session = env.createSession(model.toString(), options);
           OrtSession.RunOptions calls = new OrtSession.RunOptions();
           Interruption.Tracked tracked = cancelled.track(calls)) {
-        return accuracy(run(env, session, calls, data, cancelled).values(), data.labels());
+        return accuracy(
+            run(env, session, calls, data, cancelled, data.size()).values(), data.labels());
       } catch (OrtException e) {
         if (cancelled.requested()) {
           throw new CancelledException();
@@ -100,7 +159,12 @@ public final class Evaluator {
   }
 
   private static Comparison compare(
-      Outputs parent, Outputs variant, EvaluationData data, double[][] latency) {
+      Outputs parent,
+      Outputs variant,
+      EvaluationData data,
+      double[] parentLatency,
+      double[] variantLatency,
+      boolean together) {
     double maxDiff = 0;
     double sumDiff = 0;
     long elements = 0;
@@ -122,11 +186,13 @@ public final class Evaluator {
     Double parentAccuracy = data.labelled() ? accuracy(parent.values(), data.labels()) : null;
     Double variantAccuracy = data.labelled() ? accuracy(variant.values(), data.labels()) : null;
     return new Comparison(
-        new Side(parentAccuracy, percentile(latency[0], 50), percentile(latency[0], 95)),
-        new Side(variantAccuracy, percentile(latency[1], 50), percentile(latency[1], 95)),
+        new Side(parentAccuracy, percentile(parentLatency, 50), percentile(parentLatency, 95)),
+        new Side(variantAccuracy, percentile(variantLatency, 50), percentile(variantLatency, 95)),
         classifier ? (double) agree / parent.values().length : null,
         maxDiff,
-        elements == 0 ? 0 : sumDiff / elements);
+        elements == 0 ? 0 : sumDiff / elements,
+        parent.values().length,
+        together);
   }
 
   private static double accuracy(float[][] outputs, int[] labels) {
@@ -144,20 +210,31 @@ public final class Evaluator {
       OrtSession session,
       OrtSession.RunOptions calls,
       EvaluationData data,
-      Interruption cancelled)
+      Interruption cancelled,
+      int samples)
       throws OrtException {
-    float[][] out = new float[data.size()][];
-    for (int start = 0; start < data.size(); start += BATCH) {
+    float[][] out = new float[samples][];
+    for (int start = 0; start < samples; start += BATCH) {
       if (cancelled.requested()) {
         throw new CancelledException();
       }
-      int n = Math.min(BATCH, data.size() - start);
+      int n = Math.min(BATCH, samples - start);
       Map<String, OnnxTensor> feeds = feeds(env, data, start, n);
       try (OrtSession.Result result = session.run(feeds, calls)) {
         float[] flat = flatten(result.get(0));
         int per = flat.length / n;
         for (int i = 0; i < n; i++) {
           out[start + i] = Arrays.copyOfRange(flat, i * per, (i + 1) * per);
+        }
+        if (start == 0) {
+          // Outputs of both models are kept for the comparison: as many samples as a quarter
+          // of the heap holds (a model with huge outputs is compared on fewer, and says so).
+          long perSample = 2L * Math.max(per, 1) * Float.BYTES + 64;
+          int afford = (int) Math.min(samples, Runtime.getRuntime().maxMemory() / 4 / perSample);
+          if (afford < samples) {
+            samples = Math.max(Math.min(n, afford), 1);
+            out = Arrays.copyOf(out, samples);
+          }
         }
       } finally {
         feeds.values().forEach(OnnxTensor::close);
@@ -166,17 +243,16 @@ public final class Evaluator {
     return new Outputs(out);
   }
 
-  /** Single-sample latency of both models, alternating, after a warm-up. */
+  /** Single-sample latency of each model, alternating when there are two, after a warm-up. */
   private double[][] latency(
       OrtEnvironment env,
-      OrtSession p,
-      OrtSession v,
+      List<OrtSession> sessions,
       OrtSession.RunOptions calls,
       EvaluationData data,
       Interruption cancelled)
       throws OrtException {
-    double[][] ms = new double[2][latencyRuns];
-    OrtSession[] sessions = {p, v};
+    int models = sessions.size();
+    double[][] ms = new double[models][latencyRuns];
     for (int run = -10; run < latencyRuns; run++) {
       if (cancelled.requested()) {
         throw new CancelledException();
@@ -184,11 +260,11 @@ public final class Evaluator {
       int sample = Math.floorMod(run, data.size());
       Map<String, OnnxTensor> feeds = feeds(env, data, sample, 1);
       try {
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < models; m++) {
           // Alternate which model goes first, so neither always runs on a warmer cache.
-          int which = (run & 1) == 0 ? m : 1 - m;
+          int which = (run & 1) == 0 ? m : models - 1 - m;
           long start = System.nanoTime();
-          try (OrtSession.Result ignored = sessions[which].run(feeds, calls)) {
+          try (OrtSession.Result ignored = sessions.get(which).run(feeds, calls)) {
             long took = System.nanoTime() - start;
             if (run >= 0) {
               ms[which][run] = took / 1e6;

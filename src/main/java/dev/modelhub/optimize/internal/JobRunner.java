@@ -61,7 +61,7 @@ public class JobRunner {
   private final JobProperties properties;
   private final ObjectMapper json;
   private final StorageProperties storage;
-  private final IsolatedEvaluator isolated;
+  private final JobSandbox sandbox;
 
   /**
    * Evaluation processes: ONNX Runtime's settings only; under bubblewrap no network, and of the
@@ -108,9 +108,10 @@ public class JobRunner {
     this.json = json;
     this.storage = storage;
     this.workDir = storage.spoolDir().toAbsolutePath().resolve("jobs");
-    this.isolated =
+    this.sandbox =
         properties.isolatedEvaluation()
-            ? new IsolatedEvaluator(evaluations(storage.spoolDir()))
+            ? new JobSandbox(
+                evaluations(storage.spoolDir()), properties.passHeap().toMegabytes(), json)
             : null;
   }
 
@@ -260,6 +261,7 @@ public class JobRunner {
       PassDetails details,
       Evaluator.Comparison comparison,
       long parameterCount,
+      OptimizationReport.Resources resources,
       List<OptimizationReport.Attempt> attempts) {
 
     Double drop() {
@@ -268,7 +270,14 @@ public class JobRunner {
 
     Trial withAttempts(List<OptimizationReport.Attempt> all) {
       return new Trial(
-          params, keptFloat, file, details, comparison, parameterCount, List.copyOf(all));
+          params,
+          keptFloat,
+          file,
+          details,
+          comparison,
+          parameterCount,
+          resources,
+          List.copyOf(all));
     }
 
     OptimizationReport.Attempt summary(Integer number, String setting, Boolean within) {
@@ -298,10 +307,30 @@ public class JobRunner {
     PassDetails details;
     long parameters;
     Path file;
-    try (OnnxGraph graph = OnnxGraph.read(parentFile, dir)) {
-      details = pass.applyFor(graph, params, keepFloat);
-      parameters = graph.parameterCount();
-      file = graph.write();
+    OptimizationReport.Resources resources;
+    if (sandbox != null) {
+      JobSandbox.PassResult applied =
+          sandbox.apply(
+              parentFile, pass.name(), json.valueToTree(params), keepFloat, dir, context::stopping);
+      details = json.treeToValue(applied.details(), pass.detailsType());
+      parameters = applied.parameters();
+      file = dir.resolve("model.onnx");
+      resources =
+          new OptimizationReport.Resources(
+              round(applied.seconds()),
+              applied.peakHeapBytes(),
+              properties.passHeap().toBytes(),
+              applied.peakRssBytes());
+    } else {
+      long started = System.nanoTime();
+      try (OnnxGraph graph = OnnxGraph.read(parentFile, dir)) {
+        details = pass.applyFor(graph, params, keepFloat);
+        parameters = graph.parameterCount();
+        file = graph.write();
+      }
+      resources =
+          new OptimizationReport.Resources(
+              round((System.nanoTime() - started) / 1e9), null, null, null);
     }
     context.checkpoint();
     jobs.log(
@@ -313,11 +342,12 @@ public class JobRunner {
             + ": written, evaluating");
     int latencyRuns = measureLatency ? properties.latencyRuns() : 1;
     Evaluator.Comparison comparison =
-        isolated != null
-            ? isolated.compare(parentFile, file, data, latencyRuns, context::stopping, dir)
+        sandbox != null
+            ? sandbox.compare(parentFile, file, data, latencyRuns, context::stopping, dir)
             : new Evaluator(latencyRuns).compare(parentFile, file, data, context::stopping);
     context.checkpoint();
-    return new Trial(params, keepFloat, file, details, comparison, parameters, List.of());
+    return new Trial(
+        params, keepFloat, file, details, comparison, parameters, resources, List.of());
   }
 
   void log(JobContext context, String line) {
@@ -353,7 +383,10 @@ public class JobRunner {
             ? new OptimizationReport.Sizes(deflatedSize(parentFile), deflatedSize(chosen.file()))
             : null,
         List.copyOf(chosen.keptFloat()),
-        failed.isEmpty() ? chosen.attempts() : failed);
+        failed.isEmpty() ? chosen.attempts() : failed,
+        new OptimizationReport.Evaluation(
+            c.samples(), data.size(), c.together() ? "together" : "one at a time"),
+        chosen.resources());
   }
 
   private static String evaluatedOn(EvaluationData data) {

@@ -1,0 +1,45 @@
+package dev.modelhub.common;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The machine's and a process's memory, as Linux's /proc tells them (-1 where it does not). */
+public final class Memory {
+
+  private Memory() {}
+
+  /** Memory available for new allocations without swapping (MemAvailable), in bytes. */
+  public static long available() {
+    return field(Path.of("/proc/meminfo"), "MemAvailable:");
+  }
+
+  /** The machine's total memory (MemTotal), in bytes. */
+  public static long total() {
+    return field(Path.of("/proc/meminfo"), "MemTotal:");
+  }
+
+  /** A process's resident set (VmRSS), in bytes. */
+  public static long resident(long pid) {
+    return field(Path.of("/proc", Long.toString(pid), "status"), "VmRSS:");
+  }
+
+  /** A process's peak resident set (VmHWM), in bytes. */
+  public static long peakResident(long pid) {
+    return field(Path.of("/proc", Long.toString(pid), "status"), "VmHWM:");
+  }
+
+  /** A "Name: 1234 kB" line's value in bytes. */
+  private static long field(Path file, String name) {
+    try {
+      for (String line : Files.readAllLines(file)) {
+        if (line.startsWith(name)) {
+          return Long.parseLong(line.substring(name.length()).replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or the process ended
+    }
+    return -1;
+  }
+}

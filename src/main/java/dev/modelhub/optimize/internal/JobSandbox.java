@@ -1,0 +1,262 @@
+package dev.modelhub.optimize.internal;
+
+import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.SandboxedJvm;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Runs a job's work on the model in processes of its own started as {@link SandboxedJvm}s: each
+ * pass in a {@link PassHost} with the heap the job settings give it (so that a pass needing more
+ * fails its attempt with that number, and the worker's heap never holds a model), each evaluation
+ * in an {@link EvaluationHost}, so that a model crashing ONNX Runtime fails the attempt instead of
+ * ending the worker. A cancelled job ends the process at once.
+ */
+public final class JobSandbox {
+
+  /** The end of the process's output kept for the diagnosis: the output is not trusted. */
+  private static final int KEPT_OUTPUT = 64 * 1024;
+
+  private final SandboxedJvm jvm;
+
+  private final long passHeapMegabytes;
+  private final ObjectMapper json;
+
+  public JobSandbox(SandboxedJvm jvm, long passHeapMegabytes, ObjectMapper json) {
+    this.jvm = jvm;
+    this.passHeapMegabytes = passHeapMegabytes;
+    this.json = json;
+  }
+
+  /** The process ended without a result (a crash, a kill, a limit). */
+  public static final class ProcessCrashed extends RuntimeException {
+    ProcessCrashed(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The process ran and reported a failure (ONNX Runtime refused a model or an input, a pass
+   * refused the model or ran out of its heap).
+   */
+  public static final class ProcessFailed extends RuntimeException {
+    ProcessFailed(String message) {
+      super(message);
+    }
+  }
+
+  Evaluator.Comparison compare(
+      Path parent,
+      Path variant,
+      EvaluationData data,
+      int latencyRuns,
+      Interruption cancelled,
+      Path workDir)
+      throws IOException, InterruptedException {
+    Path dir = Files.createTempDirectory(workDir, "evaluation-");
+    try {
+      Path request = dir.resolve("request.bin");
+      try (DataOutputStream out =
+          new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(request), 1 << 16))) {
+        out.writeUTF(parent.toAbsolutePath().toString());
+        out.writeUTF(variant.toAbsolutePath().toString());
+        out.writeInt(latencyRuns);
+        EvaluationFrames.write(out, data);
+      }
+      long heap = 256 + 3 * (Files.size(request) >> 20);
+      run(
+          EvaluationHost.class.getName(),
+          dir,
+          heap,
+          List.of("-Dai.djl.offline=true", "-Dai.djl.onnx.disable_alternative=true"),
+          request,
+          List.of(parent.toAbsolutePath().getParent(), variant.toAbsolutePath().getParent()),
+          cancelled,
+          EvaluationHost.DONE,
+          EvaluationHost.FAILED);
+      // Written by the process: only a regular file of the exact size is read, never a link.
+      Path result = dir.resolve("result.bin");
+      if (!Files.isRegularFile(result, LinkOption.NOFOLLOW_LINKS)
+          || Files.size(result) != EvaluationFrames.COMPARISON_BYTES) {
+        throw new ProcessCrashed("the evaluation process left no valid result");
+      }
+      try (DataInputStream in =
+          new DataInputStream(
+              new BufferedInputStream(Files.newInputStream(result, LinkOption.NOFOLLOW_LINKS)))) {
+        return EvaluationFrames.readComparison(in);
+      }
+    } finally {
+      FileTrees.deleteQuietly(dir);
+    }
+  }
+
+  /** What a pass host reports. */
+  record PassResult(
+      JsonNode details, long parameters, double seconds, long peakHeapBytes, long peakRssBytes) {}
+
+  /**
+   * Applies a pass in a {@link PassHost}: the parent's folder readable, {@code dir} (where the
+   * variant is written) its own folder, the heap {@code modelhub.jobs.pass-heap}.
+   */
+  PassResult apply(
+      Path parent,
+      String pass,
+      JsonNode params,
+      Set<String> keepFloat,
+      Path dir,
+      Interruption cancelled)
+      throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    Path request = dir.resolve("pass-request.json");
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("parent", parent.toAbsolutePath().toString());
+    fields.put("pass", pass);
+    fields.put("params", params);
+    fields.put("keepFloat", List.copyOf(keepFloat));
+    SandboxedJvm.writeFresh(request, json.writeValueAsString(fields));
+    run(
+        PassHost.class.getName(),
+        dir,
+        passHeapMegabytes,
+        List.of(),
+        request,
+        List.of(parent.toAbsolutePath().getParent()),
+        cancelled,
+        PassHost.DONE,
+        PassHost.FAILED);
+    // Written by the process: regular files only, never a link, the result bounded.
+    Path result = dir.resolve(PassHost.RESULT);
+    for (Path written : List.of(result, dir.resolve("model.onnx"))) {
+      if (!Files.isRegularFile(written, LinkOption.NOFOLLOW_LINKS)) {
+        throw new ProcessCrashed("the pass process left no valid " + written.getFileName());
+      }
+    }
+    Path data = dir.resolve(OnnxGraph.DATA_FILE);
+    if (Files.exists(data, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ProcessCrashed("the pass process left a data file that is not a file");
+    }
+    if (Files.size(result) > 1 << 20) {
+      throw new ProcessCrashed("the pass process left a result over 1 MiB");
+    }
+    return json.readValue(Files.readString(result), PassResult.class);
+  }
+
+  /**
+   * Runs {@code mainClass} on {@code request} in {@code dir} until it ends or the job is cancelled;
+   * returns when it printed {@code done}, throws with its reported failure or with why it ended
+   * otherwise.
+   */
+  private void run(
+      String mainClass,
+      Path dir,
+      long heapMegabytes,
+      List<String> jvmOptions,
+      Path request,
+      List<Path> readable,
+      Interruption cancelled,
+      String done,
+      String failed)
+      throws IOException, InterruptedException {
+    List<String> options = new ArrayList<>(List.of("-XX:+UseSerialGC"));
+    options.addAll(jvmOptions);
+    Process process =
+        jvm.start(mainClass, dir, heapMegabytes, options, List.of(request.toString()), readable);
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process));
+    while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
+      if (cancelled.requested()) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor();
+        throw new Evaluator.CancelledException();
+      }
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    String text;
+    try {
+      text = output.get(5, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      text = "";
+    }
+    if (process.exitValue() != 0 || !text.contains(done)) {
+      String failure = failure(text, failed);
+      if (failure != null) {
+        throw new ProcessFailed(failure);
+      }
+      throw new ProcessCrashed(describe(process, text));
+    }
+  }
+
+  private static String read(Process process) {
+    byte[] kept = new byte[KEPT_OUTPUT];
+    int length = 0;
+    try (InputStream in = process.getInputStream()) {
+      byte[] chunk = new byte[8192];
+      int n;
+      while ((n = in.read(chunk)) > 0) {
+        if (length + n > KEPT_OUTPUT) {
+          int drop = Math.min(length, length + n - KEPT_OUTPUT);
+          System.arraycopy(kept, drop, kept, 0, length - drop);
+          length -= drop;
+        }
+        int take = Math.min(n, KEPT_OUTPUT - length);
+        System.arraycopy(chunk, n - take, kept, length, take);
+        length += take;
+      }
+    } catch (IOException e) {
+      // the process ended
+    }
+    return new String(kept, 0, length, StandardCharsets.UTF_8);
+  }
+
+  /** The error the evaluation reported, or null when it did not get to report one. */
+  private static String failure(String output, String failed) {
+    for (String line : output.split("\n")) {
+      if (line.startsWith(failed)) {
+        return line.substring(failed.length()).trim();
+      }
+    }
+    return null;
+  }
+
+  /** Why the process ended: the native fault it reported, its last error line, or its status. */
+  static String describe(Process process, String output) {
+    String fault = null;
+    String lastError = null;
+    for (String line : output.split("\n")) {
+      String reported = SandboxedJvm.nativeFault(line);
+      if (reported != null) {
+        fault = reported;
+      }
+      if (line.startsWith("Exception in thread") || line.contains("Exception: ")) {
+        lastError = line.trim();
+      }
+    }
+    if (fault != null) {
+      return "the job's process crashed (" + fault + " in native code)";
+    }
+    if (lastError != null) {
+      return "the job's process failed: " + lastError;
+    }
+    return "the job's process ended (" + SandboxedJvm.exitOf(process) + ")";
+  }
+}
