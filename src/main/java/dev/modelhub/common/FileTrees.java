@@ -10,7 +10,10 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Removing files and folders Modelhub wrote (spool, unpacked archives, caches, job work). */
+/**
+ * Removing and measuring files and folders Modelhub wrote (spool, unpacked archives, caches, job
+ * work).
+ */
 public final class FileTrees {
 
   private static final Logger log = LoggerFactory.getLogger(FileTrees.class);
@@ -42,6 +45,39 @@ public final class FileTrees {
       delete(path);
     } catch (UncheckedIOException e) {
       log.warn("Could not delete {}: {}", path, e.getCause().getMessage());
+    }
+  }
+
+  /**
+   * The bytes of the regular files directly in {@code folder} (a model file and its external data
+   * beside it); links and sub-folders are not counted.
+   */
+  public static long filesIn(Path folder) {
+    try (var files = Files.list(folder)) {
+      long total = 0;
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          total += Files.size(f);
+        }
+      }
+      return total;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** The bytes of all regular files under {@code path} (links are not followed or counted). */
+  public static long sizeOf(Path path) {
+    try (Stream<Path> all = Files.walk(path)) {
+      long total = 0;
+      for (Path f : (Iterable<Path>) all::iterator) {
+        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+          total += Files.size(f);
+        }
+      }
+      return total;
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
     }
   }
 }

@@ -11,6 +11,7 @@ import dev.modelhub.serving.internal.AliasNotificationListener;
 import dev.modelhub.serving.internal.ArtifactCache;
 import dev.modelhub.serving.internal.EngineCrashes;
 import dev.modelhub.serving.internal.EngineInfo;
+import dev.modelhub.serving.internal.MemoryBudget;
 import dev.modelhub.serving.internal.ModelLoader;
 import dev.modelhub.serving.internal.ModelLoads;
 import dev.modelhub.serving.internal.ServedSlots;
@@ -65,6 +66,12 @@ class ServingConfiguration {
     return new ValidationLoads(cache, loader, properties.loadTimeout(), meters);
   }
 
+  /**
+   * What an engine host's process holds besides its heap and its model: the JVM and the engine's
+   * own libraries (about 100 MB measured for ONNX Runtime).
+   */
+  private static final long HOST_NATIVE_BASELINE = 128L << 20;
+
   @Bean
   ServingMetrics servingMetrics(MeterRegistry meters) {
     return new ServingMetrics(meters);
@@ -97,7 +104,16 @@ class ServingConfiguration {
       ServingProperties properties,
       Clock clock) {
     ModelLoads loads =
-        new ModelLoads(cache, loader, metrics, properties.loadTimeout(), properties.loadThreads());
+        new ModelLoads(
+            cache,
+            loader,
+            metrics,
+            properties.loadTimeout(),
+            properties.loadThreads(),
+            new MemoryBudget(properties.memoryBudgetBytes()),
+            properties.isolation() == ServingProperties.Isolation.MODEL
+                ? properties.host().heap().toBytes() + HOST_NATIVE_BASELINE
+                : 0);
     loader.onCrash(new EngineCrashes(slots, metrics, registry, properties.host(), clock));
     return new ServingReconciler(
         registry,

@@ -1,5 +1,6 @@
 package dev.modelhub.serving;
 
+import dev.modelhub.common.Memory;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Min;
@@ -51,6 +52,9 @@ import org.springframework.validation.annotation.Validated;
  *     models until the host is back) or {@code none} (in the node's process, for benchmarks and for
  *     comparing)
  * @param host the engine hosts
+ * @param memoryBudget memory the loaded versions may take together (engine hosts included): a load
+ *     that would exceed it is refused before it starts; 0 is 80 % of the machine's memory less this
+ *     node's heap
  */
 @Validated
 @ConfigurationProperties("modelhub.serving")
@@ -76,7 +80,8 @@ public record ServingProperties(
     @DefaultValue("1048576") @Min(0) long warmupMaxElements,
     @DefaultValue List<String> criticalModels,
     @DefaultValue("model") Isolation isolation,
-    @DefaultValue @Valid Host host) {
+    @DefaultValue @Valid Host host,
+    @DefaultValue("0") DataSize memoryBudget) {
 
   /** Where engines run. */
   public enum Isolation {
@@ -94,6 +99,15 @@ public record ServingProperties(
     return loadRetryMin == null
         || loadRetryMax == null
         || loadRetryMax.compareTo(loadRetryMin) >= 0;
+  }
+
+  /** The memory budget in bytes: as set, or 80 % of the machine's memory less this heap. */
+  public long memoryBudgetBytes() {
+    if (memoryBudget.toBytes() > 0) {
+      return memoryBudget.toBytes();
+    }
+    long total = Memory.total();
+    return total < 0 ? 0 : Math.max(0, total / 10 * 8 - Runtime.getRuntime().maxMemory());
   }
 
   /** The alias unversioned inference requests are answered from. */

@@ -1,5 +1,6 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.optimize.OptimizationReport;
 import dev.modelhub.optimize.PassParameters;
 import java.nio.file.Path;
@@ -66,7 +67,10 @@ final class AccuracySearch {
         return remeasure(attempt);
       }
     }
-    List<String> candidates = pass.candidatesFor(OnnxGraph.read(parentFile), params);
+    List<String> candidates;
+    try (OnnxGraph parent = OnnxGraph.read(parentFile)) {
+      candidates = pass.candidatesFor(parent, params);
+    }
     if (candidates.size() < 2) {
       return null;
     }
@@ -98,6 +102,7 @@ final class AccuracySearch {
               work.resolve("sensitivity-" + error.size()),
               context,
               false);
+      FileTrees.deleteQuietly(alone.file().getParent());
       error.put(candidate, new double[] {alone.drop(), alone.comparison().meanAbsDiff()});
       runner.log(
           context,
@@ -128,6 +133,8 @@ final class AccuracySearch {
             context,
             false);
     attempts.add(attempt.summary(attemptNumber, label, within(attempt)));
+    // Only its figures are kept: the chosen setting is applied again for the variant.
+    FileTrees.deleteQuietly(attempt.file().getParent());
     runner.log(
         context,
         "attempt "

@@ -7,14 +7,12 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.common.Memory;
 import dev.modelhub.common.NativeEnvironment;
-import java.io.IOException;
 import java.nio.DoubleBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -105,26 +103,10 @@ public final class Evaluator {
    */
   static boolean fitTogether(Path parent, Path variant) {
     long available = Memory.available();
-    return available < 0 || 2 * (filesNextTo(parent) + filesNextTo(variant)) < available;
-  }
-
-  /** The size of the model file and the files beside it (its external data). */
-  private static long filesNextTo(Path model) {
-    try (var files = Files.list(model.toAbsolutePath().getParent())) {
-      return files
-          .filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
-          .mapToLong(
-              f -> {
-                try {
-                  return Files.size(f);
-                } catch (IOException e) {
-                  return 0;
-                }
-              })
-          .sum();
-    } catch (IOException e) {
-      return 0;
-    }
+    long models =
+        FileTrees.filesIn(parent.toAbsolutePath().getParent())
+            + FileTrees.filesIn(variant.toAbsolutePath().getParent());
+    return available < 0 || 2 * models < available;
   }
 
   /**

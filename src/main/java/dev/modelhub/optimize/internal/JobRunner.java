@@ -39,6 +39,7 @@ import java.util.zip.DeflaterOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipParameters;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.ObjectMapper;
 
@@ -422,15 +423,18 @@ public class JobRunner {
   /** Downloads the parent, verifying its digest; returns its .onnx file (unpacked if archived). */
   private Path fetch(VersionRef parent, Path dir) throws Exception {
     Files.createDirectories(dir);
-    // Parent, its unpacked copy and the variant: check the room before downloading a byte.
+    // The download and its unpacked copy: checked before a byte is downloaded.
     DiskSpace.require(
-        dir, Math.multiplyExact(parent.sizeBytes(), 3), "to optimize " + parent.model());
+        dir,
+        Math.multiplyExact(parent.sizeBytes(), 2),
+        "to download and unpack v" + parent.version() + " of " + parent.model());
     Path file = dir.resolve("artifact");
     store.download(Digest.parse(parent.digest()), file);
     if (ArchiveType.detect(file).isEmpty()) {
       Path onnx = dir.resolve("model.onnx");
       Files.move(file, onnx);
       inspector.checkOnnxBeforeLoading(onnx, null);
+      requireVariantRoom(onnx, parent);
       return onnx;
     }
     Path unpacked = unpacker.unpack(file, dir.resolve("unpacked")).root();
@@ -444,7 +448,22 @@ public class JobRunner {
       throw new IllegalStateException("the parent's model file lies outside its archive");
     }
     inspector.checkOnnxBeforeLoading(model, unpacked);
+    Files.deleteIfExists(file);
+    requireVariantRoom(model, parent);
     return model;
+  }
+
+  /**
+   * The variant (at most the parent's size: every pass keeps or shrinks the tensors) and its
+   * packaged copy, or the accuracy search's attempt and its chosen setting: checked before the pass
+   * starts, against the unpacked model's real size.
+   */
+  private static void requireVariantRoom(Path model, VersionRef parent) {
+    long bytes = FileTrees.filesIn(model.toAbsolutePath().getParent());
+    DiskSpace.require(
+        model.toAbsolutePath().getParent(),
+        Math.multiplyExact(bytes, 2),
+        "to write a variant of v" + parent.version() + " of " + parent.model());
   }
 
   /** A variant with external data goes into a tar.gz holding the .onnx and its data file. */
@@ -454,9 +473,13 @@ public class JobRunner {
       return modelFile;
     }
     Path archive = modelFile.resolveSibling("variant.tar.gz");
+    // The fastest deflate level: weights hardly compress, and a multi-GB variant should not take
+    // minutes here; pruned zeros still shrink.
+    GzipParameters gzip = new GzipParameters();
+    gzip.setCompressionLevel(Deflater.BEST_SPEED);
     try (TarArchiveOutputStream tar =
         new TarArchiveOutputStream(
-            new GzipCompressorOutputStream(Files.newOutputStream(archive)))) {
+            new GzipCompressorOutputStream(Files.newOutputStream(archive), gzip))) {
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
       for (Path file : List.of(modelFile, data)) {
         TarArchiveEntry entry = new TarArchiveEntry(file.toFile(), file.getFileName().toString());
@@ -468,14 +491,20 @@ public class JobRunner {
     return archive;
   }
 
+  /** The model file's size and its external data's. */
   private static long size(Path onnx) throws IOException {
-    long size = Files.size(onnx);
-    Path data = onnx.resolveSibling(onnx.getFileName() + ".data");
-    return Files.exists(data) ? size + Files.size(data) : size;
+    long size = 0;
+    for (Path file : OnnxGraph.files(onnx)) {
+      size += Files.size(file);
+    }
+    return size;
   }
 
-  /** The size after standard (deflate) compression, as a zip of the model would have. */
-  static long deflatedSize(Path file) throws IOException {
+  /**
+   * The size after standard (deflate) compression of the model and its external data, as a zip of
+   * the model would have.
+   */
+  static long deflatedSize(Path model) throws IOException {
     long[] count = {0};
     OutputStream counter =
         new OutputStream() {
@@ -491,7 +520,9 @@ public class JobRunner {
         };
     try (DeflaterOutputStream out =
         new DeflaterOutputStream(counter, new Deflater(Deflater.DEFAULT_COMPRESSION))) {
-      Files.copy(file, out);
+      for (Path file : OnnxGraph.files(model)) {
+        Files.copy(file, out);
+      }
     }
     return count[0];
   }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -328,6 +329,21 @@ public final class OnnxGraph implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read external data of " + tensor.getName(), e);
     }
+  }
+
+  /** A model file and the external data files its initializers name, each once. */
+  public static List<Path> files(Path model) {
+    Set<Path> files = new LinkedHashSet<>();
+    files.add(model.toAbsolutePath());
+    try (OnnxGraph graph = read(model)) {
+      for (TensorProto t : graph.initializers.values()) {
+        Region region = graph.region(t);
+        if (region != null) {
+          files.add(region.file());
+        }
+      }
+    }
+    return List.copyOf(files);
   }
 
   /** How many bytes of data a tensor holds. */

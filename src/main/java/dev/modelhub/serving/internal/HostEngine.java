@@ -4,6 +4,7 @@ import ai.djl.translate.TranslateException;
 import dev.modelhub.common.Backoff;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.FileTrees;
+import dev.modelhub.common.Memory;
 import dev.modelhub.common.SandboxedJvm;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -131,6 +132,22 @@ final class HostEngine implements AutoCloseable {
     return this;
   }
 
+  /** The resident memory of the host's processes (the sandbox's and the JVM's), or -1. */
+  long resident() {
+    Process running = process;
+    if (running == null) {
+      return -1;
+    }
+    long total = Memory.resident(running.pid());
+    if (total < 0) {
+      return -1;
+    }
+    for (ProcessHandle child : running.descendants().toList()) {
+      total += Math.max(0, Memory.resident(child.pid()));
+    }
+    return total;
+  }
+
   boolean isClosed() {
     return closed;
   }
@@ -201,7 +218,9 @@ final class HostEngine implements AutoCloseable {
       if (closed || process == null) {
         throw new IOException("the engine host is being restarted");
       }
+      long before = resident();
       model.load(current);
+      model.grew = before < 0 ? -1 : Math.max(0, resident() - before);
       return model;
     } catch (IOException e) {
       models.remove(model.key);
@@ -435,6 +454,14 @@ final class HostEngine implements AutoCloseable {
     private volatile int loadedIn;
 
     private volatile boolean unloaded;
+
+    /** What loading it added to a shared host's resident memory. */
+    private volatile long grew = -1;
+
+    @Override
+    public long residentBytes() {
+      return dedicated ? resident() : grew;
+    }
 
     HostedModel(
         String key,

@@ -57,6 +57,7 @@ public final class LoadedVersion {
   private final CountDownLatch drained = new CountDownLatch(1);
   private volatile State state = State.READY;
   private volatile boolean discarded;
+  private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
 
   LoadedVersion(
       String model,
@@ -98,6 +99,19 @@ public final class LoadedVersion {
 
   public ModelSignature signature() {
     return signature;
+  }
+
+  /** The resident memory the version holds (its host's, or what its load added), or -1. */
+  public long residentBytes() {
+    return engine.residentBytes();
+  }
+
+  /** Runs {@code hook} once the version has closed (its engine's memory freed). */
+  void onClose(Runnable hook) {
+    onClose.add(hook);
+    if (state == State.CLOSED) {
+      hook.run();
+    }
   }
 
   public Instant loadedAt() {
@@ -371,6 +385,7 @@ public final class LoadedVersion {
       predictor.close();
     }
     engine.close();
+    onClose.forEach(Runnable::run);
     log.info("{} v{} closed", model, version);
   }
 }

@@ -1,6 +1,7 @@
 package dev.modelhub.serving.internal;
 
 import dev.modelhub.common.DaemonThreads;
+import dev.modelhub.common.Memory;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
@@ -8,6 +9,7 @@ import dev.modelhub.format.ModelInspector;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -112,15 +114,7 @@ public class ModelLoader implements AutoCloseable {
     Path artifact = checkedArtifact(target, localDir);
     String name = target.model() + " v" + target.version();
     EngineInstance engine =
-        launcher == null
-            ? DjlEngine.load(
-                name,
-                target.format(),
-                artifact,
-                target.signature(),
-                properties.intraOpThreads(),
-                properties.maxTensorElements())
-            : startHost(target, name, artifact);
+        launcher == null ? inProcess(target, name, artifact) : startHost(target, name, artifact);
     List<EngineSession> predictors = new ArrayList<>();
     LoadedVersion loaded = null;
     try {
@@ -149,6 +143,38 @@ public class ModelLoader implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** Loads in this process, measuring what the load added to its resident memory. */
+  private EngineInstance inProcess(AliasTarget target, String name, Path artifact)
+      throws Exception {
+    long pid = ProcessHandle.current().pid();
+    long before = Memory.resident(pid);
+    EngineInstance engine =
+        DjlEngine.load(
+            name,
+            target.format(),
+            artifact,
+            target.signature(),
+            properties.intraOpThreads(),
+            properties.maxTensorElements());
+    long grew = before < 0 ? -1 : Math.max(0, Memory.resident(pid) - before);
+    return new EngineInstance() {
+      @Override
+      public EngineSession newSession() throws IOException {
+        return engine.newSession();
+      }
+
+      @Override
+      public long residentBytes() {
+        return grew;
+      }
+
+      @Override
+      public void close() {
+        engine.close();
+      }
+    };
   }
 
   /**

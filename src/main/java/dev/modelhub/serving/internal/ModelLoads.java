@@ -1,6 +1,7 @@
 package dev.modelhub.serving.internal;
 
 import dev.modelhub.common.DaemonThreads;
+import dev.modelhub.common.FileTrees;
 import dev.modelhub.registry.AliasTarget;
 import io.micrometer.core.instrument.Timer;
 import java.nio.file.Path;
@@ -30,6 +31,8 @@ public class ModelLoads implements AutoCloseable {
   private final ServingMetrics metrics;
   private final Duration timeout;
   private final Semaphore places;
+  private final MemoryBudget budget;
+  private final long perVersionOverhead;
   private final ExecutorService threads =
       Executors.newCachedThreadPool(DaemonThreads.named("modelhub-model-load"));
   private final ScheduledExecutorService deadlines =
@@ -43,12 +46,17 @@ public class ModelLoads implements AutoCloseable {
       ModelLoader loader,
       ServingMetrics metrics,
       Duration timeout,
-      int loadThreads) {
+      int loadThreads,
+      MemoryBudget budget,
+      long perVersionOverhead) {
     this.cache = cache;
     this.loader = loader;
     this.metrics = metrics;
     this.timeout = timeout;
     this.places = new Semaphore(loadThreads);
+    this.budget = budget;
+    this.perVersionOverhead = perVersionOverhead;
+    metrics.watch(budget);
   }
 
   /** Whether the last load of {@code key} is stuck past its deadline (retry once it returns). */
@@ -91,10 +99,12 @@ public class ModelLoads implements AutoCloseable {
         timeout.toMillis(),
         TimeUnit.MILLISECONDS);
     Timer.Sample sample = metrics.startTimer();
+    long started = System.nanoTime();
     try {
       LoadedVersion loaded = loadPinned(target);
       if (result.complete(loaded)) {
         metrics.loaded(target.model(), "success", sample);
+        metrics.versionLoaded(loaded, (System.nanoTime() - started) / 1e9);
       } else {
         loaded.discard(); // it overran its deadline: nobody waits for it any more
         cache.release(target.digest());
@@ -114,9 +124,19 @@ public class ModelLoads implements AutoCloseable {
   /** Loads from the cached artifact, which stays pinned while the version is loaded. */
   private LoadedVersion loadPinned(AliasTarget target) throws Exception {
     Path dir = cache.acquire(target.digest(), target.format(), target.sizeBytes());
+    MemoryBudget.Reservation reservation = null;
     try {
-      return loader.load(target, dir);
+      // The engine holds about the artifact's unpacked bytes, plus its host's own footprint.
+      long estimate = FileTrees.sizeOf(dir) + perVersionOverhead;
+      reservation = budget.reserve(target.model() + " v" + target.version(), estimate);
+      LoadedVersion loaded = loader.load(target, dir);
+      reservation.measured(loaded.residentBytes());
+      loaded.onClose(reservation::release);
+      return loaded;
     } catch (Exception | Error e) {
+      if (reservation != null) {
+        reservation.release();
+      }
       cache.release(target.digest());
       throw e;
     }

@@ -34,6 +34,46 @@ public class ServingMetrics {
         .register(meters);
   }
 
+  /** Gauges over the memory budget: the budget and what loaded versions hold of it. */
+  void watch(MemoryBudget budget) {
+    Gauge.builder("modelhub.serving.memory.budget", budget, MemoryBudget::budget)
+        .description(
+            "Memory the loaded versions may take together (modelhub.serving.memory-budget)")
+        .baseUnit("bytes")
+        .register(meters);
+    Gauge.builder("modelhub.serving.memory.reserved", budget, MemoryBudget::reserved)
+        .description("Memory reserved by loaded and loading versions (estimate or measured)")
+        .baseUnit("bytes")
+        .register(meters);
+  }
+
+  /**
+   * Per-version gauges while the version is loaded: its load time and its resident memory (its
+   * host's, read live, or what its load added to a shared process); removed when it closes.
+   */
+  void versionLoaded(LoadedVersion loaded, double loadSeconds) {
+    String version = Integer.toString(loaded.version());
+    Gauge time =
+        Gauge.builder("modelhub.model.load.seconds", () -> loadSeconds)
+            .description("How long loading this version took (download, unpack, engine, warm-up)")
+            .baseUnit("seconds")
+            .tag("model", loaded.model())
+            .tag("version", version)
+            .register(meters);
+    Gauge resident =
+        Gauge.builder("modelhub.model.resident", loaded, LoadedVersion::residentBytes)
+            .description("Resident memory this loaded version holds (-1 when unknown)")
+            .baseUnit("bytes")
+            .tag("model", loaded.model())
+            .tag("version", version)
+            .register(meters);
+    loaded.onClose(
+        () -> {
+          meters.remove(time);
+          meters.remove(resident);
+        });
+  }
+
   public Timer.Sample startTimer() {
     return Timer.start(meters);
   }
