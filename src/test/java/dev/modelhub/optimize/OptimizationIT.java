@@ -1,11 +1,13 @@
 package dev.modelhub.optimize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,6 +108,24 @@ class OptimizationIT extends ServingTest {
     assertThat(report.get("evaluatedOn").asString()).isEqualTo("dataset:np (450 samples)");
     assertThat(report.get("parent").get("accuracy").isNumber()).isTrue();
     assertThat(report.get("agreement").get("top1Agreement").asDouble()).isGreaterThan(0.9);
+  }
+
+  @Test
+  void a_job_that_cannot_fit_on_disk_fails_before_downloading_with_the_numbers() {
+    String huge = uniqueName("disk");
+    register(huge, Fixtures.bytes("digits_mlp.onnx"), "m.onnx");
+    // As if the artifact were a petabyte: its room is checked before a byte is downloaded.
+    jdbc.sql(
+            "update model_version set size_bytes = 1000000000000000"
+                + " where model_id = (select id from model where name = ?)")
+        .param(huge)
+        .update();
+    long id = optimize(huge, 1, "convert-fp16", Map.of());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !job(id).get("error").isNull());
+    assertThat(job(id).get("error").asString())
+        .contains("Not enough free disk to download and unpack v1 of " + huge)
+        .containsPattern("it needs about 1907348633 MB and [0-9]+ MB are free");
+    assertThat(job(id).get("resultVersion").isNull()).isTrue();
   }
 
   @Test

@@ -519,7 +519,7 @@ public class JobRunner {
           }
         };
     try (DeflaterOutputStream out =
-        new DeflaterOutputStream(counter, new Deflater(Deflater.DEFAULT_COMPRESSION))) {
+        new DeflaterOutputStream(counter, new Deflater(Deflater.BEST_SPEED))) {
       for (Path file : OnnxGraph.files(model)) {
         Files.copy(file, out);
       }
