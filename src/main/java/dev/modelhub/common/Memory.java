@@ -14,9 +14,30 @@ public final class Memory {
     return field(Path.of("/proc/meminfo"), "MemAvailable:");
   }
 
-  /** The machine's total memory (MemTotal), in bytes. */
+  /**
+   * The memory this process may use: the machine's (MemTotal), or its container's limit (cgroup v2
+   * {@code memory.max}, v1 {@code memory.limit_in_bytes}) when that is lower; in bytes.
+   */
   public static long total() {
-    return field(Path.of("/proc/meminfo"), "MemTotal:");
+    long total = field(Path.of("/proc/meminfo"), "MemTotal:");
+    for (Path limit :
+        new Path[] {
+          Path.of("/sys/fs/cgroup/memory.max"),
+          Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+        }) {
+      try {
+        String value = Files.readString(limit).trim();
+        if (value.matches("[0-9]{1,19}")) {
+          long bytes = Long.parseLong(value);
+          if (bytes > 0 && (total < 0 || bytes < total)) {
+            total = bytes;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // no such limit here
+      }
+    }
+    return total;
   }
 
   /** A process's resident set (VmRSS), in bytes. */

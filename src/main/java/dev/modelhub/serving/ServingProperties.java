@@ -53,8 +53,8 @@ import org.springframework.validation.annotation.Validated;
  *     comparing)
  * @param host the engine hosts
  * @param memoryBudget memory the loaded versions may take together (engine hosts included): a load
- *     that would exceed it is refused before it starts; 0 is 80 % of the machine's memory less this
- *     node's heap
+ *     that would exceed it is refused before it starts; 0 is 80 % of the machine's (or its
+ *     container's) memory less this node's heap
  */
 @Validated
 @ConfigurationProperties("modelhub.serving")
@@ -101,7 +101,10 @@ public record ServingProperties(
         || loadRetryMax.compareTo(loadRetryMin) >= 0;
   }
 
-  /** The memory budget in bytes: as set, or 80 % of the machine's memory less this heap. */
+  /**
+   * The memory budget in bytes: as set, or 80 % of the machine's (container's) memory less the
+   * heap.
+   */
   public long memoryBudgetBytes() {
     if (memoryBudget.toBytes() > 0) {
       return memoryBudget.toBytes();

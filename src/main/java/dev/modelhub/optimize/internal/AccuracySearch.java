@@ -67,10 +67,9 @@ final class AccuracySearch {
         return remeasure(attempt);
       }
     }
-    List<String> candidates;
-    try (OnnxGraph parent = OnnxGraph.read(parentFile)) {
-      candidates = pass.candidatesFor(parent, params);
-    }
+    Path candidatesDir = work.resolve("candidates");
+    List<String> candidates = runner.candidates(pass, params, parentFile, candidatesDir, context);
+    FileTrees.deleteQuietly(candidatesDir);
     if (candidates.size() < 2) {
       return null;
     }

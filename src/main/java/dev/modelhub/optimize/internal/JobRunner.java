@@ -28,6 +28,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -185,7 +186,8 @@ public class JobRunner {
       EvaluationData data = evaluationData(job, parent, work);
       step(context, 20, "running " + pass.name());
       Trial chosen = choose(pass, job.params(), parentFile, data, work, context, parent);
-      OptimizationReport report = report(pass, parent, parentFile, chosen, data, List.of());
+      OptimizationReport report =
+          report(pass, parent, work.resolve("parent"), chosen, data, List.of());
       step(context, 90, "registering the variant");
       Path artifact = packaged(chosen.file());
       VersionView variant =
@@ -249,7 +251,13 @@ public class JobRunner {
     if (maxDrop != null && trial.drop() != null && trial.drop() > maxDrop) {
       throw new AccuracyNotMet(
           "accuracy dropped " + round(trial.drop()) + ", more than maxAccuracyDrop " + maxDrop,
-          report(pass, parent, parentFile, trial, data, List.of(trial.summary(null, null, false))));
+          report(
+              pass,
+              parent,
+              work.resolve("parent"),
+              trial,
+              data,
+              List.of(trial.summary(null, null, false))));
     }
     return trial;
   }
@@ -341,6 +349,8 @@ public class JobRunner {
             + passes.json(params)
             + (keepFloat.isEmpty() ? "" : " keeping " + keepFloat + " in float")
             + ": written, evaluating");
+    // What the pass wrote is checked as an upload would be before anything loads it.
+    inspector.checkOnnxBeforeLoading(file, dir);
     int latencyRuns = measureLatency ? properties.latencyRuns() : 1;
     Evaluator.Comparison comparison =
         sandbox != null
@@ -351,6 +361,19 @@ public class JobRunner {
         params, keepFloat, file, details, comparison, parameters, resources, List.of());
   }
 
+  /** The nodes {@code pass} would change in the parent, in graph order. */
+  List<String> candidates(
+      Pass<?> pass, PassParameters params, Path parentFile, Path dir, JobContext context)
+      throws Exception {
+    if (sandbox != null) {
+      return sandbox.candidates(
+          parentFile, pass.name(), json.valueToTree(params), dir, context::stopping);
+    }
+    try (OnnxGraph graph = OnnxGraph.read(parentFile)) {
+      return pass.candidatesFor(graph, params);
+    }
+  }
+
   void log(JobContext context, String line) {
     jobs.log(context.job().id(), line);
   }
@@ -358,14 +381,17 @@ public class JobRunner {
   private OptimizationReport report(
       Pass<?> pass,
       VersionRef parent,
-      Path parentFile,
+      Path parentRoot,
       Trial chosen,
       EvaluationData data,
       List<OptimizationReport.Attempt> failed)
       throws IOException {
     Evaluator.Comparison c = chosen.comparison();
-    long parentSize = size(parentFile);
-    long variantSize = size(chosen.file());
+    // Sized from the files, never by parsing the model here: the worker's heap holds no model.
+    List<Path> parentFiles = parentFiles(parentRoot);
+    List<Path> variantFiles = variantFiles(chosen.file());
+    long parentSize = size(parentFiles);
+    long variantSize = size(variantFiles);
     return new OptimizationReport(
         pass.name(),
         chosen.params(),
@@ -381,7 +407,7 @@ public class JobRunner {
             c.top1Agreement(), c.maxAbsDiff(), c.meanAbsDiff(), c.accuracyDrop()),
         chosen.details(),
         pass.gainShowsCompressed()
-            ? new OptimizationReport.Sizes(deflatedSize(parentFile), deflatedSize(chosen.file()))
+            ? new OptimizationReport.Sizes(deflatedSize(parentFiles), deflatedSize(variantFiles))
             : null,
         List.copyOf(chosen.keptFloat()),
         failed.isEmpty() ? chosen.attempts() : failed,
@@ -434,7 +460,7 @@ public class JobRunner {
       Path onnx = dir.resolve("model.onnx");
       Files.move(file, onnx);
       inspector.checkOnnxBeforeLoading(onnx, null);
-      requireVariantRoom(onnx, parent);
+      requireVariantRoom(dir, parent);
       return onnx;
     }
     Path unpacked = unpacker.unpack(file, dir.resolve("unpacked")).root();
@@ -449,7 +475,7 @@ public class JobRunner {
     }
     inspector.checkOnnxBeforeLoading(model, unpacked);
     Files.deleteIfExists(file);
-    requireVariantRoom(model, parent);
+    requireVariantRoom(dir, parent);
     return model;
   }
 
@@ -458,10 +484,10 @@ public class JobRunner {
    * packaged copy, or the accuracy search's attempt and its chosen setting: checked before the pass
    * starts, against the unpacked model's real size.
    */
-  private static void requireVariantRoom(Path model, VersionRef parent) {
-    long bytes = FileTrees.filesIn(model.toAbsolutePath().getParent());
+  private static void requireVariantRoom(Path parentRoot, VersionRef parent) throws IOException {
+    long bytes = size(parentFiles(parentRoot));
     DiskSpace.require(
-        model.toAbsolutePath().getParent(),
+        parentRoot,
         Math.multiplyExact(bytes, 2),
         "to write a variant of v" + parent.version() + " of " + parent.model());
   }
@@ -491,10 +517,27 @@ public class JobRunner {
     return archive;
   }
 
-  /** The model file's size and its external data's. */
-  private static long size(Path onnx) throws IOException {
+  /**
+   * The parent's files: those of the folder it was fetched into ({@code parent/}: the bare model,
+   * or the unpacked archive, whose external data may lie in sub-folders).
+   */
+  private static List<Path> parentFiles(Path root) throws IOException {
+    try (var files = Files.walk(root)) {
+      return files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+    }
+  }
+
+  /** A variant's files: its model and, when written with external data, its data file. */
+  private static List<Path> variantFiles(Path model) {
+    Path data = model.resolveSibling(OnnxGraph.DATA_FILE);
+    return Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)
+        ? List.of(model, data)
+        : List.of(model);
+  }
+
+  private static long size(List<Path> files) throws IOException {
     long size = 0;
-    for (Path file : OnnxGraph.files(onnx)) {
+    for (Path file : files) {
       size += Files.size(file);
     }
     return size;
@@ -504,7 +547,7 @@ public class JobRunner {
    * The size after standard (deflate) compression of the model and its external data, as a zip of
    * the model would have.
    */
-  static long deflatedSize(Path model) throws IOException {
+  static long deflatedSize(List<Path> files) throws IOException {
     long[] count = {0};
     OutputStream counter =
         new OutputStream() {
@@ -520,7 +563,7 @@ public class JobRunner {
         };
     try (DeflaterOutputStream out =
         new DeflaterOutputStream(counter, new Deflater(Deflater.BEST_SPEED))) {
-      for (Path file : OnnxGraph.files(model)) {
+      for (Path file : files) {
         Files.copy(file, out);
       }
     }

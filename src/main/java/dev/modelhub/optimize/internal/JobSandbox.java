@@ -125,6 +125,45 @@ public final class JobSandbox {
       Path dir,
       Interruption cancelled)
       throws IOException, InterruptedException {
+    String result = host(parent, pass, params, keepFloat, false, dir, cancelled);
+    // Written by the process: regular files only, never a link.
+    if (!Files.isRegularFile(dir.resolve("model.onnx"), LinkOption.NOFOLLOW_LINKS)) {
+      throw new ProcessCrashed("the pass process left no model file");
+    }
+    Path data = dir.resolve(OnnxGraph.DATA_FILE);
+    if (Files.exists(data, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ProcessCrashed("the pass process left a data file that is not a file");
+    }
+    return json.readValue(result, PassResult.class);
+  }
+
+  /**
+   * The nodes a pass would change (for the accuracy search), read in a {@link PassHost} so that the
+   * worker never parses the model.
+   */
+  List<String> candidates(
+      Path parent, String pass, JsonNode params, Path dir, Interruption cancelled)
+      throws IOException, InterruptedException {
+    JsonNode result =
+        json.readTree(host(parent, pass, params, Set.of(), true, dir, cancelled)).get("candidates");
+    List<String> names = new ArrayList<>();
+    if (result != null) {
+      result.forEach(n -> names.add(n.asString()));
+    }
+    return names;
+  }
+
+  /** Runs a pass host on one request; answers its result file's text. */
+  private String host(
+      Path parent,
+      String pass,
+      JsonNode params,
+      Set<String> keepFloat,
+      boolean candidatesOnly,
+      Path dir,
+      Interruption cancelled)
+      throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path request = dir.resolve("pass-request.json");
     Map<String, Object> fields = new LinkedHashMap<>();
@@ -132,6 +171,7 @@ public final class JobSandbox {
     fields.put("pass", pass);
     fields.put("params", params);
     fields.put("keepFloat", List.copyOf(keepFloat));
+    fields.put("candidatesOnly", candidatesOnly);
     SandboxedJvm.writeFresh(request, json.writeValueAsString(fields));
     run(
         PassHost.class.getName(),
@@ -143,22 +183,15 @@ public final class JobSandbox {
         cancelled,
         PassHost.DONE,
         PassHost.FAILED);
-    // Written by the process: regular files only, never a link, the result bounded.
+    // Written by the process: a regular file, never a link, bounded.
     Path result = dir.resolve(PassHost.RESULT);
-    for (Path written : List.of(result, dir.resolve("model.onnx"))) {
-      if (!Files.isRegularFile(written, LinkOption.NOFOLLOW_LINKS)) {
-        throw new ProcessCrashed("the pass process left no valid " + written.getFileName());
-      }
-    }
-    Path data = dir.resolve(OnnxGraph.DATA_FILE);
-    if (Files.exists(data, LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(data, LinkOption.NOFOLLOW_LINKS)) {
-      throw new ProcessCrashed("the pass process left a data file that is not a file");
+    if (!Files.isRegularFile(result, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ProcessCrashed("the pass process left no result");
     }
     if (Files.size(result) > 1 << 20) {
       throw new ProcessCrashed("the pass process left a result over 1 MiB");
     }
-    return json.readValue(Files.readString(result), PassResult.class);
+    return Files.readString(result);
   }
 
   /**

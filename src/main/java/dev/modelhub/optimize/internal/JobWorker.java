@@ -1,6 +1,7 @@
 package dev.modelhub.optimize.internal;
 
 import dev.modelhub.common.Backoff;
+import dev.modelhub.common.ClientMessages;
 import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.optimize.JobProperties;
 import dev.modelhub.optimize.JobView;
@@ -156,8 +157,10 @@ public class JobWorker {
       store.log(job.id(), e.getMessage());
       store.fail(job.id(), id, e.getMessage(), e.report(), Duration.ZERO, true);
     } catch (Exception | Error e) {
-      String error = e.getClass().getSimpleName() + ": " + e.getMessage();
-      log.warn("Job {} attempt {} failed: {}", job.id(), job.attempts(), error);
+      String raw = e.getClass().getSimpleName() + ": " + e.getMessage();
+      log.warn("Job {} attempt {} failed: {}", job.id(), job.attempts(), raw);
+      // Whoever may read the job sees what to fix, not the worker's folders.
+      String error = ClientMessages.scrub(raw);
       store.log(job.id(), "attempt " + job.attempts() + " failed: " + error);
       store.fail(job.id(), id, error, null, backoff(job.attempts()), false);
     } finally {

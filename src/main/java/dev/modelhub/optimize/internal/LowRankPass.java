@@ -115,6 +115,9 @@ public final class LowRankPass implements Pass<PassParameters.LowRank> {
       int n = m.n;
       boolean tall = n <= k;
       int side = tall ? n : k;
+      if ((long) side * side > Integer.MAX_VALUE - 8) {
+        return -1; // a Gram matrix beyond one Java array: left unfactored
+      }
       DMatrixRMaj gram = new DMatrixRMaj(side, side);
       if (tall) {
         int rows = m.rowBlock();
@@ -187,10 +190,16 @@ public final class LowRankPass implements Pass<PassParameters.LowRank> {
           left.put((long) first * rank, scaled(product, inverseRoot, true), 0, c * rank);
         }
         DMatrixRMaj transposed = CommonOps_DDRM.transpose(basis, null);
-        right.put(0, scaled(transposed, root, false), 0, rank * n);
+        float[] rightValues = scaled(transposed, root, false);
+        for (int j = 0; j < rank; j++) {
+          right.put((long) j * n, rightValues, j * n, n);
+        }
       } else {
         // left = U·Σ^½; right = Σ^-½·Uᵀ·W, a block of columns at a time.
-        left.put(0, scaled(basis, root, true), 0, k * rank);
+        float[] leftValues = scaled(basis, root, true);
+        for (int i = 0; i < k; i++) {
+          left.put((long) i * rank, leftValues, i * rank, rank);
+        }
         int cols = m.columnBlock();
         float[] block = new float[k * cols];
         DMatrixRMaj product = new DMatrixRMaj(1, 1);

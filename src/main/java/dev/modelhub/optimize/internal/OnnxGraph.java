@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,17 +93,75 @@ public final class OnnxGraph implements AutoCloseable {
    * the model's own). External data is read later from files next to the model.
    */
   public static OnnxGraph read(Path file, Path outputDir) {
-    Path base = file.toAbsolutePath().getParent();
+    Path base = file.toAbsolutePath().normalize().getParent();
     Path out = outputDir.toAbsolutePath().normalize();
     if (out.equals(base)) {
       throw new IllegalArgumentException("the variant must be written to a folder of its own");
     }
-    return new OnnxGraph(lazily(file), base, out);
+    OnnxGraph graph = new OnnxGraph(lazily(file), base, out);
+    graph.refuseExternalDataOutsideInitializers();
+    return graph;
   }
 
   /** Reads a model file only to look at it (the accuracy search's candidates). */
   public static OnnxGraph read(Path file) {
-    return new OnnxGraph(lazily(file), file.toAbsolutePath().getParent(), null);
+    OnnxGraph graph =
+        new OnnxGraph(lazily(file), file.toAbsolutePath().normalize().getParent(), null);
+    graph.refuseExternalDataOutsideInitializers();
+    return graph;
+  }
+
+  /**
+   * Passes rewrite the graph's initializers, whose data they place in the variant's own folder; a
+   * tensor elsewhere (a node attribute, a subgraph, a sparse initializer, a function) keeping its
+   * data in a file would still name a file of the parent's folder, which the variant's does not
+   * have. Such models are refused with the place named.
+   */
+  private void refuseExternalDataOutsideInitializers() {
+    ModelProto proto = model.build();
+    for (var sparse : proto.getGraph().getSparseInitializerList()) {
+      refuseExternal(sparse.getValues(), "sparse initializer");
+      refuseExternal(sparse.getIndices(), "sparse initializer");
+    }
+    for (NodeProto node : nodes) {
+      refuseExternal(node);
+    }
+    for (var function : proto.getFunctionsList()) {
+      function.getNodeList().forEach(OnnxGraph::refuseExternal);
+    }
+    for (var training : proto.getTrainingInfoList()) {
+      refuseExternal(training.getInitialization(), "training_info");
+      refuseExternal(training.getAlgorithm(), "training_info");
+    }
+  }
+
+  private static void refuseExternal(NodeProto node) {
+    for (AttributeProto a : node.getAttributeList()) {
+      String place = "attribute '" + a.getName() + "' of node '" + node.getName() + "'";
+      refuseExternal(a.getT(), place);
+      a.getTensorsList().forEach(t -> refuseExternal(t, place));
+      refuseExternal(a.getSparseTensor().getValues(), place);
+      refuseExternal(a.getSparseTensor().getIndices(), place);
+      refuseExternal(a.getG(), place);
+      a.getGraphsList().forEach(g -> refuseExternal(g, place));
+    }
+  }
+
+  private static void refuseExternal(GraphProto graph, String place) {
+    graph.getInitializerList().forEach(t -> refuseExternal(t, "a subgraph of " + place));
+    graph.getNodeList().forEach(OnnxGraph::refuseExternal);
+  }
+
+  private static void refuseExternal(TensorProto tensor, String place) {
+    if (tensor.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      throw new IllegalArgumentException(
+          "tensor '"
+              + tensor.getName()
+              + "' in "
+              + place
+              + " keeps its data in an external file: passes rewrite external data of graph"
+              + " initializers only");
+    }
   }
 
   public List<NodeProto> nodes() {
@@ -187,7 +244,7 @@ public final class OnnxGraph implements AutoCloseable {
 
   /** The sum of the initializers' element counts (the model's parameters). */
   public long parameterCount() {
-    return initializers.values().stream().mapToLong(OnnxGraph::elements).sum();
+    return initializers.values().stream().mapToLong(OnnxGraph::elements).reduce(0, Math::addExact);
   }
 
   // ---- reading ----
@@ -311,7 +368,7 @@ public final class OnnxGraph implements AutoCloseable {
     for (StringStringEntryProto e : tensor.getExternalDataList()) {
       external.put(e.getKey(), e.getValue());
     }
-    Path dir = spilled.contains(tensor.getName()) ? outputDir : baseDir;
+    Path dir = (spilled.contains(tensor.getName()) ? outputDir : baseDir).normalize();
     Path file = dir.resolve(external.getOrDefault("location", "")).normalize();
     if (!file.startsWith(dir) || file.equals(dir)) {
       throw new IllegalArgumentException("external data outside the model folder");
@@ -329,21 +386,6 @@ public final class OnnxGraph implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read external data of " + tensor.getName(), e);
     }
-  }
-
-  /** A model file and the external data files its initializers name, each once. */
-  public static List<Path> files(Path model) {
-    Set<Path> files = new LinkedHashSet<>();
-    files.add(model.toAbsolutePath());
-    try (OnnxGraph graph = read(model)) {
-      for (TensorProto t : graph.initializers.values()) {
-        Region region = graph.region(t);
-        if (region != null) {
-          files.add(region.file());
-        }
-      }
-    }
-    return List.copyOf(files);
   }
 
   /** How many bytes of data a tensor holds. */
@@ -370,10 +412,14 @@ public final class OnnxGraph implements AutoCloseable {
     }
     Region region = region(tensor);
     if (region == null) {
+      if (elements > tensor.getRawData().size() / 4) {
+        throw new IllegalArgumentException(
+            "tensor '" + tensor.getName() + "' has fewer bytes than its shape needs");
+      }
       return new FloatTensor(
           elements, tensor.getRawData().asReadOnlyByteBuffer(), null, false, 0, null);
     }
-    if (region.length() < elements * 4) {
+    if (elements > region.length() / 4) {
       throw new IllegalArgumentException(
           "tensor '" + tensor.getName() + "' has fewer bytes than its shape needs");
     }
@@ -578,7 +624,7 @@ public final class OnnxGraph implements AutoCloseable {
       if (inline != null) {
         return inline.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) index * size);
       }
-      int bytes = length * size;
+      int bytes = Math.multiplyExact(length, size);
       if (buffer == null || buffer.capacity() < bytes) {
         buffer = ByteBuffer.allocate(Math.max(bytes, 4096)).order(ByteOrder.LITTLE_ENDIAN);
       }
@@ -635,10 +681,24 @@ public final class OnnxGraph implements AutoCloseable {
     }
   }
 
+  /**
+   * A tensor's element count.
+   *
+   * @throws IllegalArgumentException for a negative dimension or a count beyond a long
+   */
   public static long elements(TensorProto tensor) {
     long n = 1;
     for (long d : tensor.getDimsList()) {
-      n *= d;
+      if (d < 0) {
+        throw new IllegalArgumentException(
+            "tensor '" + tensor.getName() + "' has a negative dimension " + d);
+      }
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException(
+            "tensor '" + tensor.getName() + "' has more elements than can be counted");
+      }
     }
     return n;
   }

@@ -43,13 +43,20 @@ public final class PassHost {
       PassParameters params = passes.stored(pass, fields.get("params"));
       Set<String> keepFloat = new HashSet<>();
       fields.get("keepFloat").forEach(n -> keepFloat.add(n.asString()));
-      PassDetails details;
-      try (OnnxGraph graph = OnnxGraph.read(Path.of(fields.get("parent").asString()), dir)) {
-        details = pass.applyFor(graph, params, keepFloat);
-        result.put("parameters", graph.parameterCount());
-        graph.write();
+      Path parent = Path.of(fields.get("parent").asString());
+      if (fields.get("candidatesOnly").asBoolean()) {
+        try (OnnxGraph graph = OnnxGraph.read(parent)) {
+          result.put("candidates", pass.candidatesFor(graph, params));
+        }
+      } else {
+        PassDetails details;
+        try (OnnxGraph graph = OnnxGraph.read(parent, dir)) {
+          details = pass.applyFor(graph, params, keepFloat);
+          result.put("parameters", graph.parameterCount());
+          graph.write();
+        }
+        result.put("details", details);
       }
-      result.put("details", details);
     } catch (OutOfMemoryError e) {
       fail(
           "the pass needed more heap than the "

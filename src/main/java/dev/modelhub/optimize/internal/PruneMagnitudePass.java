@@ -96,7 +96,7 @@ public final class PruneMagnitudePass implements Pass<PassParameters.PruneMagnit
    * with 65,536 counters each, so that tensors of any size need no sorted copy.
    */
   static float threshold(OnnxGraph graph, List<TensorProto> tensors, double sparsity) {
-    long n = tensors.stream().mapToLong(OnnxGraph::elements).sum();
+    long n = tensors.stream().mapToLong(OnnxGraph::elements).reduce(0, Math::addExact);
     long k = Math.round(sparsity * n);
     if (k == 0) {
       return 0f;

@@ -33,7 +33,9 @@ final class WeightNodes {
       TensorProto w = graph.initializer(node.getInput(1));
       if (w == null
           || w.getDataType() != TensorProto.DataType.FLOAT_VALUE
-          || w.getDimsCount() != 2) {
+          || w.getDimsCount() != 2
+          || !countable(w.getDims(0))
+          || !countable(w.getDims(1))) {
         continue;
       }
       boolean transposed = gemm && OnnxGraph.intAttribute(node, "transB", 0) == 1;
@@ -43,6 +45,11 @@ final class WeightNodes {
           new Linear(node, w, transposed ? cols : rows, transposed ? rows : cols, transposed));
     }
     return found;
+  }
+
+  /** A dimension a matrix of Java arrays can index: empty weights and giant ones are left alone. */
+  private static boolean countable(long dim) {
+    return dim > 0 && dim <= Integer.MAX_VALUE;
   }
 
   /** Conv nodes whose kernel is a float initializer. */

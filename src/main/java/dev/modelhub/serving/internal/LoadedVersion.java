@@ -381,11 +381,15 @@ public final class LoadedVersion {
       return;
     }
     state = State.CLOSED;
-    for (EngineSession predictor : allPredictors) {
-      predictor.close();
+    try {
+      for (EngineSession predictor : allPredictors) {
+        predictor.close();
+      }
+      engine.close();
+    } finally {
+      // Its memory reservation and gauges go whatever closing the engine threw.
+      onClose.forEach(Runnable::run);
     }
-    engine.close();
-    onClose.forEach(Runnable::run);
     log.info("{} v{} closed", model, version);
   }
 }

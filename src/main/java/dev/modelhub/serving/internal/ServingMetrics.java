@@ -19,6 +19,7 @@ public class ServingMetrics {
   private final MeterRegistry meters;
   private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
   private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<List<String>, VersionGauges> versionGauges = new ConcurrentHashMap<>();
 
   public ServingMetrics(MeterRegistry meters) {
     this.meters = meters;
@@ -52,26 +53,57 @@ public class ServingMetrics {
    * host's, read live, or what its load added to a shared process); removed when it closes.
    */
   void versionLoaded(LoadedVersion loaded, double loadSeconds) {
-    String version = Integer.toString(loaded.version());
-    Gauge time =
-        Gauge.builder("modelhub.model.load.seconds", () -> loadSeconds)
-            .description("How long loading this version took (download, unpack, engine, warm-up)")
-            .baseUnit("seconds")
-            .tag("model", loaded.model())
-            .tag("version", version)
-            .register(meters);
-    Gauge resident =
-        Gauge.builder("modelhub.model.resident", loaded, LoadedVersion::residentBytes)
-            .description("Resident memory this loaded version holds (-1 when unknown)")
-            .baseUnit("bytes")
-            .tag("model", loaded.model())
-            .tag("version", version)
-            .register(meters);
+    List<String> key = List.of(loaded.model(), Integer.toString(loaded.version()));
+    // One pair of gauges per model version, reading whichever copy loaded last: a reload while
+    // the old copy drains takes the gauges over, and the old copy's close leaves them be.
+    VersionGauges gauges =
+        versionGauges.computeIfAbsent(
+            key,
+            k -> {
+              VersionGauges g = new VersionGauges();
+              g.time =
+                  Gauge.builder("modelhub.model.load.seconds", g, x -> x.seconds)
+                      .description(
+                          "How long loading this version took (download, unpack, engine, warm-up)")
+                      .baseUnit("seconds")
+                      .tag("model", k.get(0))
+                      .tag("version", k.get(1))
+                      .register(meters);
+              g.resident =
+                  Gauge.builder(
+                          "modelhub.model.resident",
+                          g,
+                          x -> x.current == null ? -1 : x.current.residentBytes())
+                      .description("Resident memory this loaded version holds (-1 when unknown)")
+                      .baseUnit("bytes")
+                      .tag("model", k.get(0))
+                      .tag("version", k.get(1))
+                      .register(meters);
+              return g;
+            });
+    synchronized (gauges) {
+      gauges.current = loaded;
+      gauges.seconds = loadSeconds;
+    }
     loaded.onClose(
         () -> {
-          meters.remove(time);
-          meters.remove(resident);
+          synchronized (gauges) {
+            if (gauges.current != loaded) {
+              return;
+            }
+            versionGauges.remove(key, gauges);
+            meters.remove(gauges.time);
+            meters.remove(gauges.resident);
+          }
         });
+  }
+
+  /** The gauges of one loaded model version. */
+  private static final class VersionGauges {
+    volatile LoadedVersion current;
+    volatile double seconds;
+    Gauge time;
+    Gauge resident;
   }
 
   public Timer.Sample startTimer() {

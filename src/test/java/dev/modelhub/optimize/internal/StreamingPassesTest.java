@@ -1,6 +1,7 @@
 package dev.modelhub.optimize.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.google.protobuf.ByteString;
@@ -130,6 +131,52 @@ class StreamingPassesTest {
         .getRawData()
         .asReadOnlyByteBuffer()
         .order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  @Test
+  void a_model_read_through_a_path_with_dot_segments_is_rewritten_like_any_other() {
+    // The default spool folder is relative (./data/spool): its absolute form keeps the "./".
+    Path dotted = temp.resolve(".").resolve("parent").resolve("..").resolve("parent/model.onnx");
+    try (OnnxGraph graph = OnnxGraph.read(dotted, temp.resolve("./dotted"))) {
+      new ConvertFp16Pass()
+          .apply(graph, new PassParameters.ConvertFp16(null, List.of(), null, null), Set.of());
+      assertThat(graph.write(0)).exists();
+    }
+  }
+
+  @Test
+  void external_data_outside_the_graph_initializers_is_refused_with_its_place() throws Exception {
+    TensorProto external =
+        TensorProto.newBuilder()
+            .setName("table")
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .addDims(4)
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(
+                dev.modelhub.onnx.StringStringEntryProto.newBuilder()
+                    .setKey("location")
+                    .setValue("table.bin"))
+            .build();
+    ModelProto model =
+        ModelProto.parseFrom(Files.readAllBytes(parent)).toBuilder()
+            .setGraph(
+                ModelProto.parseFrom(Files.readAllBytes(parent)).getGraph().toBuilder()
+                    .addNode(
+                        dev.modelhub.onnx.NodeProto.newBuilder()
+                            .setOpType("Constant")
+                            .setName("lookup")
+                            .addOutput("table")
+                            .addAttribute(
+                                dev.modelhub.onnx.AttributeProto.newBuilder()
+                                    .setName("value")
+                                    .setType(dev.modelhub.onnx.AttributeProto.AttributeType.TENSOR)
+                                    .setT(external))))
+            .build();
+    Path file = Files.write(temp.resolve("parent/constant.onnx"), model.toByteArray());
+    assertThatThrownBy(() -> OnnxGraph.read(file, temp.resolve("constant")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("tensor 'table' in attribute 'value' of node 'lookup'")
+        .hasMessageContaining("external data of graph initializers only");
   }
 
   @Test
