@@ -9,9 +9,32 @@ public final class Memory {
 
   private Memory() {}
 
-  /** Memory available for new allocations without swapping (MemAvailable), in bytes. */
+  /**
+   * Memory available for new allocations without swapping (MemAvailable), or what is left of the
+   * container's limit (cgroup v2 {@code memory.max} less {@code memory.current}) when that is less;
+   * in bytes.
+   */
   public static long available() {
-    return field(Path.of("/proc/meminfo"), "MemAvailable:");
+    long available = field(Path.of("/proc/meminfo"), "MemAvailable:");
+    long limit = number(Path.of("/sys/fs/cgroup/memory.max"));
+    long used = number(Path.of("/sys/fs/cgroup/memory.current"));
+    if (limit > 0 && used >= 0) {
+      long left = Math.max(0, limit - used);
+      if (available < 0 || left < available) {
+        available = left;
+      }
+    }
+    return available;
+  }
+
+  /** A file holding one number (cgroup files), or -1 ("max", absent, unreadable). */
+  private static long number(Path file) {
+    try {
+      String value = Files.readString(file).trim();
+      return value.matches("[0-9]{1,18}") ? Long.parseLong(value) : -1;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /**
@@ -25,16 +48,9 @@ public final class Memory {
           Path.of("/sys/fs/cgroup/memory.max"),
           Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes")
         }) {
-      try {
-        String value = Files.readString(limit).trim();
-        if (value.matches("[0-9]{1,19}")) {
-          long bytes = Long.parseLong(value);
-          if (bytes > 0 && (total < 0 || bytes < total)) {
-            total = bytes;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        // no such limit here
+      long bytes = number(limit);
+      if (bytes > 0 && (total < 0 || bytes < total)) {
+        total = bytes;
       }
     }
     return total;

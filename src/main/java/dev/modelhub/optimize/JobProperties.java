@@ -24,12 +24,13 @@ import org.springframework.validation.annotation.Validated;
  * @param maxDatasetRows most rows (samples) a dataset may have
  * @param maxDatasetSize largest dataset file (CSV or .npz, and an .npz once unpacked) accepted
  * @param maxDuration longest a job may run on a worker; then it is stopped and FAILED
- * @param isolatedEvaluation whether a job's models are evaluated in a process of their own (with
- *     the engine hosts' restrictions), so that a model crashing its engine fails the job's attempt
- *     rather than ending the worker
+ * @param isolatedEvaluation whether a job's passes and evaluations run in processes of their own
+ *     (with the engine hosts' restrictions), so that a model crashing its engine fails the job's
+ *     attempt rather than ending the worker; when false, passes run in the worker's own heap and
+ *     {@code pass-heap} does not apply
  * @param passHeap the heap of the process each pass runs in (with isolated evaluation): passes read
  *     and write tensors a block at a time, so this bounds what they hold (low-rank's Gram matrix
- *     aside), not the model's size
+ *     aside), not the model's size; a pass needing more fails its attempt saying so
  */
 @Validated
 @ConfigurationProperties("modelhub.jobs")

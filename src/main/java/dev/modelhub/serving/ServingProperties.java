@@ -53,8 +53,8 @@ import org.springframework.validation.annotation.Validated;
  *     comparing)
  * @param host the engine hosts
  * @param memoryBudget memory the loaded versions may take together (engine hosts included): a load
- *     that would exceed it is refused before it starts; 0 is 80 % of the machine's (or its
- *     container's) memory less this node's heap
+ *     that would exceed it is refused before the engine loads it; 0 is 80 % of the machine's (or
+ *     its container's) memory less this node's heap
  */
 @Validated
 @ConfigurationProperties("modelhub.serving")

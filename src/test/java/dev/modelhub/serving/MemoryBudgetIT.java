@@ -23,6 +23,12 @@ import tools.jackson.databind.JsonNode;
  */
 class MemoryBudgetIT extends ServingTest {
 
+  /**
+   * Served by the budgeted node only: the database is shared with other tests, whose promoted
+   * versions would otherwise take the node's small budget.
+   */
+  private static final String ALIAS = "budgeted";
+
   @Autowired Environment environment;
 
   @Test
@@ -45,20 +51,25 @@ class MemoryBudgetIT extends ServingTest {
         startNode(
             environment,
             Map.of(
-                "modelhub.serving.memory-budget", "32MB",
-                "modelhub.serving.isolation", "engine",
-                "modelhub.jobs.enabled", "false"))) {
+                "modelhub.serving.memory-budget",
+                "32MB",
+                "modelhub.serving.aliases",
+                ALIAS,
+                "modelhub.serving.isolation",
+                "engine",
+                "modelhub.jobs.enabled",
+                "false"))) {
       Api budgeted = new Api(port(node), json);
-      promote(model, "staging", small);
-      awaitServing(budgeted, model, "staging", small, LOAD_TIMEOUT);
+      promote(model, ALIAS, small);
+      awaitServing(budgeted, model, ALIAS, small, LOAD_TIMEOUT);
 
-      promote(model, "staging", big);
+      promote(model, ALIAS, big);
       await()
           .atMost(LOAD_TIMEOUT)
           .until(
-              () -> slot(budgeted, model, "staging").map(s -> s.get("state").asString()),
+              () -> slot(budgeted, model, ALIAS).map(s -> s.get("state").asString()),
               state -> state.orElse("").equals("FAILED"));
-      JsonNode slot = slot(budgeted, model, "staging").orElseThrow();
+      JsonNode slot = slot(budgeted, model, ALIAS).orElseThrow();
       assertThat(slot.get("version").asInt()).isEqualTo(small);
       assertThat(slot.get("lastError").asString())
           .containsPattern(model + " v" + big + " needs about 4[89] MB of memory to load")
@@ -85,7 +96,7 @@ class MemoryBudgetIT extends ServingTest {
           // The refused version never loaded: it has no gauges.
           .doesNotContain("version=\"" + big + "\"} ");
     } finally {
-      api.delete("/api/v1/models/" + model + "/aliases/staging");
+      api.delete("/api/v1/models/" + model + "/aliases/" + ALIAS);
     }
   }
 }

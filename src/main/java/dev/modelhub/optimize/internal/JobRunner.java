@@ -109,7 +109,7 @@ public class JobRunner {
     this.properties = properties;
     this.json = json;
     this.storage = storage;
-    this.workDir = storage.spoolDir().toAbsolutePath().resolve("jobs");
+    this.workDir = storage.spoolDir().toAbsolutePath().normalize().resolve("jobs");
     this.sandbox =
         properties.isolatedEvaluation()
             ? new JobSandbox(

@@ -34,12 +34,12 @@ public final class MemoryBudget {
   /**
    * Reserves {@code bytes} for loading {@code name}.
    *
-   * @throws Exceeded when that would exceed the budget
+   * @throws MemoryBudgetExceeded when that would exceed the budget
    */
   public synchronized Reservation reserve(String name, long bytes) {
     long inUse = reserved();
     if (budget > 0 && inUse + bytes > budget) {
-      throw new Exceeded(
+      throw new MemoryBudgetExceeded(
           name
               + " needs about "
               + mb(bytes)
@@ -81,8 +81,8 @@ public final class MemoryBudget {
   }
 
   /** A load that would exceed the node's memory budget. */
-  public static final class Exceeded extends IllegalStateException {
-    Exceeded(String message) {
+  public static final class MemoryBudgetExceeded extends IllegalStateException {
+    MemoryBudgetExceeded(String message) {
       super(message);
     }
   }

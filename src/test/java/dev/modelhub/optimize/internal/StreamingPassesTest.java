@@ -202,6 +202,28 @@ class StreamingPassesTest {
   }
 
   @Test
+  void int8_weights_keep_the_stored_layout_with_a_scale_per_output_channel() {
+    OnnxGraph v =
+        variant(
+            new QuantizeWeightsPass(),
+            new PassParameters.QuantizeWeights(true, 1, List.of(), null, null));
+    // Stored [N1, K1] for the Gemm's transB: its output channels are the stored rows.
+    assertThat(v.initializer("w1_quantized").getDimsList()).containsExactly((long) N1, (long) K1);
+    float[] scales = floats(v, "w1_scale");
+    ByteBuffer values = raw(v, "w1_quantized");
+    for (int n = 0; n < N1; n++) {
+      float max = 0;
+      for (int k = 0; k < K1; k++) {
+        max = Math.max(max, Math.abs(w1[n * K1 + k]));
+      }
+      assertThat(scales[n]).isEqualTo(max / 127f);
+      for (int k = 0; k < K1; k++) {
+        assertThat(values.get(n * K1 + k)).isEqualTo((byte) Math.round(w1[n * K1 + k] / scales[n]));
+      }
+    }
+  }
+
+  @Test
   void pruning_zeroes_exactly_the_smallest_magnitudes_of_each_layer() {
     OnnxGraph v =
         variant(
