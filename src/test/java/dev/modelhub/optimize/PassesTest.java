@@ -134,6 +134,24 @@ class PassesTest {
   }
 
   @Test
+  void the_comparison_keeps_as_many_samples_as_its_output_budget_holds_and_says_so()
+      throws Exception {
+    Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
+    OnnxGraph graph = OnnxGraph.read(parent, temp.resolve("variant"));
+    apply("convert-fp16", graph, Map.of());
+    Path variant = graph.write();
+    // 10 logits per sample, both models: 2 × 10 × 4 + 64 = 144 bytes a sample.
+    Evaluator.Comparison capped =
+        new Evaluator(2, 144 * 100).compare(parent, variant, testSet, () -> false);
+    assertThat(capped.samples()).isEqualTo(100);
+    assertThat(capped.parent().accuracy()).isGreaterThan(0.9);
+    Evaluator.Comparison all =
+        new Evaluator(2, 144 * 1000).compare(parent, variant, testSet, () -> false);
+    assertThat(all.samples()).isEqualTo(testSet.size()).isEqualTo(450);
+    assertThat(all.together()).isTrue();
+  }
+
+  @Test
   void parameters_are_checked_when_given() {
     assertThatThrownBy(() -> read("prune-magnitude", Map.of("sparsity", 1.5)))
         .isInstanceOf(InvalidRequestException.class)

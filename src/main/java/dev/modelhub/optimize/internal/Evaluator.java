@@ -29,9 +29,20 @@ public final class Evaluator {
   private static final int BATCH = 64;
 
   private final int latencyRuns;
+  private final long outputBudget;
 
+  /** An evaluator keeping outputs in up to a quarter of this process's heap. */
   public Evaluator(int latencyRuns) {
+    this(latencyRuns, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  /**
+   * @param outputBudget bytes the outputs of both models may take: the samples compared are as many
+   *     as it holds
+   */
+  public Evaluator(int latencyRuns, long outputBudget) {
     this.latencyRuns = latencyRuns;
+    this.outputBudget = outputBudget;
   }
 
   /** The parent's or variant's numbers. */
@@ -187,7 +198,7 @@ public final class Evaluator {
     return (double) correct / outputs.length;
   }
 
-  private static Outputs run(
+  private Outputs run(
       OrtEnvironment env,
       OrtSession session,
       OrtSession.RunOptions calls,
@@ -209,12 +220,12 @@ public final class Evaluator {
           out[start + i] = Arrays.copyOfRange(flat, i * per, (i + 1) * per);
         }
         if (start == 0) {
-          // Outputs of both models are kept for the comparison: as many samples as a quarter
-          // of the heap holds (a model with huge outputs is compared on fewer, and says so).
+          // Outputs of both models are kept for the comparison: as many samples as the budget
+          // holds (a model with huge outputs is compared on fewer, and says so).
           long perSample = 2L * Math.max(per, 1) * Float.BYTES + 64;
-          int afford = (int) Math.min(samples, Runtime.getRuntime().maxMemory() / 4 / perSample);
+          int afford = (int) Math.min(samples, outputBudget / perSample);
           if (afford < samples) {
-            samples = Math.max(Math.min(n, afford), 1);
+            samples = Math.max(afford, 1);
             out = Arrays.copyOf(out, samples);
           }
         }
