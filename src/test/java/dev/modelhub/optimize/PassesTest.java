@@ -134,7 +134,7 @@ class PassesTest {
   }
 
   @Test
-  void the_comparison_keeps_as_many_samples_as_its_output_budget_holds_and_says_so()
+  void the_comparison_affords_samples_by_its_budget_and_opens_models_apart_when_memory_is_short()
       throws Exception {
     Path parent = Files.write(temp.resolve("parent.onnx"), Fixtures.bytes("digits_mlp.onnx"));
     OnnxGraph graph = OnnxGraph.read(parent, temp.resolve("variant"));
@@ -142,13 +142,24 @@ class PassesTest {
     Path variant = graph.write();
     // 10 logits per sample, both models: 2 × 10 × 4 + 64 = 144 bytes a sample.
     Evaluator.Comparison capped =
-        new Evaluator(2, 144 * 100).compare(parent, variant, testSet, () -> false);
+        new Evaluator(2, 144 * 100, () -> -1).compare(parent, variant, testSet, () -> false);
     assertThat(capped.samples()).isEqualTo(100);
     assertThat(capped.parent().accuracy()).isGreaterThan(0.9);
     Evaluator.Comparison all =
-        new Evaluator(2, 144 * 1000).compare(parent, variant, testSet, () -> false);
+        new Evaluator(2, 144 * 1000, () -> 1L << 40).compare(parent, variant, testSet, () -> false);
     assertThat(all.samples()).isEqualTo(testSet.size()).isEqualTo(450);
     assertThat(all.together()).isTrue();
+
+    // Too little memory for two sessions: each model loaded, run and timed in turn, same figures.
+    Evaluator.Comparison apart =
+        new Evaluator(2, 144 * 1000, () -> 1024).compare(parent, variant, testSet, () -> false);
+    assertThat(apart.together()).isFalse();
+    assertThat(apart.samples()).isEqualTo(450);
+    assertThat(apart.parent().accuracy()).isEqualTo(all.parent().accuracy());
+    assertThat(apart.variant().accuracy()).isEqualTo(all.variant().accuracy());
+    assertThat(apart.maxAbsDiff()).isEqualTo(all.maxAbsDiff());
+    assertThat(apart.parent().latencyP50Ms()).isPositive();
+    assertThat(apart.variant().latencyP50Ms()).isPositive();
   }
 
   @Test

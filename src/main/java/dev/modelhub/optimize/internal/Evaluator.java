@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Measures a variant against its parent with ONNX Runtime, in the same run: outputs on every sample
@@ -30,19 +31,25 @@ public final class Evaluator {
 
   private final int latencyRuns;
   private final long outputBudget;
+  private final LongSupplier memoryAvailable;
 
-  /** An evaluator keeping outputs in up to a quarter of this process's heap. */
+  /**
+   * An evaluator keeping outputs in up to a quarter of this process's heap, opening both models
+   * together when the memory available allows.
+   */
   public Evaluator(int latencyRuns) {
-    this(latencyRuns, Runtime.getRuntime().maxMemory() / 4);
+    this(latencyRuns, Runtime.getRuntime().maxMemory() / 4, Memory::available);
   }
 
   /**
    * @param outputBudget bytes the outputs of both models may take: the samples compared are as many
    *     as it holds
+   * @param memoryAvailable the memory available for the engine's sessions (-1 when unknown)
    */
-  public Evaluator(int latencyRuns, long outputBudget) {
+  public Evaluator(int latencyRuns, long outputBudget, LongSupplier memoryAvailable) {
     this.latencyRuns = latencyRuns;
     this.outputBudget = outputBudget;
+    this.memoryAvailable = memoryAvailable;
   }
 
   /** The parent's or variant's numbers. */
@@ -73,7 +80,7 @@ public final class Evaluator {
   public Comparison compare(Path parent, Path variant, EvaluationData data, Interruption cancelled)
       throws OrtException {
     OrtEnvironment env = environment();
-    boolean together = fitTogether(parent, variant);
+    boolean together = fitTogether(parent, variant, memoryAvailable.getAsLong());
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         OrtSession.RunOptions calls = new OrtSession.RunOptions();
         Interruption.Tracked tracked = cancelled.track(calls)) {
@@ -112,8 +119,7 @@ public final class Evaluator {
    * Whether both models fit in memory at once: ONNX Runtime holds about a model's files' size per
    * session, and the two must leave half of the memory available free.
    */
-  static boolean fitTogether(Path parent, Path variant) {
-    long available = Memory.available();
+  static boolean fitTogether(Path parent, Path variant, long available) {
     long models =
         FileTrees.filesIn(parent.toAbsolutePath().getParent())
             + FileTrees.filesIn(variant.toAbsolutePath().getParent());
