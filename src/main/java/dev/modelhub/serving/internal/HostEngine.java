@@ -132,8 +132,24 @@ final class HostEngine implements AutoCloseable {
     return this;
   }
 
-  /** The resident memory of the host's processes (the sandbox's and the JVM's), or -1. */
+  /**
+   * The resident memory of the host's processes, as measured at most a second ago: metrics scrapes
+   * read it for every loaded version, and a measurement walks the process table.
+   */
   long resident() {
+    long now = System.nanoTime();
+    if (residentAt == 0 || now - residentAt > 1_000_000_000L) {
+      residentValue = measureResident();
+      residentAt = now;
+    }
+    return residentValue;
+  }
+
+  private volatile long residentAt;
+  private volatile long residentValue = -1;
+
+  /** The resident memory of the host's processes (the sandbox's and the JVM's), or -1. */
+  private long measureResident() {
     Process running = process;
     if (running == null) {
       return -1;
@@ -218,9 +234,9 @@ final class HostEngine implements AutoCloseable {
       if (closed || process == null) {
         throw new IOException("the engine host is being restarted");
       }
-      long before = resident();
+      long before = measureResident();
       model.load(current);
-      model.grew = before < 0 ? -1 : Math.max(0, resident() - before);
+      model.grew = before < 0 ? -1 : Math.max(0, measureResident() - before);
       return model;
     } catch (IOException e) {
       models.remove(model.key);
