@@ -572,22 +572,27 @@ public final class OnnxGraph implements AutoCloseable {
       throw new IllegalStateException("this graph was read without an output folder");
     }
     try {
-      if (spill == null) {
-        Files.createDirectories(outputDir);
-        spill =
-            FileChannel.open(
-                outputDir.resolve(DATA_FILE),
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-      }
+      openSpill();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the variant to " + outputDir, e);
     }
     long offset = align(spillEnd);
     spillEnd = offset + length;
     return new NewTensor(header, size, elements, null, offset);
+  }
+
+  /** Opens the variant's data file in the output folder, once. */
+  private void openSpill() throws IOException {
+    if (spill == null) {
+      Files.createDirectories(outputDir);
+      spill =
+          FileChannel.open(
+              outputDir.resolve(DATA_FILE),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
+    }
   }
 
   /** Data offsets on 64-byte boundaries, as ONNX's own writer aligns them. */
@@ -817,15 +822,7 @@ public final class OnnxGraph implements AutoCloseable {
         Files.deleteIfExists(outputDir.resolve(DATA_FILE));
         return file;
       }
-      if (spill == null) {
-        spill =
-            FileChannel.open(
-                outputDir.resolve(DATA_FILE),
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-      }
+      openSpill();
       for (TensorProto t : initializers.values()) {
         graph.addInitializer(external(t, Math.min(EXTERNAL_THRESHOLD, inlineLimit)));
       }
