@@ -1,15 +1,18 @@
 package dev.modelhub.ops;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.optimize.OptimizationService;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code jobWorkers} health component: the queue's depth and this node's worker (if it runs
- * one): jobs running and whether its polls reach the database.
+ * The {@code jobWorkers} health component, on nodes with the worker role: the queue's depth and
+ * this node's worker: jobs running and whether its polls reach the database.
  */
 @Component
+@ConditionalOnRole(NodeRole.WORKER)
 class JobWorkersHealthIndicator extends AbstractHealthIndicator {
 
   private final OptimizationService optimizations;

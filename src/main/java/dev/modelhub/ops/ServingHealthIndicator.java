@@ -1,11 +1,12 @@
 package dev.modelhub.ops;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.SlotStatus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
@@ -14,26 +15,22 @@ import org.springframework.stereotype.Component;
  * The {@code serving} health component (in the readiness group): UP while the serving system runs
  * and every model listed in {@code modelhub.serving.critical-models} has a version answering; one
  * other model that cannot load does not take the node out of its Service. Details per model alias
- * say which version serves and what failed. On a node without the serving role it is UP and says
- * so, so the readiness group is the same everywhere.
+ * say which version serves and what failed. Only on nodes with the serving role.
  */
 @Component
+@ConditionalOnRole(NodeRole.SERVING)
 class ServingHealthIndicator extends AbstractHealthIndicator {
 
-  private final ObjectProvider<InferenceService> serving;
+  private final InferenceService inference;
 
-  ServingHealthIndicator(ObjectProvider<InferenceService> serving) {
+  ServingHealthIndicator(InferenceService inference) {
     super("Serving health check failed");
-    this.serving = serving;
+    this.inference = inference;
   }
 
   @Override
   protected void doHealthCheck(Health.Builder builder) {
-    InferenceService inference = serving.getIfAvailable();
-    if (inference == null) {
-      builder.up().withDetail("enabled", false);
-      return;
-    }
+
     List<SlotStatus> slots = inference.status();
     Map<String, Object> models = new LinkedHashMap<>();
     for (SlotStatus slot : slots) {

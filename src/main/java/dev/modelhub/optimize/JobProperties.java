@@ -11,8 +11,6 @@ import org.springframework.validation.annotation.Validated;
 /**
  * Optimization jobs ({@code modelhub.jobs.*}).
  *
- * @param enabled whether this node runs a job worker (the {@code worker} role); jobs can be
- *     submitted either way
  * @param concurrency jobs one worker runs at a time
  * @param pollInterval how often an idle worker looks for a job
  * @param lease how long a claimed job stays with its worker without a heartbeat; after that another
@@ -35,7 +33,6 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("modelhub.jobs")
 public record JobProperties(
-    @DefaultValue("true") boolean enabled,
     @DefaultValue("1") @Min(1) int concurrency,
     @DefaultValue("1s") @DurationMin(millis = 10) Duration pollInterval,
     @DefaultValue("30s") @DurationMin(seconds = 1) Duration lease,

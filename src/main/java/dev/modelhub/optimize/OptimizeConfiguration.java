@@ -1,5 +1,7 @@
 package dev.modelhub.optimize;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.optimize.internal.JobRunner;
 import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
@@ -11,12 +13,14 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.UUID;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Jobs are submitted on every node; the worker runs where {@code modelhub.jobs.enabled} is on. */
+/**
+ * Jobs are submitted through the API; the worker runs on nodes with the {@code worker} role. The
+ * queue's depth is published on every node, so an autoscaler reads it even with no worker running.
+ */
 @Configuration(proxyBeanMethods = false)
 class OptimizeConfiguration {
 
@@ -33,7 +37,7 @@ class OptimizeConfiguration {
   }
 
   @Bean
-  @ConditionalOnBooleanProperty(name = "modelhub.jobs.enabled", matchIfMissing = true)
+  @ConditionalOnRole(NodeRole.WORKER)
   JobWorker jobWorker(
       JobStore jobs, JobRunner runner, JobProperties properties, MeterRegistry meters) {
     JobWorker worker = new JobWorker(workerName(), jobs, runner, properties, meters);
@@ -44,7 +48,7 @@ class OptimizeConfiguration {
   }
 
   @Bean
-  @ConditionalOnBooleanProperty(name = "modelhub.jobs.enabled", matchIfMissing = true)
+  @ConditionalOnRole(NodeRole.WORKER)
   SmartLifecycle jobWorkerLifecycle(JobWorker worker) {
     return new SmartLifecycle() {
       private volatile boolean running;

@@ -1,6 +1,8 @@
 package dev.modelhub.optimize;
 
+import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
@@ -27,6 +29,7 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 
 /** Optimization jobs and datasets over REST. */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 class OptimizeController {
 

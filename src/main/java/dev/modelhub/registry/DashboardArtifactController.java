@@ -1,5 +1,7 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
@@ -18,6 +20,7 @@ import org.springframework.web.bind.annotation.RestController;
  * version or a problem) under {@code /ui}, where the signed-in session (and, for the upload, its
  * CSRF token) authenticates them.
  */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 class DashboardArtifactController {
 

@@ -1,5 +1,7 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
@@ -22,6 +24,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/models}: create, list, read, change and delete models. */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/models")
 class ModelController {

@@ -1,7 +1,9 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.ModelhubException;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.security.Allow;
@@ -36,6 +38,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /** {@code /api/v1/models/{name}/versions}: register, list, read, change, archive, download. */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/models/{name}/versions")
 class VersionController {

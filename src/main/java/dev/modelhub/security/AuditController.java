@@ -1,5 +1,7 @@
 package dev.modelhub.security;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -9,6 +11,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/audit}: who changed what, and who was refused (admin, all models). */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 class AuditController {
 

@@ -1,5 +1,7 @@
 package dev.modelhub.security;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.internal.DashboardSessions;
 import dev.modelhub.security.internal.KeyAuthenticator;
 import dev.modelhub.security.internal.RefusalFilter;
@@ -21,6 +23,7 @@ import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWrite
  * SameSite=Lax} and {@code Secure} over HTTPS. Which page or action a person may use is decided by
  * the same {@link Allow} rules as the API.
  */
+@ConditionalOnRole(NodeRole.API)
 @Configuration(proxyBeanMethods = false)
 class DashboardSecurityConfiguration {
 

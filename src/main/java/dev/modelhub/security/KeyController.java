@@ -1,5 +1,7 @@
 package dev.modelhub.security;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -21,6 +23,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/keys}: make, list and revoke API keys (admin, with a key for all models). */
+@ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/keys")
 @Allow(value = Role.ADMIN, scoped = false)

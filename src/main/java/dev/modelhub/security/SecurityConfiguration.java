@@ -1,5 +1,7 @@
 package dev.modelhub.security;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.internal.AccessInterceptor;
 import dev.modelhub.security.internal.AdminKeyBootstrap;
 import dev.modelhub.security.internal.ApiKeyStore;
@@ -234,7 +236,9 @@ class SecurityConfiguration implements WebMvcConfigurer {
     return new KeyService(store, material, authenticator, audit, clock);
   }
 
+  /** On API nodes: the key a first start generates is logged where people sign in. */
   @Bean
+  @ConditionalOnRole(NodeRole.API)
   AdminKeyBootstrap adminKeyBootstrap(
       ApiKeyStore store, KeyMaterial material, TransactionTemplate transactions, Clock clock) {
     AdminKeyBootstrap bootstrap =
@@ -245,6 +249,9 @@ class SecurityConfiguration implements WebMvcConfigurer {
 
   @EventListener(ApplicationReadyEvent.class)
   void bootstrapAdminKey(ApplicationReadyEvent event) {
-    event.getApplicationContext().getBean(AdminKeyBootstrap.class).run();
+    event
+        .getApplicationContext()
+        .getBeanProvider(AdminKeyBootstrap.class)
+        .ifAvailable(AdminKeyBootstrap::run);
   }
 }

@@ -1,5 +1,7 @@
 package dev.modelhub.security;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.internal.DashboardSessions;
 import dev.modelhub.security.internal.KeyAuthenticator;
 import jakarta.servlet.http.HttpServletRequest;
@@ -15,6 +17,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
 /** The dashboard's sign-in with an API key, and sign-out. */
+@ConditionalOnRole(NodeRole.API)
 @Controller
 class SignInController {
 

@@ -1,81 +1,42 @@
 package dev.modelhub.serving;
 
-import dev.modelhub.artifact.ArtifactStore;
-import dev.modelhub.artifact.SafeUnpacker;
 import dev.modelhub.common.Backoff;
-import dev.modelhub.format.ModelInspector;
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.registry.AliasMoved;
 import dev.modelhub.registry.AliasRemoved;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.serving.internal.AliasNotificationListener;
 import dev.modelhub.serving.internal.ArtifactCache;
 import dev.modelhub.serving.internal.EngineCrashes;
-import dev.modelhub.serving.internal.EngineInfo;
 import dev.modelhub.serving.internal.MemoryBudget;
 import dev.modelhub.serving.internal.ModelLoader;
 import dev.modelhub.serving.internal.ModelLoads;
 import dev.modelhub.serving.internal.ServedSlots;
 import dev.modelhub.serving.internal.ServingMetrics;
 import dev.modelhub.serving.internal.ServingReconciler;
-import dev.modelhub.serving.internal.ValidationLoads;
 import dev.modelhub.serving.internal.VersionPool;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import javax.sql.DataSource;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
- * The serving role ({@code modelhub.serving.enabled}, on by default): the reconciler, its triggers
+ * The serving role ({@code serving} in {@code modelhub.roles}): the reconciler, its triggers
  * (same-node events, Postgres notifications from other nodes, a periodic reconcile) and the
- * inference service.
+ * inference service. The engines they load with are {@link EngineConfiguration}'s, on every node.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
+@ConditionalOnRole(NodeRole.SERVING)
 class ServingConfiguration {
-
-  @Bean
-  ArtifactCache artifactCache(
-      ArtifactStore store, SafeUnpacker unpacker, ServingProperties properties) {
-    return new ArtifactCache(
-        store, unpacker, properties.cache().dir(), properties.cache().maxSize());
-  }
-
-  @Bean
-  EngineInfo engineInfo(ServingProperties properties) {
-    return new EngineInfo(properties);
-  }
-
-  @Bean
-  ModelLoader modelLoader(
-      ServingProperties properties,
-      ModelInspector inspector,
-      ServingMetrics metrics,
-      RegistryService registry,
-      Clock clock) {
-    return new ModelLoader(properties, inspector, metrics, registry::warmupSamples, clock);
-  }
-
-  /** New versions get a validation load on this node, isolated as serving loads them. */
-  @Bean
-  ValidationLoads validationLoads(
-      ArtifactCache cache, ModelLoader loader, ServingProperties properties, MeterRegistry meters) {
-    return new ValidationLoads(cache, loader, properties.loadTimeout(), meters);
-  }
 
   /**
    * What an engine host's process holds besides its heap and its model: the JVM and the engine's
    * own libraries (about 100 MB measured for ONNX Runtime).
    */
   private static final long HOST_NATIVE_BASELINE = 128L << 20;
-
-  @Bean
-  ServingMetrics servingMetrics(MeterRegistry meters) {
-    return new ServingMetrics(meters);
-  }
 
   @Bean
   ServedSlots servedSlots() {

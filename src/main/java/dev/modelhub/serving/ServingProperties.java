@@ -18,7 +18,6 @@ import org.springframework.validation.annotation.Validated;
 /**
  * The serving controller ({@code modelhub.serving.*}).
  *
- * @param enabled whether this node serves models (the {@code serving} role)
  * @param aliases the aliases whose versions are kept loaded; unversioned inference goes to the
  *     first ({@code production})
  * @param reconcileInterval how often desired and loaded versions are compared, repairing any missed
@@ -36,6 +35,9 @@ import org.springframework.validation.annotation.Validated;
  * @param drainTimeout how long an old version waits for its in-flight requests before closing
  * @param cache the local artifact cache
  * @param engineCacheDir where engine native libraries are extracted (once per machine)
+ * @param validateVersions whether a node loads each version it registers (an upload on an {@code
+ *     api} node, a variant on a {@code worker}) once, in an engine host of its own, to record
+ *     whether it can be served; the engines' natives are then needed on those nodes too
  * @param loadTimeout how long one load (download, unpack, load, warm-up) may take before it is
  *     abandoned and counted as a failure; other models' loads never wait behind it
  * @param inferenceTimeout how long one engine call may take before the request answers 504 and the
@@ -59,7 +61,6 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("modelhub.serving")
 public record ServingProperties(
-    @DefaultValue("true") boolean enabled,
     @DefaultValue({"production", "staging"}) @NotEmpty List<@NotBlank String> aliases,
     @DefaultValue("10s") @DurationMin(millis = 100) Duration reconcileInterval,
     @DefaultValue("true") boolean notifications,
@@ -73,6 +74,7 @@ public record ServingProperties(
     @DefaultValue("60s") @DurationMin(millis = 0) Duration drainTimeout,
     @DefaultValue @Valid Cache cache,
     @DefaultValue("./data/engines") Path engineCacheDir,
+    @DefaultValue("true") boolean validateVersions,
     @DefaultValue("5m") @DurationMin(seconds = 1) Duration loadTimeout,
     @DefaultValue("60s") @DurationMin(millis = 1) Duration inferenceTimeout,
     @DefaultValue("32MB") DataSize maxRequestSize,

@@ -1,5 +1,7 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.ProblemDetailsAdvice;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
@@ -18,6 +20,7 @@ import org.springframework.web.servlet.ModelAndView;
  * are not shown; the server refuses them anyway), and errors shown as a page in words with the
  * status the API would answer.
  */
+@ConditionalOnRole(NodeRole.API)
 @ControllerAdvice(basePackageClasses = DashboardAdvice.class)
 @Order(Ordered.HIGHEST_PRECEDENCE) // before the API's advice, which answers JSON
 class DashboardAdvice {

@@ -1,5 +1,7 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.optimize.JobStatus;
 import dev.modelhub.optimize.OptimizationService;
@@ -18,6 +20,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /** Jobs: a filtered list, a job's page whose progress updates live (htmx polling), cancel. */
+@ConditionalOnRole(NodeRole.API)
 @Controller
 class JobPages {
 

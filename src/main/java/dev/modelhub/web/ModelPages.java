@@ -1,5 +1,7 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.registry.AliasService;
 import dev.modelhub.registry.AliasView;
@@ -25,6 +27,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /** The models list, a model's page (versions, lineage, aliases), promotion and roll-back. */
+@ConditionalOnRole(NodeRole.API)
 @Controller
 class ModelPages {
 

@@ -1,5 +1,7 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.security.Allow;
@@ -18,6 +20,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 
 /** Serving status with the node's own traffic figures, the audit trail, the upload forms. */
+@ConditionalOnRole(NodeRole.API)
 @Controller
 class OperatorPages {
 

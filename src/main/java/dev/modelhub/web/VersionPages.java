@@ -1,6 +1,8 @@
 package dev.modelhub.web;
 
+import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.optimize.JobView;
 import dev.modelhub.optimize.OptimizationService;
@@ -32,6 +34,7 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /** A version's page (signature, tags, report against its parent), comparison, optimization. */
+@ConditionalOnRole(NodeRole.API)
 @Controller
 class VersionPages {
 

@@ -31,7 +31,7 @@ import tools.jackson.databind.JsonNode;
  * The job queue when things go wrong. This node runs no worker of its own; the tests drive workers
  * directly, with a one-second lease.
  */
-@TestPropertySource(properties = {"modelhub.jobs.enabled=false", "modelhub.serving.enabled=false"})
+@TestPropertySource(properties = "modelhub.roles=api")
 class JobLifecycleIT extends ServingTest {
 
   @Autowired JobStore store;
@@ -258,13 +258,7 @@ class JobLifecycleIT extends ServingTest {
     try (ConfigurableApplicationContext restarted =
         startNode(
             environment,
-            Map.of(
-                "modelhub.jobs.enabled",
-                "true",
-                "modelhub.jobs.poll-interval",
-                "200ms",
-                "modelhub.serving.enabled",
-                "false"))) {
+            Map.of("modelhub.roles", "api,worker", "modelhub.jobs.poll-interval", "200ms"))) {
       Api node = new Api(port(restarted), json);
       await()
           .atMost(Duration.ofMinutes(2))
@@ -287,7 +281,6 @@ class JobLifecycleIT extends ServingTest {
   private JobWorker worker(String name, int latencyRuns, Duration maxDuration) {
     JobProperties properties =
         new JobProperties(
-            true,
             1,
             Duration.ofMillis(100),
             Duration.ofSeconds(1),

@@ -22,8 +22,8 @@ import org.springframework.test.context.TestPropertySource;
 @ApplicationModuleTest(mode = ApplicationModuleTest.BootstrapMode.ALL_DEPENDENCIES)
 @TestPropertySource(
     properties = {
-      "modelhub.jobs.enabled=false",
-      "modelhub.serving.enabled=false",
+      "modelhub.roles=api",
+      "modelhub.serving.validate-versions=false",
       // The readiness group names the ops module's contributors, which are not loaded here.
       "management.endpoint.health.validate-group-membership=false"
     })

@@ -38,8 +38,7 @@ class FirstStartIT extends ServingTest {
         Map.of(
             "spring.datasource.url", url,
             "modelhub.security.admin-key", "",
-            "modelhub.serving.enabled", "false",
-            "modelhub.jobs.enabled", "false");
+            "modelhub.roles", "api");
     try (ConfigurableApplicationContext first = startNode(environment, fresh)) {
       Matcher matcher = GENERATED.matcher(output.getOut());
       assertThat(matcher.find()).as("a marked log line with the key").isTrue();
@@ -88,14 +87,7 @@ class FirstStartIT extends ServingTest {
 
   private Map<String, String> configured(String url, String key) {
     return Map.of(
-        "spring.datasource.url",
-        url,
-        "modelhub.security.admin-key",
-        key,
-        "modelhub.serving.enabled",
-        "false",
-        "modelhub.jobs.enabled",
-        "false");
+        "spring.datasource.url", url, "modelhub.security.admin-key", key, "modelhub.roles", "api");
   }
 
   private String freshDatabase() {

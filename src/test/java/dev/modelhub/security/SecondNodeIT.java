@@ -46,7 +46,7 @@ class SecondNodeIT extends ServingTest {
                 "modelhub.security.failure-budget", "5",
                 "modelhub.security.failure-refill", "1m",
                 "management.server.port", "0",
-                "modelhub.jobs.enabled", "false"));
+                "modelhub.roles", "api,serving"));
     b = new Api(port(node), json);
   }
 

@@ -57,8 +57,8 @@ class MemoryBudgetIT extends ServingTest {
                 ALIAS,
                 "modelhub.serving.isolation",
                 "engine",
-                "modelhub.jobs.enabled",
-                "false"))) {
+                "modelhub.roles",
+                "api,serving"))) {
       Api budgeted = new Api(port(node), json);
       promote(model, ALIAS, small);
       awaitServing(budgeted, model, ALIAS, small, LOAD_TIMEOUT);

@@ -50,7 +50,7 @@ class ServingFaultsIT extends ServingTest {
                 "modelhub.serving.load-retry-min", "500ms",
                 "modelhub.serving.load-retry-max", "30s",
                 "modelhub.serving.critical-models", critical,
-                "modelhub.jobs.enabled", "false"));
+                "modelhub.roles", "api,serving"));
     faults = new Api(port(node), json);
   }
 

@@ -37,7 +37,8 @@ import tools.jackson.databind.ObjectMapper;
       // The S3 minimum, so that a few megabytes already make a multipart upload.
       "modelhub.storage.part-size=5MB",
       // Registry tests do not load models; ServingTest turns serving on.
-      "modelhub.serving.enabled=false",
+      "modelhub.roles=api,worker",
+      "modelhub.serving.validate-versions=false",
       "modelhub.jobs.poll-interval=200ms",
       "modelhub.jobs.latency-runs=50",
       "modelhub.jobs.pass-heap=256MB",

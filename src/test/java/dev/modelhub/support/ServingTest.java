@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
  */
 @TestPropertySource(
     properties = {
-      "modelhub.serving.enabled=true",
+      "modelhub.roles=api,serving,worker",
+      "modelhub.serving.validate-versions=true",
       "modelhub.serving.engine-cache-dir=target/engines",
       "modelhub.serving.load-retry-min=500ms",
       "modelhub.serving.load-retry-max=2s",

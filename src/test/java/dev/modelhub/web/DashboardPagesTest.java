@@ -66,7 +66,7 @@ import org.springframework.test.web.servlet.request.RequestPostProcessor;
 @WebMvcTest(
     controllers = {ModelPages.class, VersionPages.class, JobPages.class, OperatorPages.class})
 @Import(DashboardSliceSecurity.class)
-@TestPropertySource(properties = "modelhub.serving.enabled=false")
+@TestPropertySource(properties = "modelhub.roles=api,worker")
 @MockitoBean(types = {ApiKeyStore.class, KeyService.class, AdminKeyBootstrap.class})
 class DashboardPagesTest {
 

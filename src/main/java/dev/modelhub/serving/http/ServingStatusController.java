@@ -1,5 +1,7 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
@@ -8,13 +10,12 @@ import dev.modelhub.serving.SlotStatus;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /api/v1/serving}: what this node serves, per model alias. */
+@ConditionalOnRole(NodeRole.SERVING)
 @RestController
-@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 class ServingStatusController {
 
   /** This node's serving state. */

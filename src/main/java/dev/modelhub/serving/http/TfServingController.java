@@ -1,5 +1,7 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.format.Datatype;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
@@ -17,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -31,8 +32,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /** TensorFlow Serving's REST API, so TF Serving clients work unchanged. Labels are aliases. */
+@ConditionalOnRole(NodeRole.SERVING)
 @RestController
-@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 @RequestMapping("/v1/models")
 @Allow(value = Role.VIEWER, inference = true)
 class TfServingController {

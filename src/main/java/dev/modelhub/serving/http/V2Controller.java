@@ -1,5 +1,7 @@
 package dev.modelhub.serving.http;
 
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Public;
@@ -16,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -28,8 +29,8 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.ObjectMapper;
 
 /** The Open Inference Protocol v2 (KServe / Triton REST) over the models loaded on this node. */
+@ConditionalOnRole(NodeRole.SERVING)
 @RestController
-@ConditionalOnBooleanProperty(name = "modelhub.serving.enabled", matchIfMissing = true)
 @RequestMapping("/v2")
 @Allow(value = Role.VIEWER, inference = true)
 class V2Controller {

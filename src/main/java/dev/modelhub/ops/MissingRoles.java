@@ -1,0 +1,68 @@
+package dev.modelhub.ops;
+
+import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.NodeRole;
+import dev.modelhub.common.NodeRoles;
+import dev.modelhub.common.NotFoundException;
+import dev.modelhub.security.Public;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * What a node answers for another role's endpoints: a 404 problem that says which roles it has and
+ * where such requests go, rather than a bare "no such resource" that sends people looking for a
+ * wrong path. More specific mappings (say {@code /api/v1/serving} on a serving node) still win.
+ */
+final class MissingRoles {
+
+  private MissingRoles() {}
+
+  static NotFoundException notOnThisNode(NodeRoles roles, NodeRole role, String what) {
+    return new NotFoundException(
+        "role-not-on-node",
+        "Not served by this node",
+        "This node does not "
+            + what
+            + ": its roles are "
+            + roles
+            + " (modelhub.roles). Send the request to a node with the '"
+            + role.label()
+            + "' role (in the Helm chart, the release's "
+            + role.label()
+            + " Service).");
+  }
+
+  /** Inference on a node without the serving role. */
+  @RestController
+  @ConditionalOnRole(value = NodeRole.SERVING, absent = true)
+  @Public
+  static class Inference {
+    private final NodeRoles roles;
+
+    Inference(NodeRoles roles) {
+      this.roles = roles;
+    }
+
+    @RequestMapping({"/v2/**", "/v1/models/**", "/api/v1/serving"})
+    void inference() {
+      throw notOnThisNode(roles, NodeRole.SERVING, "serve inference or report what it serves");
+    }
+  }
+
+  /** The REST API and the dashboard on a node without the api role. */
+  @RestController
+  @ConditionalOnRole(value = NodeRole.API, absent = true)
+  @Public
+  static class Api {
+    private final NodeRoles roles;
+
+    Api(NodeRoles roles) {
+      this.roles = roles;
+    }
+
+    @RequestMapping({"/api/**", "/ui/**", "/"})
+    void api() {
+      throw notOnThisNode(roles, NodeRole.API, "serve the REST API or the dashboard");
+    }
+  }
+}
