@@ -1,8 +1,16 @@
 #!/bin/sh
 # Creates the modelhub bucket and a MinIO user limited to it, so the application never holds
 # MinIO's root credentials. Safe to run again.
+# Used by docker-compose.yml and, as a copy in helm/modelhub/files, by the chart's dev mode.
 set -eu
-mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
+MINIO_URL="${MINIO_URL:-http://minio:9000}"
+# MinIO may still be starting: try for two minutes.
+tries=0
+until mc alias set local "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 60 ] || { echo "MinIO at $MINIO_URL did not answer" >&2; exit 1; }
+  sleep 2
+done
 mc mb --ignore-existing local/modelhub
 cat > /tmp/modelhub-policy.json <<'JSON'
 {
