@@ -113,17 +113,42 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "modelhub.storageSecret" $root }}
       key: {{ if $root.Values.dev.enabled }}s3-secret-key{{ else }}{{ $root.Values.storage.secretKeyKey }}{{ end }}
+{{- if eq .role "api" }}
+{{- /* Only API nodes make sure the admin key exists; the other roles never see it. */}}
 - name: MODELHUB_ADMIN_KEY
   valueFrom:
     secretKeyRef:
       name: {{ include "modelhub.adminSecret" $root }}
       key: {{ if $root.Values.dev.enabled }}admin-key{{ else }}{{ $root.Values.adminKey.key }}{{ end }}
+      optional: true
+{{- end }}
 - name: MODELHUB_STORAGE_SPOOL_DIR
   value: /var/lib/modelhub/spool
 - name: MODELHUB_SERVING_CACHE_DIR
   value: /var/lib/modelhub/cache
 - name: MODELHUB_SERVING_ENGINE_CACHE_DIR
   value: /var/lib/modelhub/engines
+{{- /* The app's own bounds inside its volumes, so it refuses (507) before the kubelet evicts. */}}
+- name: MODELHUB_SERVING_CACHE_MAX_SIZE
+  value: {{ printf "%dGB" (div (mul 4 (trimSuffix "Gi" (toString .spec.volumes.cache) | int)) 5) | quote }}
+{{- if eq .role "api" }}
+- name: MODELHUB_UPLOAD_MAX_SIZE
+  value: {{ printf "%dGB" (max 1 (div (trimSuffix "Gi" (toString .spec.volumes.spool) | int) 3)) | quote }}
+{{- end }}
+{{- if hasKey .spec "validateVersions" }}
+- name: MODELHUB_SERVING_VALIDATE_VERSIONS
+  value: {{ .spec.validateVersions | quote }}
+{{- end }}
+{{- if or $root.Values.ingress.enabled $root.Values.forwardedHeaders.enabled }}
+{{- /* Behind a proxy: the client's address (failure budget, audit) and scheme (Secure cookie)
+       come from its X-Forwarded-* headers, trusted only from the proxies' addresses. */}}
+- name: SERVER_FORWARD_HEADERS_STRATEGY
+  value: native
+{{- with $root.Values.forwardedHeaders.trustedProxies }}
+- name: SERVER_TOMCAT_REMOTEIP_INTERNAL_PROXIES
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
 - name: MANAGEMENT_SERVER_PORT
   value: {{ $root.Values.managementPort | quote }}
 - name: SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE

@@ -2,7 +2,6 @@ package dev.modelhub.ops;
 
 import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.NodeRole;
-import dev.modelhub.common.NodeRoles;
 import dev.modelhub.common.NotFoundException;
 import dev.modelhub.security.Public;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -17,17 +16,16 @@ final class MissingRoles {
 
   private MissingRoles() {}
 
-  static NotFoundException notOnThisNode(NodeRoles roles, NodeRole role, String what) {
+  static NotFoundException notOnThisNode(NodeRole role, String what) {
+    // The node's own roles are not named: a stranger learns only what any 404 would tell.
     return new NotFoundException(
         "role-not-on-node",
         "Not served by this node",
         "This node does not "
             + what
-            + ": its roles are "
-            + roles
-            + " (modelhub.roles). Send the request to a node with the '"
+            + ". Send the request to a node with the '"
             + role.label()
-            + "' role (in the Helm chart, the release's "
+            + "' role in its modelhub.roles (in the Helm chart, the release's "
             + role.label()
             + " Service).");
   }
@@ -37,15 +35,9 @@ final class MissingRoles {
   @ConditionalOnRole(value = NodeRole.SERVING, absent = true)
   @Public
   static class Inference {
-    private final NodeRoles roles;
-
-    Inference(NodeRoles roles) {
-      this.roles = roles;
-    }
-
     @RequestMapping({"/v2/**", "/v1/models/**", "/api/v1/serving"})
     void inference() {
-      throw notOnThisNode(roles, NodeRole.SERVING, "serve inference or report what it serves");
+      throw notOnThisNode(NodeRole.SERVING, "serve inference or report what it serves");
     }
   }
 
@@ -54,15 +46,9 @@ final class MissingRoles {
   @ConditionalOnRole(value = NodeRole.API, absent = true)
   @Public
   static class Api {
-    private final NodeRoles roles;
-
-    Api(NodeRoles roles) {
-      this.roles = roles;
-    }
-
     @RequestMapping({"/api/**", "/ui/**", "/"})
     void api() {
-      throw notOnThisNode(roles, NodeRole.API, "serve the REST API or the dashboard");
+      throw notOnThisNode(NodeRole.API, "serve the REST API or the dashboard");
     }
   }
 }

@@ -12,10 +12,11 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code serving} health component (in the readiness group): UP while the serving system runs
- * and every model listed in {@code modelhub.serving.critical-models} has a version answering; one
- * other model that cannot load does not take the node out of its Service. Details per model alias
- * say which version serves and what failed. Only on nodes with the serving role.
+ * The {@code serving} health component (in the readiness group): UP once the versions promoted when
+ * the node started have loaded (or failed) and every model listed in {@code
+ * modelhub.serving.critical-models} has a version answering; one other model that cannot load does
+ * not take the node out of its Service. Details per model alias say which version serves and what
+ * failed. Only on nodes with the serving role.
  */
 @Component
 @ConditionalOnRole(NodeRole.SERVING)
@@ -44,6 +45,8 @@ class ServingHealthIndicator extends AbstractHealthIndicator {
       models.put(slot.model() + "@" + slot.alias(), detail);
     }
     builder.withDetail("models", models);
+    // False while the versions promoted when the node started are still loading.
+    builder.withDetail("started", inference.started());
     if (inference.ready()) {
       builder.up();
     } else {

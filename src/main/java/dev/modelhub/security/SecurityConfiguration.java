@@ -36,6 +36,7 @@ import org.springframework.security.oauth2.server.resource.authentication.Bearer
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.util.matcher.AndRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.cors.CorsConfiguration;
@@ -111,7 +112,10 @@ class SecurityConfiguration implements WebMvcConfigurer {
         .authorizeHttpRequests(
             rules ->
                 rules
-                    .requestMatchers(managementPort(environment))
+                    .requestMatchers(
+                        new AndRequestMatcher(
+                            managementPort(environment),
+                            EndpointRequest.to("health", "info", "prometheus")))
                     .permitAll()
                     .requestMatchers(EndpointRequest.to("health"))
                     .permitAll()
@@ -147,7 +151,8 @@ class SecurityConfiguration implements WebMvcConfigurer {
 
   /**
    * Requests that arrived on a separate {@code management.server.port}: that port is the
-   * operator's, kept inside the cluster, so its endpoints need no key.
+   * operator's, kept inside the cluster, so probes and scrapes (health, info, prometheus) need no
+   * key there; any other endpoint exposed later (metrics, say) still needs an admin key.
    */
   private static RequestMatcher managementPort(Environment environment) {
     return (HttpServletRequest request) -> {

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Answers inference requests from the versions loaded on this node. A request is first {@link
@@ -31,6 +32,7 @@ public class InferenceService {
   /** The model tag of requests for names this node does not serve (one series for all). */
   static final String UNKNOWN_MODEL = "_not_served";
 
+  private final BooleanSupplier started;
   private final ServedSlots slots;
   private final VersionPool pool;
   private final ServingProperties properties;
@@ -38,7 +40,12 @@ public class InferenceService {
   private final Map<String, Semaphore> admission = new ConcurrentHashMap<>();
 
   public InferenceService(
-      ServedSlots slots, VersionPool pool, ServingProperties properties, ServingMetrics metrics) {
+      ServedSlots slots,
+      VersionPool pool,
+      ServingProperties properties,
+      ServingMetrics metrics,
+      BooleanSupplier started) {
+    this.started = started;
     this.slots = slots;
     this.pool = pool;
     this.properties = properties;
@@ -191,15 +198,23 @@ public class InferenceService {
     return slots.status();
   }
 
+  /** Whether the loads this node started with have all ended (loaded or failed). */
+  public boolean started() {
+    return started.getAsBoolean();
+  }
+
   /**
-   * Whether this node is ready for traffic: the serving system runs, and every model the operator
-   * listed in {@code critical-models} has a version answering. Other models are ready or not on
-   * their own ({@code /v2/models/{m}/ready}): one that cannot load does not take the node out.
+   * Whether this node is ready for traffic: the loads it started with have ended (loaded or failed;
+   * a node that has just started takes no traffic before it has what was promoted), and every model
+   * the operator listed in {@code critical-models} has a version answering. Other models are ready
+   * or not on their own ({@code /v2/models/{m}/ready}): one that cannot load does not take the node
+   * out.
    */
   public boolean ready() {
-    return slots.status().stream()
-        .filter(s -> properties.criticalModels().contains(s.model()))
-        .allMatch(s -> s.version() != null);
+    return started.getAsBoolean()
+        && slots.status().stream()
+            .filter(s -> properties.criticalModels().contains(s.model()))
+            .allMatch(s -> s.version() != null);
   }
 
   /** Whether {@code model} has a version answering under the default alias. */

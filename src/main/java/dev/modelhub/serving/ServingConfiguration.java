@@ -88,8 +88,12 @@ class ServingConfiguration {
 
   @Bean
   InferenceService inferenceService(
-      ServedSlots slots, VersionPool pool, ServingProperties properties, ServingMetrics metrics) {
-    return new InferenceService(slots, pool, properties, metrics);
+      ServedSlots slots,
+      VersionPool pool,
+      ServingProperties properties,
+      ServingMetrics metrics,
+      ServingReconciler reconciler) {
+    return new InferenceService(slots, pool, properties, metrics, reconciler::initialLoadsDone);
   }
 
   @Bean
@@ -143,7 +147,7 @@ class ServingConfiguration {
 
     @Override
     public void start() {
-      reconciler.reconcileAll();
+      reconciler.loadInitial();
       reconciler.reconcileEvery(properties.reconcileInterval());
       if (listener != null) {
         listener.start();

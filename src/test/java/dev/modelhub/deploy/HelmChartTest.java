@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,6 +85,25 @@ class HelmChartTest {
             serving.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization())
         .isEqualTo(70);
     assertThat(chart.all(Secret.class)).as("no Secret rendered from values").isEmpty();
+    // The admin key reaches API pods only, and a deleted Secret does not stop them.
+    assertThat(env(chart.deployment("api"), "MODELHUB_ADMIN_KEY").getValueFrom().getSecretKeyRef())
+        .satisfies(ref -> assertThat(ref.getOptional()).isTrue());
+    for (String role : List.of("serving", "worker")) {
+      assertThat(container(chart.deployment(role)).getEnv())
+          .extracting(EnvVar::getName)
+          .doesNotContain("MODELHUB_ADMIN_KEY");
+    }
+    // The app bounds itself inside its volumes (it answers 507 before the kubelet evicts it).
+    assertThat(env(chart.deployment("serving"), "MODELHUB_SERVING_CACHE_MAX_SIZE").getValue())
+        .isEqualTo("40GB");
+    assertThat(env(chart.deployment("api"), "MODELHUB_UPLOAD_MAX_SIZE").getValue())
+        .isEqualTo("16GB");
+    assertThat(container(chart.deployment("serving")).getResources().getRequests())
+        .containsEntry("ephemeral-storage", new Quantity("68Gi"));
+    // Without a proxy in front, forwarded headers are not trusted.
+    assertThat(container(chart.deployment("api")).getEnv())
+        .extracting(EnvVar::getName)
+        .doesNotContain("SERVER_FORWARD_HEADERS_STRATEGY");
     assertThat(env(chart.deployment("api"), "SPRING_DATASOURCE_PASSWORD").getValueFrom())
         .satisfies(
             from -> {
@@ -186,6 +206,7 @@ class HelmChartTest {
         .containsEntry("HorizontalPodAutoscaler", 3L)
         .containsEntry("Ingress", 1L)
         .containsEntry("ServiceMonitor", 1L)
+        .containsEntry("NetworkPolicy", 1L)
         .doesNotContainKey("Secret");
     chart.checkEverywhere();
     for (String role : ROLES) {
@@ -196,6 +217,10 @@ class HelmChartTest {
           .isEqualTo("https://login.example.com/realms/ml");
       assertThat(env(deployment, "MODELHUB_SECURITY_JWT_ROLE_CLAIM").getValue())
           .isEqualTo("modelhub_role");
+      // Behind the Ingress: clients' addresses from X-Forwarded-For, from the proxies only.
+      assertThat(env(deployment, "SERVER_FORWARD_HEADERS_STRATEGY").getValue()).isEqualTo("native");
+      assertThat(env(deployment, "SERVER_TOMCAT_REMOTEIP_INTERNAL_PROXIES").getValue())
+          .isEqualTo("10\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
     assertThat(
             chart.hpa("worker").getSpec().getMetrics().get(0).getExternal().getMetric().getName())
@@ -213,6 +238,25 @@ class HelmChartTest {
     assertThat(ingress.getMetadata().getAnnotations())
         .containsEntry("nginx.ingress.kubernetes.io/proxy-body-size", "0");
     assertThat(ingress.getSpec().getTls().get(0).getSecretName()).isEqualTo("modelhub-tls");
+    // The management port is on no Service but the headless, cluster-internal one.
+    for (Service service : chart.all(Service.class)) {
+      boolean management =
+          service.getSpec().getPorts().stream().anyMatch(p -> p.getName().equals("management"));
+      assertThat(management)
+          .as(service.getMetadata().getName())
+          .isEqualTo(service.getMetadata().getName().equals("modelhub-management"));
+    }
+    assertThat(chart.named(Service.class, "modelhub-management").getSpec().getClusterIP())
+        .isEqualTo("None");
+    NetworkPolicy policy = chart.all(NetworkPolicy.class).get(0);
+    assertThat(policy.getSpec().getIngress())
+        .anySatisfy(
+            rule -> {
+              assertThat(rule.getPorts().get(0).getPort().getStrVal()).isEqualTo("management");
+              assertThat(rule.getFrom()).isNotEmpty();
+            });
+    assertThat(policy.getSpec().getEgress().get(0).getTo().get(0).getIpBlock().getExcept())
+        .containsExactly("169.254.0.0/16");
   }
 
   @Test
@@ -375,7 +419,10 @@ class HelmChartTest {
                   .replace("s", ""));
       int preStop =
           Integer.parseInt(container.getLifecycle().getPreStop().getExec().getCommand().get(1));
-      assertThat(pod.getTerminationGracePeriodSeconds()).isGreaterThan((long) shutdown + preStop);
+      assertThat(pod.getTerminationGracePeriodSeconds())
+          .as("two shutdown phases and the preStop delay")
+          .isGreaterThan(2L * shutdown + preStop);
+      assertThat(container.getResources().getRequests()).containsKey("ephemeral-storage");
       // The writable paths are emptyDir volumes; nothing else is writable.
       Map<String, String> mounts =
           container.getVolumeMounts().stream()

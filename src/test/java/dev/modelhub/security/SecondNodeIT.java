@@ -122,13 +122,16 @@ class SecondNodeIT extends ServingTest {
 
   @Test
   @Order(4)
-  void actuator_on_a_separate_management_port_needs_no_key() {
+  void probes_and_scrapes_on_a_separate_management_port_need_no_key() {
     int management = Integer.parseInt(node.getEnvironment().getProperty("local.management.port"));
     Api operator = new Api(management, json).anonymous();
     Response prometheus = operator.get("/actuator/prometheus");
     assertThat(prometheus.status()).isEqualTo(200);
     assertThat(prometheus.text()).contains("jvm_memory_used_bytes");
-    assertThat(operator.get("/actuator/metrics").status()).isEqualTo(200);
+    assertThat(operator.get("/actuator/health/liveness").status()).isEqualTo(200);
+    // Other endpoints there still need an admin key.
+    assertThat(operator.get("/actuator/metrics").status()).isEqualTo(401);
+    assertThat(new Api(management, json).get("/actuator/metrics").status()).isEqualTo(200);
     assertThat(b.anonymous().get("/actuator/prometheus").status()).isIn(401, 404);
   }
 

@@ -7,6 +7,7 @@ import dev.modelhub.registry.RegistryService;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -39,6 +40,13 @@ public class ServingReconciler implements AutoCloseable {
   private final ModelLoads loads;
   private final Backoff backoff;
   private final Clock clock;
+
+  /** Done once each load the node started with has ended, loaded or failed. */
+  private final CompletableFuture<Void> initialLoads = new CompletableFuture<>();
+
+  /** While the first pass runs (on the reconcile thread): the loads it starts. */
+  private List<CompletableFuture<?>> collecting;
+
   private final ScheduledExecutorService thread =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-serving-reconcile"));
 
@@ -62,6 +70,39 @@ public class ServingReconciler implements AutoCloseable {
   /** Compares every served alias with what is loaded and starts what must change. */
   public CompletableFuture<Void> reconcileAll() {
     return CompletableFuture.runAsync(this::applyAll, thread);
+  }
+
+  /**
+   * Loads what the served aliases point at now, as a node does when it starts. {@link
+   * #initialLoadsDone()} turns true once each of those loads has ended (loaded or failed): until
+   * then the node is not ready, so a rolling update sends it no traffic before it has what the node
+   * it replaces served.
+   */
+  public void loadInitial() {
+    CompletableFuture.supplyAsync(
+            () -> {
+              List<CompletableFuture<?>> started = new ArrayList<>();
+              collecting = started;
+              try {
+                applyAll();
+              } finally {
+                collecting = null;
+              }
+              return started;
+            },
+            thread)
+        .thenCompose(
+            started ->
+                CompletableFuture.allOf(
+                    started.stream()
+                        .map(f -> f.handle((loaded, error) -> null))
+                        .toArray(CompletableFuture[]::new)))
+        .whenComplete((done, error) -> initialLoads.complete(null));
+  }
+
+  /** Whether the loads the node started with have all ended. */
+  public boolean initialLoadsDone() {
+    return initialLoads.isDone();
   }
 
   /** The same, for one model (after a notification or event about it). */
@@ -117,8 +158,12 @@ public class ServingReconciler implements AutoCloseable {
     VersionKey key = VersionKey.of(target);
     VersionPool.Claim claim = pool.claim(key, k -> loads.load(target));
     log.info("{}@{}: loading v{}", slot.model, slot.alias, target.version());
-    claim.future.whenCompleteAsync(
-        (loaded, error) -> onLoaded(slot, target, claim, loaded, error), thread);
+    CompletableFuture<?> handled =
+        claim.future.whenCompleteAsync(
+            (loaded, error) -> onLoaded(slot, target, claim, loaded, error), thread);
+    if (collecting != null) {
+      collecting.add(handled);
+    }
   }
 
   private void onLoaded(
