@@ -14,10 +14,12 @@ until mc alias set local "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" 
   sleep 2
 done
 mc mb --ignore-existing "local/$BUCKET"
-# A node stopped in the middle of an upload may leave its staging object behind.
-if ! mc ilm rule ls "local/$BUCKET" 2>/dev/null | grep -q "staging/"; then
-  mc ilm rule add --prefix "staging/" --expire-days 1 "local/$BUCKET"
-fi
+# A node stopped in the middle of an upload may leave its staging object behind. (The MinIO
+# image has no grep: match with the shell.)
+case "$(mc ilm rule ls "local/$BUCKET" 2>/dev/null || true)" in
+  *staging/*) ;;
+  *) mc ilm rule add --prefix "staging/" --expire-days 1 "local/$BUCKET" ;;
+esac
 policy="${TMPDIR:-/tmp}/modelhub-policy.json"
 cat > "$policy" <<JSON
 {

@@ -128,12 +128,15 @@ app.kubernetes.io/component: {{ .component }}
   value: /var/lib/modelhub/cache
 - name: MODELHUB_SERVING_ENGINE_CACHE_DIR
   value: /var/lib/modelhub/engines
-{{- /* The app's own bounds inside its volumes, so it refuses (507) before the kubelet evicts. */}}
+{{- /* The app's own bounds inside its volumes: the cache evicts down to 80 % of its volume, and
+       one upload fits three times in the spool and, unpacked for validation, twice in the cache. */}}
+{{- $cache := trimSuffix "Gi" (toString .spec.volumes.cache) | int }}
+{{- $spool := trimSuffix "Gi" (toString .spec.volumes.spool) | int }}
 - name: MODELHUB_SERVING_CACHE_MAX_SIZE
-  value: {{ printf "%dGB" (div (mul 4 (trimSuffix "Gi" (toString .spec.volumes.cache) | int)) 5) | quote }}
+  value: {{ printf "%dGB" (max 1 (div (mul 4 $cache) 5)) | quote }}
 {{- if eq .role "api" }}
 - name: MODELHUB_UPLOAD_MAX_SIZE
-  value: {{ printf "%dGB" (max 1 (div (trimSuffix "Gi" (toString .spec.volumes.spool) | int) 3)) | quote }}
+  value: {{ printf "%dGB" (max 1 (min (div $spool 3) (div (mul 4 $cache) 10))) | quote }}
 {{- end }}
 {{- if hasKey .spec "validateVersions" }}
 - name: MODELHUB_SERVING_VALIDATE_VERSIONS

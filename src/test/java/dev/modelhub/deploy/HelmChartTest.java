@@ -95,11 +95,14 @@ class HelmChartTest {
     }
     // The app bounds itself inside its volumes (it answers 507 before the kubelet evicts it).
     assertThat(env(chart.deployment("serving"), "MODELHUB_SERVING_CACHE_MAX_SIZE").getValue())
-        .isEqualTo("40GB");
+        .isEqualTo("24GB");
     assertThat(env(chart.deployment("api"), "MODELHUB_UPLOAD_MAX_SIZE").getValue())
-        .isEqualTo("16GB");
+        .as("a third of the 20Gi spool; unpacked, half of 80 %% of the 16Gi cache")
+        .isEqualTo("6GB");
     assertThat(container(chart.deployment("serving")).getResources().getRequests())
-        .containsEntry("ephemeral-storage", new Quantity("68Gi"));
+        .containsEntry("ephemeral-storage", new Quantity("38Gi"))
+        .containsEntry("cpu", new Quantity("2"));
+    assertThat(chart.deployment("serving").getSpec().getProgressDeadlineSeconds()).isEqualTo(1800);
     // Without a proxy in front, forwarded headers are not trusted.
     assertThat(container(chart.deployment("api")).getEnv())
         .extracting(EnvVar::getName)
@@ -255,8 +258,17 @@ class HelmChartTest {
               assertThat(rule.getPorts().get(0).getPort().getStrVal()).isEqualTo("management");
               assertThat(rule.getFrom()).isNotEmpty();
             });
-    assertThat(policy.getSpec().getEgress().get(0).getTo().get(0).getIpBlock().getExcept())
-        .containsExactly("169.254.0.0/16");
+    var egress = policy.getSpec().getEgress();
+    assertThat(egress.get(0).getPorts()).extracting(p -> p.getPort().getIntVal()).contains(53);
+    assertThat(egress.get(1).getTo().get(0).getIpBlock().getExcept())
+        .containsExactly("169.254.0.0/16", "100.100.100.200/32");
+    assertThat(egress.get(1).getTo().get(1).getIpBlock().getExcept())
+        .containsExactly("fd00:ec2::254/128", "fe80::/10");
+    assertThat(policy.getSpec().getIngress().get(0).getFrom())
+        .as("HTTP (and with it X-Forwarded-For) from the Ingress controller only")
+        .isNotEmpty();
+    assertThat(env(chart.deployment("api"), "MODELHUB_UPLOAD_MAX_SIZE").getValue())
+        .isEqualTo("40GB");
   }
 
   @Test

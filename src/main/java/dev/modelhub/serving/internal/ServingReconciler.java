@@ -44,8 +44,8 @@ public class ServingReconciler implements AutoCloseable {
   /** Done once each load the node started with has ended, loaded or failed. */
   private final CompletableFuture<Void> initialLoads = new CompletableFuture<>();
 
-  /** While the first pass runs (on the reconcile thread): the loads it starts. */
-  private List<CompletableFuture<?>> collecting;
+  /** Loads started before {@link #initialLoads} is done (touched on the reconcile thread only). */
+  private final List<CompletableFuture<?>> startupLoads = new ArrayList<>();
 
   private final ScheduledExecutorService thread =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("modelhub-serving-reconcile"));
@@ -79,25 +79,37 @@ public class ServingReconciler implements AutoCloseable {
    * it replaces served.
    */
   public void loadInitial() {
-    CompletableFuture.supplyAsync(
-            () -> {
-              List<CompletableFuture<?>> started = new ArrayList<>();
-              collecting = started;
-              try {
-                applyAll();
-              } finally {
-                collecting = null;
-              }
-              return started;
-            },
-            thread)
-        .thenCompose(
-            started ->
-                CompletableFuture.allOf(
-                    started.stream()
-                        .map(f -> f.handle((loaded, error) -> null))
-                        .toArray(CompletableFuture[]::new)))
-        .whenComplete((done, error) -> initialLoads.complete(null));
+    thread.execute(this::firstPass);
+  }
+
+  /** Runs on the reconcile thread; a pass that cannot read the registry is tried again. */
+  private void firstPass() {
+    try {
+      apply(registry.targets(aliases), null);
+    } catch (RuntimeException e) {
+      log.warn("First reconcile failed, retrying in 1s: {}", e.toString());
+      thread.schedule(this::firstPass, 1, TimeUnit.SECONDS);
+      return;
+    }
+    awaitStartupLoads();
+  }
+
+  /**
+   * Completes {@link #initialLoads} once every load started so far has ended, including loads
+   * started meanwhile (a promotion arriving while the node starts).
+   */
+  private void awaitStartupLoads() {
+    List<CompletableFuture<?>> pending = List.copyOf(startupLoads);
+    startupLoads.clear();
+    if (pending.isEmpty()) {
+      initialLoads.complete(null);
+      return;
+    }
+    CompletableFuture.allOf(
+            pending.stream()
+                .map(f -> f.handle((loaded, error) -> null))
+                .toArray(CompletableFuture[]::new))
+        .whenCompleteAsync((done, error) -> awaitStartupLoads(), thread);
   }
 
   /** Whether the loads the node started with have all ended. */
@@ -161,8 +173,8 @@ public class ServingReconciler implements AutoCloseable {
     CompletableFuture<?> handled =
         claim.future.whenCompleteAsync(
             (loaded, error) -> onLoaded(slot, target, claim, loaded, error), thread);
-    if (collecting != null) {
-      collecting.add(handled);
+    if (!initialLoads.isDone()) {
+      startupLoads.add(handled);
     }
   }
 
