@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -71,18 +72,7 @@ class GracefulShutdownIT extends ServingTest {
     // About 100 GFLOP: long enough to still be running when the node starts shutting down.
     int rows = 1024;
     Map<String, Object> body =
-        Map.of(
-            "inputs",
-            List.of(
-                Map.of(
-                    "name",
-                    "input",
-                    "datatype",
-                    "FP32",
-                    "shape",
-                    List.of(rows, WIDTH),
-                    "data",
-                    Collections.nCopies(rows * WIDTH, 1.0))));
+        v2Body("input", "FP32", List.of(rows, WIDTH), Collections.nCopies(rows * WIDTH, 1.0));
     CompletableFuture<Response> inFlight =
         CompletableFuture.supplyAsync(
             () -> serving.postJson("/v2/models/" + model + "/infer", body));
@@ -114,12 +104,7 @@ class GracefulShutdownIT extends ServingTest {
       throws Exception {
     String model = uniqueName("grace");
     ConfigurableApplicationContext node =
-        startNode(
-            environment,
-            Map.of(
-                "modelhub.roles", "api",
-                "modelhub.serving.validate-versions", "false",
-                "spring.lifecycle.timeout-per-shutdown-phase", "2m"));
+        startApiNode(Map.of("spring.lifecycle.timeout-per-shutdown-phase", "2m"));
     int port = port(node);
     ArtifactStore store = node.getBean(ArtifactStore.class);
     byte[] artifact = Fixtures.bytes("digits_mlp.onnx");
@@ -148,13 +133,12 @@ class GracefulShutdownIT extends ServingTest {
     String model = uniqueName("abort");
     Path spool = TestInfrastructure.newScratchDir("abort-spool");
     ConfigurableApplicationContext node =
-        startNode(
-            environment,
+        startApiNode(
             Map.of(
-                "modelhub.roles", "api",
-                "modelhub.serving.validate-versions", "false",
-                "modelhub.storage.spool-dir", spool.toString(),
-                "spring.lifecycle.timeout-per-shutdown-phase", "1s"));
+                "modelhub.storage.spool-dir",
+                spool.toString(),
+                "spring.lifecycle.timeout-per-shutdown-phase",
+                "1s"));
     int port = port(node);
     ArtifactStore store = node.getBean(ArtifactStore.class);
     List<String> objectsBefore = objectKeys("");
@@ -181,6 +165,14 @@ class GracefulShutdownIT extends ServingTest {
     assertThat(objectKeys(""))
         .as("no new object")
         .containsExactlyInAnyOrderElementsOf(objectsBefore);
+  }
+
+  /** An api-only node (no validation loads: these tests are about the upload itself). */
+  private ConfigurableApplicationContext startApiNode(Map<String, String> overrides) {
+    Map<String, String> settings = new HashMap<>(overrides);
+    settings.put("modelhub.roles", "api");
+    settings.put("modelhub.serving.validate-versions", "false");
+    return startNode(environment, settings);
   }
 
   /** Sends half of {@code artifact}, then the rest once {@code rest} opens. */

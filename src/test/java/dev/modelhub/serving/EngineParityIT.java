@@ -135,18 +135,7 @@ class EngineParityIT extends ServingTest {
     Response flat =
         api.postJson(
             "/v2/models/" + model + "/versions/" + version + "/infer",
-            Map.of(
-                "inputs",
-                List.of(
-                    Map.of(
-                        "name",
-                        "input",
-                        "shape",
-                        List.of(4, 64),
-                        "datatype",
-                        "FP32",
-                        "data",
-                        flatten(inputs)))));
+            v2Body("input", "FP32", List.of(4, 64), flatten(inputs)));
     assertClose(rows(flat.json().get("outputs").get(0).get("data"), 10), expected);
 
     Response rowFormat =

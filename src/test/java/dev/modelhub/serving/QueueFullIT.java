@@ -31,18 +31,7 @@ class QueueFullIT extends ServingTest {
         register(model, OnnxModels.slowIdentity(WIDTH, 1500).toByteArray(), "slow.onnx"));
     awaitServing(model, "production", 1);
     Map<String, Object> body =
-        Map.of(
-            "inputs",
-            List.of(
-                Map.of(
-                    "name",
-                    "input",
-                    "datatype",
-                    "FP32",
-                    "shape",
-                    List.of(WIDTH, WIDTH),
-                    "data",
-                    Collections.nCopies(WIDTH * WIDTH, 1.0))));
+        v2Body("input", "FP32", List.of(WIDTH, WIDTH), Collections.nCopies(WIDTH * WIDTH, 1.0));
 
     CompletableFuture<Response> running =
         CompletableFuture.supplyAsync(() -> new Api(port, json).postJson(v2(model), body));
@@ -56,19 +45,7 @@ class QueueFullIT extends ServingTest {
     // A one-row request: admission does not depend on size.
     Response rejected =
         api.postJson(
-            v2(model),
-            Map.of(
-                "inputs",
-                List.of(
-                    Map.of(
-                        "name",
-                        "input",
-                        "datatype",
-                        "FP32",
-                        "shape",
-                        List.of(1, WIDTH),
-                        "data",
-                        Collections.nCopies(WIDTH, 1.0)))));
+            v2(model), v2Body("input", "FP32", List.of(1, WIDTH), Collections.nCopies(WIDTH, 1.0)));
 
     assertThat(rejected.status()).as(rejected.toString()).isEqualTo(429);
     assertThat(rejected.json().get("type").asString()).endsWith("/queue-full");

@@ -93,18 +93,15 @@ public abstract class ServingTest extends IntegrationTest {
   protected static Response inferDigit(Api node, String model) {
     return node.postJson(
         "/v2/models/" + model + "/infer",
-        Map.of(
-            "inputs",
-            List.of(
-                Map.of(
-                    "name",
-                    "input",
-                    "shape",
-                    List.of(1, 64),
-                    "datatype",
-                    "FP32",
-                    "data",
-                    DigitsReference.inputs()[0]))));
+        v2Body("input", "FP32", List.of(1, 64), DigitsReference.inputs()[0]));
+  }
+
+  /** A v2 inference request body of one input tensor. */
+  protected static Map<String, Object> v2Body(
+      String input, String datatype, List<Integer> shape, Object data) {
+    return Map.of(
+        "inputs",
+        List.of(Map.of("name", input, "datatype", datatype, "shape", shape, "data", data)));
   }
 
   /** The sum of a Prometheus metric's samples whose labels contain every {@code labels} part. */
