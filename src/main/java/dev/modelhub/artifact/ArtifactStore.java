@@ -149,6 +149,53 @@ public class ArtifactStore {
     }
   }
 
+  /**
+   * Stores a running job's scratch file (a training checkpoint) under {@code name}, outside the
+   * content-addressed store, replacing what was there: so that a worker taking the job over finds
+   * it. Names are the job's own ({@code [a-z0-9-]+}).
+   */
+  public void putScratch(String name, Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      storage.putStream(scratchKey(name), in);
+    } catch (IOException e) {
+      throw new StorageUnavailableException(
+          "Object storage at " + storage.endpoint() + " failed", e);
+    }
+  }
+
+  /** Downloads scratch file {@code name} into {@code file}; false when there is none. */
+  public boolean getScratch(String name, Path file) {
+    String key = scratchKey(name);
+    try {
+      if (storage.size(key).isEmpty()) {
+        return false;
+      }
+      try (InputStream in = storage.get(key, 0, null)) {
+        Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      return true;
+    } catch (IOException e) {
+      throw new StorageUnavailableException(
+          "Object storage at " + storage.endpoint() + " failed", e);
+    }
+  }
+
+  /** Removes scratch file {@code name}, if there is one. */
+  public void removeScratch(String name) {
+    try {
+      storage.remove(scratchKey(name));
+    } catch (IOException e) {
+      log.warn("Could not remove scratch object {}: {}", name, e.getMessage());
+    }
+  }
+
+  private static String scratchKey(String name) {
+    if (!name.matches("[a-z0-9-]{1,100}")) {
+      throw new IllegalArgumentException("scratch names are [a-z0-9-]+, not '" + name + "'");
+    }
+    return "scratch/" + name;
+  }
+
   /** Checks that object storage answers and the bucket exists. */
   public StorageProbe probe() {
     try {

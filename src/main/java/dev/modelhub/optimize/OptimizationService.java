@@ -5,12 +5,16 @@ import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NotFoundException;
 import dev.modelhub.common.PageView;
 import dev.modelhub.common.UnprocessableException;
+import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.TensorSpec;
 import dev.modelhub.optimize.internal.Dataset;
+import dev.modelhub.optimize.internal.Distillation;
 import dev.modelhub.optimize.internal.EvaluationData;
 import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
-import dev.modelhub.optimize.internal.Pass;
+import dev.modelhub.optimize.internal.PassType;
 import dev.modelhub.optimize.internal.Passes;
 import dev.modelhub.registry.ModelDeleted;
 import dev.modelhub.registry.RegistryService;
@@ -92,7 +96,7 @@ public class OptimizationService {
     if (passName == null || passName.isBlank()) {
       throw new InvalidRequestException("'pass' is required; one of " + passes.names() + ".");
     }
-    Pass<?> pass =
+    PassType<?> pass =
         passes
             .find(passName)
             .orElseThrow(
@@ -108,7 +112,9 @@ public class OptimizationService {
           "Version archived",
           "Version " + version + " of '" + model + "' is archived; optimize a READY version.");
     }
-    if (parent.format() != ModelFormat.ONNX) {
+    if (pass instanceof Distillation) {
+      params = checkDistill(model, parent, (PassParameters.Distill) params);
+    } else if (parent.format() != ModelFormat.ONNX) {
       throw new UnprocessableException(
           "pass-not-applicable",
           "Pass not applicable",
@@ -118,8 +124,9 @@ public class OptimizationService {
               + " is "
               + parent.format().id()
               + ".");
+    } else {
+      checkEvaluationData(model, parent, params);
     }
-    checkEvaluationData(model, parent, params);
     long id =
         jobs.insert(model, version, passName, params, properties.maxAttempts(), caller.name());
     audit.record(
@@ -130,6 +137,109 @@ public class OptimizationService {
             .withJob(id)
             .withDetail(passName + " " + passes.json(params)));
     return find(id);
+  }
+
+  /**
+   * Everything about a distillation knowable before it runs: the teacher's signature takes one FP32
+   * input and answers FP32 class scores, the datasets exist and fit it, the student fits it and is
+   * smaller than the teacher. Answers the parameters with the student resolved and both parameter
+   * counts filled in. Every refusal is a 400 saying what to change.
+   */
+  private PassParameters.Distill checkDistill(
+      String model, VersionRef teacher, PassParameters.Distill params) {
+    ModelSignature signature = teacher.signature();
+    if (signature.inputs().size() != 1
+        || signature.inputs().get(0).datatype() != Datatype.FP32
+        || signature.outputs().isEmpty()
+        || signature.outputs().get(0).datatype() != Datatype.FP32) {
+      throw invalidDistill(
+          "a teacher needs one FP32 input and FP32 class scores as its first output; version "
+              + teacher.version()
+              + " takes "
+              + describe(signature.inputs())
+              + " and answers "
+              + describe(signature.outputs()));
+    }
+    if (params.dataset() == null) {
+      throw invalidDistill(
+          "'dataset' is required: the transfer set the student learns from (a CSV or .npz"
+              + " dataset of '"
+              + model
+              + "', labels optional)");
+    }
+    DatasetView transfer = distillDataset(model, "dataset", params.dataset(), signature);
+    DatasetView evaluation =
+        params.evaluationDataset() == null
+            ? transfer
+            : distillDataset(model, "evaluationDataset", params.evaluationDataset(), signature);
+    if (params.maxAccuracyDrop() != null && !evaluation.hasLabels()) {
+      throw invalidDistill(
+          "maxAccuracyDrop needs labels; dataset '" + evaluation.name() + "' has none");
+    }
+    TensorSpec input = signature.inputs().get(0);
+    TensorSpec output = signature.outputs().get(0);
+    long teacherCount =
+        teacher.parameterCount() != null && teacher.parameterCount() > 0
+            ? teacher.parameterCount()
+            : teacher.sizeBytes() / Float.BYTES;
+    try {
+      PassParameters.Student student =
+          params.student().type() == StudentType.AUTO
+              ? Distillation.resolveAuto(params.student(), input, output, teacherCount)
+              : params.student();
+      long studentCount = Distillation.parameterCount(student, input, output);
+      if (studentCount >= teacherCount) {
+        throw invalidDistill(
+            "the student has "
+                + studentCount
+                + " parameters, not fewer than the teacher's "
+                + teacherCount
+                + (teacher.parameterCount() == null
+                    ? " (the registry has no parameter count for this "
+                        + teacher.format().id()
+                        + " model: its size in float32 values stands in)"
+                    : "")
+                + "; give it fewer or narrower layers");
+      }
+      return params.resolved(student, studentCount, teacherCount);
+    } catch (IllegalArgumentException e) {
+      throw invalidDistill(e.getMessage());
+    }
+  }
+
+  private DatasetView distillDataset(
+      String model, String field, String reference, ModelSignature signature) {
+    DatasetView dataset =
+        datasets
+            .find(model, reference)
+            .orElseThrow(
+                () ->
+                    invalidDistill(
+                        "'"
+                            + field
+                            + "': model '"
+                            + model
+                            + "' has no dataset '"
+                            + reference
+                            + "'; its datasets are "
+                            + datasets.list(model).stream().map(DatasetView::name).toList()));
+    try {
+      Dataset.checkFits(dataset.format(), dataset.inputs(), signature);
+    } catch (UnprocessableException e) {
+      throw invalidDistill("'" + field + "' does not fit the teacher: " + e.getMessage());
+    }
+    return dataset;
+  }
+
+  private static String describe(java.util.List<TensorSpec> tensors) {
+    return tensors.stream().map(t -> t.name() + " " + t.datatype() + t.shape()).toList().toString();
+  }
+
+  private static InvalidRequestException invalidDistill(String why) {
+    return new InvalidRequestException(
+        "invalid-pass-params",
+        "Invalid pass parameters",
+        "distill: " + why + (why.endsWith(".") ? "" : "."));
   }
 
   private void checkEvaluationData(String model, VersionRef parent, PassParameters params) {
@@ -211,7 +321,14 @@ public class OptimizationService {
   public Map<String, String> passDefaults() {
     Map<String, String> defaults = new TreeMap<>();
     for (String name : passes.names()) {
-      defaults.put(name, passes.json(passes.read(passes.find(name).orElseThrow(), null)));
+      // distill has one required parameter, its student: the defaults show the default MLP.
+      JsonNode given =
+          Distillation.NAME.equals(name)
+              ? tools.jackson.databind.json.JsonMapper.builder()
+                  .build()
+                  .readTree("{\"student\": {\"type\": \"mlp\"}}")
+              : null;
+      defaults.put(name, passes.json(passes.read(passes.find(name).orElseThrow(), given)));
     }
     return defaults;
   }

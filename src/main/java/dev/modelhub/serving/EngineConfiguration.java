@@ -6,6 +6,7 @@ import dev.modelhub.format.ModelInspector;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.serving.internal.ArtifactCache;
 import dev.modelhub.serving.internal.EngineInfo;
+import dev.modelhub.serving.internal.JobModels;
 import dev.modelhub.serving.internal.ModelLoader;
 import dev.modelhub.serving.internal.ServingMetrics;
 import dev.modelhub.serving.internal.ValidationLoads;
@@ -51,6 +52,12 @@ class EngineConfiguration {
   ValidationLoads validationLoads(
       ArtifactCache cache, ModelLoader loader, ServingProperties properties, MeterRegistry meters) {
     return new ValidationLoads(cache, loader, properties.loadTimeout(), meters);
+  }
+
+  /** Models that jobs run (a distillation's teacher and student), each in a host of its own. */
+  @Bean
+  ModelRunner modelRunner(ArtifactCache cache, ModelLoader loader) {
+    return new JobModels(cache, loader);
   }
 
   @Bean

@@ -1,8 +1,10 @@
 package dev.modelhub.optimize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.modelhub.optimize.internal.JobContext;
 import dev.modelhub.optimize.internal.JobRunner;
 import dev.modelhub.optimize.internal.JobStore;
 import dev.modelhub.optimize.internal.JobWorker;
@@ -13,10 +15,17 @@ import dev.modelhub.support.Npz;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,6 +160,102 @@ class JobLifecycleIT extends ServingTest {
     assertThat(job.get("resultVersion").isNull()).isTrue();
     assertThat(variantsOf(id)).isZero();
     assertThat(versionRows(model)).isEqualTo(1);
+  }
+
+  @Test
+  void a_distillation_taken_over_from_a_dead_worker_continues_from_its_last_checkpoint()
+      throws Exception {
+    uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
+    long id =
+        optimize(
+            model,
+            1,
+            "distill",
+            Map.of(
+                "student",
+                Map.of("type", "mlp", "hidden", List.of(32)),
+                "dataset",
+                "train",
+                "evaluationDataset",
+                "test",
+                "epochs",
+                40,
+                "patience",
+                40));
+    String checkpoint = "scratch/distill-job-" + id;
+    // Worker A claims the job and trains; it dies (its process and training end, nothing is
+    // written to the queue) once it has stored a checkpoint a few epochs in.
+    JobContext a = new JobContext(store.claim("a", Duration.ofSeconds(1)).orElseThrow());
+    ExecutorService workerA = Executors.newSingleThreadExecutor();
+    Future<?> runA = workerA.submit(() -> runner.run(a));
+    try {
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> checkpointEpoch(checkpoint) >= 5 || runA.isDone());
+      a.stop(JobContext.Stop.LEASE_LOST);
+      assertThatThrownBy(runA::get).isInstanceOf(ExecutionException.class);
+    } finally {
+      workerA.shutdownNow();
+    }
+    int saved = checkpointEpoch(checkpoint);
+    assertThat(saved).isBetween(5, 39);
+
+    // B takes the job over once A's lease has run out, and continues from A's checkpoint.
+    JobWorker b = worker("b", 20);
+    // runNextJob runs the job it claims to its end: the wait includes the rest of the training.
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(b::runNextJob);
+    JsonNode done = job(id);
+    assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+    assertThat(done.get("attempts").asInt()).isEqualTo(2);
+    JsonNode details = done.get("report").get("passDetails");
+    assertThat(details.get("resumedAfterEpoch").asInt()).isGreaterThanOrEqualTo(saved);
+    assertThat(details.get("epochsRun").asInt()).isEqualTo(40);
+    assertThat(details.get("epochs").size()).isEqualTo(40);
+    assertThat(done.get("log").findValuesAsString("line"))
+        .anyMatch(line -> line.startsWith("continuing from the checkpoint after epoch "));
+    assertThat(variantsOf(id)).isEqualTo(1);
+    // The checkpoint goes with the job's success.
+    assertThat(objectKeys(checkpoint)).isEmpty();
+  }
+
+  @Test
+  void a_cancelled_distillation_stops_between_batches_and_leaves_nothing() throws Exception {
+    uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
+    long id =
+        optimize(
+            model,
+            1,
+            "distill",
+            Map.of(
+                "student",
+                Map.of("type", "mlp", "hidden", List.of(32)),
+                "dataset",
+                "train",
+                "epochs",
+                10000,
+                "patience",
+                10000));
+    started = worker("trainer", 20);
+    started.start();
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .until(() -> job(id).get("message").asString().startsWith("training: epoch"));
+    api.postJson("/api/v1/jobs/" + id + "/cancel", Map.of());
+    JsonNode job = awaitJob(id);
+    assertThat(job.get("status").asString()).isEqualTo("CANCELLED");
+    assertThat(variantsOf(id)).isZero();
+    assertThat(objectKeys("scratch/distill-job-" + id)).isEmpty();
+  }
+
+  /** The epoch of a distillation checkpoint stored under {@code key} (0 when there is none). */
+  private int checkpointEpoch(String key) throws Exception {
+    if (objectKeys(key).isEmpty()) {
+      return 0;
+    }
+    try (InputStream in = objectStorage.get(key, 4, 4L)) {
+      return ByteBuffer.wrap(in.readNBytes(4)).getInt();
+    }
   }
 
   @Test

@@ -195,6 +195,6 @@ class PassesTest {
   }
 
   private PassDetails apply(String pass, OnnxGraph graph, Map<String, Object> params) {
-    return passes.find(pass).orElseThrow().applyFor(graph, read(pass, params), Set.of());
+    return passes.graphPass(pass).orElseThrow().applyFor(graph, read(pass, params), Set.of());
   }
 }

@@ -117,7 +117,10 @@ public abstract class ServingTest extends IntegrationTest {
 
   /** Uploads the digits test set (450 labelled rows) as dataset {@code name} of {@code model}. */
   protected void uploadDigitsTestSet(String model, String name) {
-    byte[] csv = Fixtures.data("digits-test.csv");
+    uploadCsv(model, name, Fixtures.data("digits-test.csv"));
+  }
+
+  protected void uploadCsv(String model, String name, byte[] csv) {
     Response response =
         api.sendRaw("POST", "/api/v1/models/" + model + "/datasets?name=" + name, "text/csv", csv);
     assertThat(response.status()).as(response.toString()).isEqualTo(201);

@@ -131,7 +131,7 @@ public final class Evaluator {
    * thread pools, which ONNX Runtime refuses once any environment exists. So DJL creates it, here
    * too, and evaluation shares it.
    */
-  private static OrtEnvironment environment() {
+  static OrtEnvironment environment() {
     NativeEnvironment.prepare();
     Engine.getEngine("OnnxRuntime");
     return OrtEnvironment.getEnvironment();
@@ -157,7 +157,7 @@ public final class Evaluator {
     }
   }
 
-  private static Comparison compare(
+  static Comparison compare(
       Outputs parent,
       Outputs variant,
       EvaluationData data,

@@ -21,6 +21,8 @@ import dev.modelhub.registry.Derivation;
 import dev.modelhub.registry.RegistryService;
 import dev.modelhub.registry.VersionRef;
 import dev.modelhub.registry.VersionView;
+import dev.modelhub.serving.ModelRunner;
+import dev.modelhub.serving.ServingProperties;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -64,6 +66,9 @@ public class JobRunner {
   private final ObjectMapper json;
   private final StorageProperties storage;
   private final JobSandbox sandbox;
+  private final ModelRunner models;
+  private final ServingProperties serving;
+  private final Distiller distiller;
 
   /**
    * Evaluation processes: ONNX Runtime's settings only; under bubblewrap no network, and of the
@@ -84,6 +89,25 @@ public class JobRunner {
                 "MALLOC_ARENA_MAX", "2")));
   }
 
+  /**
+   * Distillation training: PyTorch's settings; under bubblewrap no network, of the spool only the
+   * job's own files, and the engine cache writable (PyTorch extracts its natives there once).
+   */
+  private static SandboxedJvm training(Path spool, ServingProperties serving) {
+    return new SandboxedJvm(
+        new SandboxedJvm.Settings(
+            1024,
+            true,
+            List.of(serving.engineCacheDir()),
+            List.of(spool),
+            Map.of(
+                "PATH", "/usr/local/bin:/usr/bin:/bin",
+                "LANG", "C.UTF-8",
+                "ORT_DISABLE_TELEMETRY", "1",
+                "OMP_NUM_THREADS", "2",
+                "MALLOC_ARENA_MAX", "2")));
+  }
+
   private final Path workDir;
 
   public JobRunner(
@@ -97,7 +121,9 @@ public class JobRunner {
       Passes passes,
       JobProperties properties,
       ObjectMapper json,
-      StorageProperties storage) {
+      StorageProperties storage,
+      ModelRunner models,
+      ServingProperties serving) {
     this.registry = registry;
     this.store = store;
     this.unpacker = unpacker;
@@ -110,17 +136,33 @@ public class JobRunner {
     this.json = json;
     this.storage = storage;
     this.workDir = storage.spoolDir().toAbsolutePath().normalize().resolve("jobs");
+    this.models = models;
+    this.serving = serving;
     this.sandbox =
         properties.isolatedEvaluation()
             ? new JobSandbox(
-                evaluations(storage.spoolDir()), properties.passHeap().toMegabytes(), json)
+                evaluations(storage.spoolDir()),
+                training(storage.spoolDir(), serving),
+                properties.passHeap().toMegabytes(),
+                json)
             : null;
+    this.distiller =
+        new Distiller(
+            store,
+            datasets,
+            reader,
+            jobs,
+            models,
+            sandbox,
+            properties,
+            serving.engineCacheDir().toAbsolutePath().normalize());
   }
 
   /** The same runner with other job settings (latency runs, sample counts). */
   public JobRunner withProperties(JobProperties other) {
     return new JobRunner(
-        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, json, storage);
+        registry, store, unpacker, inspector, datasets, reader, jobs, passes, other, json, storage,
+        models, serving);
   }
 
   /**
@@ -172,7 +214,7 @@ public class JobRunner {
                 () ->
                     new IllegalStateException(
                         "version " + job.version() + " of '" + job.model() + "' no longer exists"));
-    Pass<?> pass = passes.find(job.pass()).orElseThrow();
+    PassType<?> type = passes.find(job.pass()).orElseThrow();
     Files.createDirectories(workDir);
     Path work = Files.createTempDirectory(workDir, "job-" + job.id() + "-");
     // Held while the run lasts: the sweep of another process sharing this folder leaves it be.
@@ -181,6 +223,9 @@ public class JobRunner {
             work.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock = lockFile.lock();
     try {
+      if (!(type instanceof Pass<?> pass)) {
+        return distill(context, parent, work);
+      }
       step(context, 5, "downloading v" + parent.version());
       Path parentFile = fetch(parent, work.resolve("parent"));
       EvaluationData data = evaluationData(job, parent, work);
@@ -212,6 +257,35 @@ public class JobRunner {
       lockFile.close();
       FileTrees.deleteQuietly(work);
     }
+  }
+
+  /** A distillation: the student trained, evaluated and registered as an ONNX variant. */
+  private Result distill(JobContext context, VersionRef teacher, Path work) throws Exception {
+    JobView job = context.job();
+    Distiller.Produced produced;
+    try {
+      produced = distiller.run(context, teacher, work);
+    } catch (Evaluator.CancelledException | JobContext.Stopped e) {
+      if (context.stopReason() == JobContext.Stop.CANCELLED) {
+        distiller.forget(job.id());
+      }
+      throw e;
+    }
+    step(context, 95, "registering the student");
+    VersionView variant =
+        registry.registerVariant(
+            job.model(),
+            produced.model(),
+            "v" + teacher.version() + "-distill.onnx",
+            new Derivation(
+                teacher.version(),
+                job.id(),
+                json.valueToTree(produced.lineage()),
+                json.valueToTree(produced.report())),
+            job.createdBy());
+    jobs.log(job.id(), "registered v" + variant.version());
+    distiller.forget(job.id());
+    return new Result(variant.version(), produced.report());
   }
 
   /**

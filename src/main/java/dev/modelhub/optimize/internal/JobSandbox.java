@@ -4,6 +4,7 @@ import dev.modelhub.common.FileTrees;
 import dev.modelhub.common.SandboxedJvm;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -37,14 +39,52 @@ public final class JobSandbox {
   private static final int KEPT_OUTPUT = 64 * 1024;
 
   private final SandboxedJvm jvm;
+  private final SandboxedJvm training;
 
   private final long passHeapMegabytes;
   private final ObjectMapper json;
 
-  public JobSandbox(SandboxedJvm jvm, long passHeapMegabytes, ObjectMapper json) {
+  /**
+   * @param jvm passes and evaluations: ONNX Runtime only, nothing writable but their folder
+   * @param training distillation training: PyTorch, which extracts its natives into the engine
+   *     cache on first use
+   */
+  public JobSandbox(
+      SandboxedJvm jvm, SandboxedJvm training, long passHeapMegabytes, ObjectMapper json) {
     this.jvm = jvm;
+    this.training = training;
     this.passHeapMegabytes = passHeapMegabytes;
     this.json = json;
+  }
+
+  /**
+   * Trains a distillation student in a {@link DistillHost}: the request and any checkpoint to
+   * continue from are in {@code dir}, its own folder. Each epoch line it prints goes to {@code
+   * epochs} as it comes.
+   */
+  DistillHost.Result distill(
+      Path request, Path dir, Interruption cancelled, Consumer<String> epochs)
+      throws IOException, InterruptedException {
+    run(
+        training,
+        DistillHost.class.getName(),
+        dir,
+        passHeapMegabytes,
+        List.of(),
+        request,
+        List.of(),
+        cancelled,
+        DistillHost.DONE,
+        DistillHost.FAILED,
+        line -> {
+          if (line.startsWith(DistillHost.EPOCH)) {
+            epochs.accept(line.substring(DistillHost.EPOCH.length()));
+          }
+        });
+    if (!Files.isRegularFile(dir.resolve(DistillHost.MODEL), LinkOption.NOFOLLOW_LINKS)) {
+      throw new ProcessCrashed("the training process left no model file");
+    }
+    return DistillHost.readResult(dir);
   }
 
   /** The process ended without a result (a crash, a kill, a limit). */
@@ -84,6 +124,7 @@ public final class JobSandbox {
       }
       long heap = 256 + 3 * (Files.size(request) >> 20);
       run(
+          jvm,
           EvaluationHost.class.getName(),
           dir,
           heap,
@@ -92,7 +133,8 @@ public final class JobSandbox {
           List.of(parent.toAbsolutePath().getParent(), variant.toAbsolutePath().getParent()),
           cancelled,
           EvaluationHost.DONE,
-          EvaluationHost.FAILED);
+          EvaluationHost.FAILED,
+          line -> {});
       // Written by the process: only a regular file of the exact size is read, never a link.
       Path result = dir.resolve("result.bin");
       if (!Files.isRegularFile(result, LinkOption.NOFOLLOW_LINKS)
@@ -174,6 +216,7 @@ public final class JobSandbox {
     fields.put("candidatesOnly", candidatesOnly);
     SandboxedJvm.writeFresh(request, json.writeValueAsString(fields));
     run(
+        jvm,
         PassHost.class.getName(),
         dir,
         passHeapMegabytes,
@@ -182,7 +225,8 @@ public final class JobSandbox {
         List.of(parent.toAbsolutePath().getParent()),
         cancelled,
         PassHost.DONE,
-        PassHost.FAILED);
+        PassHost.FAILED,
+        line -> {});
     // Written by the process: a regular file, never a link, bounded.
     Path result = dir.resolve(PassHost.RESULT);
     if (!Files.isRegularFile(result, LinkOption.NOFOLLOW_LINKS)) {
@@ -199,7 +243,8 @@ public final class JobSandbox {
    * returns when it printed {@code done}, throws with its reported failure or with why it ended
    * otherwise.
    */
-  private void run(
+  private static void run(
+      SandboxedJvm jvm,
       String mainClass,
       Path dir,
       long heapMegabytes,
@@ -208,13 +253,14 @@ public final class JobSandbox {
       List<Path> readable,
       Interruption cancelled,
       String done,
-      String failed)
+      String failed,
+      Consumer<String> lines)
       throws IOException, InterruptedException {
     List<String> options = new ArrayList<>(List.of("-XX:+UseSerialGC"));
     options.addAll(jvmOptions);
     Process process =
         jvm.start(mainClass, dir, heapMegabytes, options, List.of(request.toString()), readable);
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process));
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process, lines));
     while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
       if (cancelled.requested()) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -239,13 +285,15 @@ public final class JobSandbox {
     }
   }
 
-  private static String read(Process process) {
+  private static String read(Process process, Consumer<String> lines) {
     byte[] kept = new byte[KEPT_OUTPUT];
     int length = 0;
+    LineSplitter splitter = new LineSplitter(lines);
     try (InputStream in = process.getInputStream()) {
       byte[] chunk = new byte[8192];
       int n;
       while ((n = in.read(chunk)) > 0) {
+        splitter.feed(chunk, n);
         if (length + n > KEPT_OUTPUT) {
           int drop = Math.min(length, length + n - KEPT_OUTPUT);
           System.arraycopy(kept, drop, kept, 0, length - drop);
@@ -259,6 +307,33 @@ public final class JobSandbox {
       // the process ended
     }
     return new String(kept, 0, length, StandardCharsets.UTF_8);
+  }
+
+  /** Hands each whole line of output on as it arrives; a line over 64 KiB is dropped. */
+  private static final class LineSplitter {
+    private final Consumer<String> lines;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private boolean overlong;
+
+    LineSplitter(Consumer<String> lines) {
+      this.lines = lines;
+    }
+
+    void feed(byte[] chunk, int n) {
+      for (int i = 0; i < n; i++) {
+        if (chunk[i] == '\n') {
+          if (!overlong) {
+            lines.accept(line.toString(StandardCharsets.UTF_8));
+          }
+          line.reset();
+          overlong = false;
+        } else if (line.size() < KEPT_OUTPUT) {
+          line.write(chunk[i]);
+        } else {
+          overlong = true;
+        }
+      }
+    }
   }
 
   /** The error the evaluation reported, or null when it did not get to report one. */

@@ -11,16 +11,7 @@ import java.util.Set;
  * parameters are a record of type {@code P}; callers that hold parameters read for the pass by name
  * use the {@code …For} bridges, which check the type.
  */
-public interface Pass<P extends PassParameters> {
-
-  /** The name clients ask for. */
-  String name();
-
-  /** The record its parameters are read into. */
-  Class<P> parametersType();
-
-  /** The record it reports what it did in. */
-  Class<? extends PassDetails> detailsType();
+public interface Pass<P extends PassParameters> extends PassType<P> {
 
   /**
    * Rewrites {@code graph}. {@code keepFloat} names nodes to leave untouched in addition to the

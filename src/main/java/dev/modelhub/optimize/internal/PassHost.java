@@ -39,7 +39,7 @@ public final class PassHost {
     try {
       JsonNode fields = json.readTree(Files.readString(request));
       Passes passes = new Passes();
-      Pass<?> pass = passes.find(fields.get("pass").asString()).orElseThrow();
+      Pass<?> pass = passes.graphPass(fields.get("pass").asString()).orElseThrow();
       PassParameters params = passes.stored(pass, fields.get("params"));
       Set<String> keepFloat = new HashSet<>();
       fields.get("keepFloat").forEach(n -> keepFloat.add(n.asString()));

@@ -33,7 +33,7 @@ import tools.jackson.databind.module.SimpleModule;
 @Component
 public final class Passes {
 
-  private final Map<String, Pass<?>> byName = new LinkedHashMap<>();
+  private final Map<String, PassType<?>> byName = new LinkedHashMap<>();
   private final Map<String, ObjectReader> reports = new LinkedHashMap<>();
   private final JsonMapper json;
   private final Validator validator;
@@ -46,13 +46,14 @@ public final class Passes {
   public Passes(JsonMapper json, Validator validator) {
     this.json = json;
     this.validator = validator;
-    for (Pass<?> pass :
-        List.of(
+    for (PassType<?> pass :
+        List.<PassType<?>>of(
             new QuantizeDynamicPass(),
             new QuantizeWeightsPass(),
             new ConvertFp16Pass(),
             new PruneMagnitudePass(),
-            new LowRankPass())) {
+            new LowRankPass(),
+            new Distillation())) {
       byName.put(pass.name(), pass);
       JsonMapper typed =
           json.rebuild()
@@ -65,8 +66,13 @@ public final class Passes {
     }
   }
 
-  public Optional<Pass<?>> find(String name) {
+  public Optional<PassType<?>> find(String name) {
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /** The graph pass of that name (empty for an unknown name and for distill). */
+  public Optional<Pass<?>> graphPass(String name) {
+    return find(name).filter(Pass.class::isInstance).map(p -> (Pass<?>) p);
   }
 
   public List<String> names() {
@@ -78,7 +84,7 @@ public final class Passes {
    *
    * @throws InvalidRequestException an unknown name, a wrong type, a value out of range (400)
    */
-  public PassParameters read(Pass<?> pass, JsonNode params) {
+  public PassParameters read(PassType<?> pass, JsonNode params) {
     PassParameters parsed;
     try {
       parsed =
@@ -109,12 +115,12 @@ public final class Passes {
   }
 
   /** Parameters stored by this release, for a job of {@code pass}. */
-  public PassParameters stored(Pass<?> pass, JsonNode params) {
+  public PassParameters stored(PassType<?> pass, JsonNode params) {
     return json.treeToValue(params, pass.parametersType());
   }
 
   /** A stored report of a job of {@code pass}. */
-  public OptimizationReport storedReport(Pass<?> pass, JsonNode report) {
+  public OptimizationReport storedReport(PassType<?> pass, JsonNode report) {
     return reports.get(pass.name()).readValue(report);
   }
 
@@ -132,7 +138,7 @@ public final class Passes {
         + (value instanceof String text ? "'" + text + "'" : value);
   }
 
-  private static InvalidRequestException invalid(Pass<?> pass, String why) {
+  private static InvalidRequestException invalid(PassType<?> pass, String why) {
     return new InvalidRequestException(
         "invalid-pass-params", "Invalid pass parameters", pass.name() + ": " + why + ".");
   }

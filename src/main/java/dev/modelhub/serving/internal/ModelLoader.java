@@ -6,9 +6,11 @@ import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
+import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.registry.AliasTarget;
 import dev.modelhub.serving.ServingProperties;
+import dev.modelhub.serving.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -228,6 +230,64 @@ public class ModelLoader implements AutoCloseable {
         deadline.cancel(false);
       }
       host.close();
+    }
+  }
+
+  /** A model loaded for a job, in an engine host of its own. */
+  public static final class JobModel implements AutoCloseable {
+    private final HostEngine host;
+    private final EngineInstance engine;
+    private final EngineSession session;
+
+    private JobModel(HostEngine host, EngineInstance engine, EngineSession session) {
+      this.host = host;
+      this.engine = engine;
+      this.session = session;
+    }
+
+    /** One call; a job makes them one at a time. */
+    public synchronized List<Tensor> call(List<Tensor> inputs) throws Exception {
+      return session.call(inputs);
+    }
+
+    /** Ends the host at once: a call running in it fails. */
+    @Override
+    public void close() {
+      host.close();
+    }
+  }
+
+  /**
+   * Loads a registered version from {@code localDir} (as the artifact cache holds it) for a job:
+   * checked as serving checks it, in an engine host of its own whatever the isolation.
+   */
+  public JobModel openForJob(AliasTarget target, Path localDir) throws Exception {
+    checkDatatypes(target);
+    Path artifact = checkedArtifact(target, localDir);
+    return openChecked(
+        target.model() + " v" + target.version() + " (job)",
+        target.format(),
+        artifact,
+        target.signature());
+  }
+
+  /** Loads an ONNX file a job wrote (no external data), checked first, for that job. */
+  public JobModel openOnnxForJob(String name, Path file, ModelSignature signature)
+      throws Exception {
+    inspector.checkOnnxBeforeLoading(file, null);
+    return openChecked(name, ModelFormat.ONNX, file, signature);
+  }
+
+  private JobModel openChecked(
+      String name, ModelFormat format, Path artifact, ModelSignature signature) throws Exception {
+    EngineBootstrap.prepare(properties);
+    HostEngine host = newHost(name, List.of(folderOf(artifact)), true, validationLauncher());
+    try {
+      EngineInstance engine = host.add(name, format, artifact, signature, (reason, count) -> {});
+      return new JobModel(host, engine, engine.newSession());
+    } catch (Exception | Error e) {
+      host.close();
+      throw e;
     }
   }
 
