@@ -257,6 +257,7 @@ public sealed interface PassParameters {
    * @param kernel the convolutions' odd kernel size (cnn; default 3)
    * @param parameterRatio the student's size as a share of the teacher's (auto; default 0.25)
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record Student(
       @NotNull(message = "is required: mlp, cnn or auto") StudentType type,
       @Size(max = 16) List<@Min(1) @Max(65536) Integer> hidden,
@@ -307,6 +308,7 @@ public sealed interface PassParameters {
    * @param maxShift largest shift in pixels along each image axis, 0 to 8 (default 1)
    * @param noise standard deviation of the noise added, 0 to 1 (default 0.05)
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record Augmentation(
       @NotNull @Min(1) @Max(16) Integer copies,
       @Min(0) @Max(8) Integer maxShift,

@@ -121,7 +121,15 @@ class DistillationIT extends ServingTest {
         distill(
                 model,
                 1,
-                Map.of("student", MLP_64, "dataset", "train", "evaluationDataset", "test"))
+                Map.of(
+                    "student",
+                    MLP_64,
+                    "dataset",
+                    "train",
+                    "evaluationDataset",
+                    "test",
+                    "epochs",
+                    20))
             .get("report");
     assertThat(report.get("passDetails").get("teacherFormat").asString()).isEqualTo("saved_model");
     assertThat(report.get("variant").get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.95);
@@ -141,7 +149,15 @@ class DistillationIT extends ServingTest {
         distill(
                 model,
                 1,
-                Map.of("student", MLP_64, "dataset", "train", "evaluationDataset", "test"))
+                Map.of(
+                    "student",
+                    MLP_64,
+                    "dataset",
+                    "train",
+                    "evaluationDataset",
+                    "test",
+                    "epochs",
+                    20))
             .get("report");
     assertThat(report.get("passDetails").get("teacherFormat").asString()).isEqualTo("torchscript");
     assertThat(report.get("variant").get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.95);
@@ -164,7 +180,9 @@ class DistillationIT extends ServingTest {
                 "evaluationDataset",
                 "test",
                 "augment",
-                Map.of("copies", 1)));
+                Map.of("copies", 1),
+                "epochs",
+                20));
     JsonNode report = job.get("report");
     assertThat(report.get("parameterRatio").asDouble()).isLessThan(1.0);
     assertThat(report.get("variant").get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.93);
@@ -187,7 +205,12 @@ class DistillationIT extends ServingTest {
             model,
             1,
             Map.of(
-                "student", Map.of("type", "auto", "parameterRatio", 0.1), "dataset", "unlabelled"));
+                "student",
+                Map.of("type", "auto", "parameterRatio", 0.1),
+                "dataset",
+                "unlabelled",
+                "epochs",
+                20));
     JsonNode params = job.get("params");
     // auto: one hidden layer as wide as a tenth of the teacher's parameters allows
     assertThat(params.get("student").get("hidden").size()).isEqualTo(1);
