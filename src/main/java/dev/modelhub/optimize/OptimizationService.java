@@ -160,6 +160,11 @@ public class OptimizationService {
               + " and answers "
               + describe(signature.outputs()));
     }
+    try {
+      checkSignatureSizes(signature.inputs().get(0), signature.outputs().get(0));
+    } catch (ArithmeticException e) {
+      throw invalidDistill("the teacher's signature is too large to count: " + e.getMessage());
+    }
     if (params.dataset() == null) {
       throw invalidDistill(
           "'dataset' is required: the transfer set the student learns from (a CSV or .npz"
@@ -168,6 +173,14 @@ public class OptimizationService {
               + "', labels optional)");
     }
     DatasetView transfer = distillDataset(model, "dataset", params.dataset(), signature);
+    if (transfer.rows() < 2) {
+      throw invalidDistill(
+          "dataset '"
+              + transfer.name()
+              + "' has "
+              + transfer.rows()
+              + " row; a transfer set needs at least 2 (one held out, the rest trained on)");
+    }
     DatasetView evaluation =
         params.evaluationDataset() == null
             ? transfer
@@ -201,10 +214,118 @@ public class OptimizationService {
                     : "")
                 + "; give it fewer or narrower layers");
       }
+      checkSizes(transfer, input, output, params.augment(), studentCount);
       return params.resolved(student, studentCount, teacherCount);
     } catch (IllegalArgumentException e) {
       throw invalidDistill(e.getMessage());
+    } catch (ArithmeticException e) {
+      throw invalidDistill("the student or the signature is too large to count: " + e.getMessage());
     }
+  }
+
+  /** Most values one sample of the teacher's input may hold. */
+  static final long MAX_SAMPLE_VALUES = 1L << 24;
+
+  /** Most class scores a teacher's first output may hold per sample. */
+  static final long MAX_CLASSES = 1L << 20;
+
+  /** Largest fixed batch dimension a teacher may declare (it is called with that many rows). */
+  static final long MAX_FIXED_BATCH = 4096;
+
+  /**
+   * Most values the worker holds for a distillation: every transfer sample (augmented copies
+   * included) with its class scores. The worker keeps them in memory and hands the training process
+   * a copy.
+   */
+  static final long MAX_TRANSFER_VALUES = 1L << 27;
+
+  /** Refuses a teacher whose samples or scores are too large for a student to take. */
+  private static void checkSignatureSizes(TensorSpec input, TensorSpec output) {
+    for (TensorSpec tensor : java.util.List.of(input, output)) {
+      if (tensor.shape() == null || tensor.shape().size() < 2) {
+        throw invalidDistill(
+            "the teacher's '"
+                + tensor.name()
+                + "' has shape "
+                + tensor.shape()
+                + "; a student needs a batch dimension and known dimensions after it");
+      }
+    }
+    long perSample = product(input.shape());
+    long classes = product(output.shape());
+    if (perSample > MAX_SAMPLE_VALUES) {
+      throw invalidDistill(
+          "the teacher's input holds "
+              + perSample
+              + " values per sample; a student takes at most "
+              + MAX_SAMPLE_VALUES);
+    }
+    if (classes > MAX_CLASSES) {
+      throw invalidDistill(
+          "the teacher's output holds "
+              + classes
+              + " scores per sample; a student answers at most "
+              + MAX_CLASSES);
+    }
+    long batch = input.shape().get(0);
+    if (batch > MAX_FIXED_BATCH) {
+      throw invalidDistill(
+          "the teacher's input has a fixed batch of "
+              + batch
+              + "; a teacher is called with at most "
+              + MAX_FIXED_BATCH
+              + " samples at a time");
+    }
+  }
+
+  /**
+   * Bounds what a distillation holds, before it is queued: the transfer set with its copies and
+   * scores on the worker, and the student on the training process's heap (its weights, Adam's two
+   * moments and the best weights: 16 bytes a parameter, within half of {@code
+   * modelhub.jobs.pass-heap}).
+   */
+  private void checkSizes(
+      DatasetView transfer,
+      TensorSpec input,
+      TensorSpec output,
+      PassParameters.Augmentation augment,
+      long studentCount) {
+    long copies = augment == null ? 1 : augment.copies() + 1L;
+    long values =
+        Math.multiplyExact(
+            Math.multiplyExact((long) transfer.rows(), copies),
+            product(input.shape()) + product(output.shape()));
+    if (values > MAX_TRANSFER_VALUES) {
+      throw invalidDistill(
+          "the transfer set"
+              + (augment == null ? "" : " with " + augment.copies() + " augmented copies")
+              + " and its teacher scores come to "
+              + values
+              + " values; at most "
+              + MAX_TRANSFER_VALUES
+              + " are held for training: use fewer rows"
+              + (augment == null ? "" : " or fewer copies"));
+    }
+    long heapBytes = Math.multiplyExact(studentCount, 16L);
+    if (heapBytes > properties.passHeap().toBytes() / 2) {
+      throw invalidDistill(
+          "a student of "
+              + studentCount
+              + " parameters needs about "
+              + (heapBytes >> 20)
+              + " MiB for its weights, Adam's moments and best weights, more than half of the "
+              + (properties.passHeap().toBytes() >> 20)
+              + " MiB modelhub.jobs.pass-heap; give it fewer parameters or raise that setting");
+    }
+  }
+
+  /** The values one sample holds: the dimensions after the batch, multiplied. */
+  private static long product(java.util.List<Long> shape) {
+    long n = 1;
+    for (int i = 1; i < shape.size(); i++) {
+      n = Math.multiplyExact(n, Math.max(1, shape.get(i)));
+    }
+    return n;
   }
 
   private DatasetView distillDataset(

@@ -32,6 +32,14 @@ public sealed interface PassParameters {
 
   List<String> exclude();
 
+  /**
+   * An unmodifiable copy that keeps null elements, so that Bean Validation names them ("must not be
+   * null") rather than the copy failing first.
+   */
+  static <T> List<T> copyOf(List<T> list) {
+    return java.util.Collections.unmodifiableList(new java.util.ArrayList<>(list));
+  }
+
   String dataset();
 
   Double maxAccuracyDrop();
@@ -49,7 +57,7 @@ public sealed interface PassParameters {
       implements PassParameters {
     public QuantizeDynamic {
       perChannel = perChannel != null && perChannel;
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
   }
 
@@ -69,7 +77,7 @@ public sealed interface PassParameters {
     public QuantizeWeights {
       perChannel = perChannel == null || perChannel;
       minElements = minElements == null ? 1024 : minElements;
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
   }
 
@@ -108,8 +116,8 @@ public sealed interface PassParameters {
             "Resize");
 
     public ConvertFp16 {
-      blockList = blockList == null ? DEFAULT_BLOCK_LIST : List.copyOf(blockList);
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      blockList = blockList == null ? DEFAULT_BLOCK_LIST : copyOf(blockList);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
   }
 
@@ -129,7 +137,7 @@ public sealed interface PassParameters {
     public PruneMagnitude {
       sparsity = sparsity == null ? 0.5 : sparsity;
       scope = scope == null ? PruneScope.GLOBAL : scope;
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
   }
 
@@ -151,7 +159,7 @@ public sealed interface PassParameters {
     public LowRank {
       rankRatio = rankRatio == null && energy == null ? Double.valueOf(0.25) : rankRatio;
       minElements = minElements == null ? 4096 : minElements;
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
 
     @JsonIgnore
@@ -213,7 +221,7 @@ public sealed interface PassParameters {
       patience = patience == null ? 10 : patience;
       heldOut = heldOut == null ? 0.1 : heldOut;
       seed = seed == null ? 42L : seed;
-      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+      exclude = exclude == null ? List.of() : copyOf(exclude);
     }
 
     @JsonIgnore
@@ -260,8 +268,8 @@ public sealed interface PassParameters {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Student(
       @NotNull(message = "is required: mlp, cnn or auto") StudentType type,
-      @Size(max = 16) List<@Min(1) @Max(65536) Integer> hidden,
-      @Size(min = 1, max = 8) List<@Min(1) @Max(4096) Integer> channels,
+      @Size(max = 16) List<@NotNull @Min(1) @Max(65536) Integer> hidden,
+      @Size(min = 1, max = 8) List<@NotNull @Min(1) @Max(4096) Integer> channels,
       @Min(1) @Max(15) Integer kernel,
       @DecimalMin(value = "0", inclusive = false) @DecimalMax(value = "1", inclusive = false)
           Double parameterRatio) {
@@ -277,8 +285,8 @@ public sealed interface PassParameters {
       if (type == StudentType.AUTO && parameterRatio == null) {
         parameterRatio = 0.25;
       }
-      hidden = hidden == null ? null : List.copyOf(hidden);
-      channels = channels == null ? null : List.copyOf(channels);
+      hidden = hidden == null ? null : copyOf(hidden);
+      channels = channels == null ? null : copyOf(channels);
     }
 
     @JsonIgnore

@@ -6,8 +6,11 @@ import ai.djl.engine.Engine;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.modelhub.onnx.ModelProto;
 import dev.modelhub.serving.internal.EngineBootstrap;
+import dev.modelhub.support.Archives;
 import dev.modelhub.support.Fixtures;
+import dev.modelhub.support.SavedModels;
 import dev.modelhub.support.ServingTest;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -117,6 +120,54 @@ class DistillationBenchmark extends ServingTest {
                 agreement(m[i].predictions, m[0].predictions),
                 i == 1 ? training : ""));
       }
+    }
+    table.append(
+        "\nTeachers in other formats: the job's own report (450-row test set; latency as served,"
+            + " teacher and student each in an engine host, called alternately)\n\n"
+            + "| teacher | student | parameters teacher → student | accuracy teacher → student | agreement | latency ratio | training time |\n"
+            + "|---|---|---|---|---|---|---|\n");
+    byte[] onnx = Fixtures.bytes("digits_mlp.onnx");
+    for (String format : List.of("SavedModel", "TorchScript")) {
+      String model = uniqueName("bench-distill");
+      if (format.equals("SavedModel")) {
+        register(
+            model,
+            Archives.tarGz(
+                SavedModels.entries("digits", SavedModels.fromOnnxMlp(ModelProto.parseFrom(onnx)))),
+            "digits.tar.gz");
+      } else {
+        registerTorchScript(model, Fixtures.bytes("digits_mlp.pt"), Fixtures.DIGITS_SIGNATURE);
+      }
+      uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
+      uploadDigitsTestSet(model, "test");
+      JsonNode job =
+          awaitJob(
+              optimize(
+                  model,
+                  1,
+                  "distill",
+                  Map.of(
+                      "student",
+                      Map.of("type", "mlp", "hidden", List.of(64)),
+                      "dataset",
+                      "train",
+                      "evaluationDataset",
+                      "test")));
+      assertThat(job.get("status").asString()).as(job.toString()).isEqualTo("SUCCEEDED");
+      JsonNode r = job.get("report");
+      JsonNode params = job.get("params");
+      table.append(
+          String.format(
+              "| digits MLP as %s | mlp [64] | %d → %d | %.4f → %.4f | %.4f | %.2f | %.1f s (%d epochs) |%n",
+              format,
+              params.get("teacherParameters").asLong(),
+              params.get("studentParameters").asLong(),
+              r.get("parent").get("accuracy").asDouble(),
+              r.get("variant").get("accuracy").asDouble(),
+              r.get("agreement").get("top1Agreement").asDouble(),
+              r.get("latencyRatio").asDouble(),
+              r.get("passDetails").get("trainingSeconds").asDouble(),
+              r.get("passDetails").get("epochsRun").asInt()));
     }
     System.out.println(table);
   }

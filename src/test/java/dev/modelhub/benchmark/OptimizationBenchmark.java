@@ -36,7 +36,7 @@ class OptimizationBenchmark extends ServingTest {
   void optimization_benchmark() throws Exception {
     Map<String, byte[]> models = new LinkedHashMap<>();
     models.put("digits MLP (50k params)", Fixtures.bytes("digits_mlp.onnx"));
-    models.put("digits CNN (42k params)", Fixtures.bytes("digits_cnn.onnx"));
+    models.put("digits CNN (38k params)", Fixtures.bytes("digits_cnn.onnx"));
     models.put(
         "wide MLP 512-2048-2048-10 (5.2M params)",
         OnnxModels.mlp(3, 512, 2048, 2048, 10).toByteArray());

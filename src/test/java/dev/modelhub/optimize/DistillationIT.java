@@ -48,7 +48,8 @@ class DistillationIT extends ServingTest {
             model,
             1,
             "distill",
-            Map.of("student", MLP_64, "dataset", "train", "evaluationDataset", "test"));
+            Map.of(
+                "student", MLP_64, "dataset", "train", "evaluationDataset", "test", "epochs", 30));
     // The student's size is known, and shown, before the job runs.
     JsonNode submitted = job(id);
     assertThat(submitted.get("params").get("studentParameters").asLong())
@@ -71,7 +72,7 @@ class DistillationIT extends ServingTest {
     assertThat(details.get("teacherFormat").asString()).isEqualTo("onnx");
     // Progress per epoch is on the job.
     assertThat(job.get("log").findValuesAsString("line"))
-        .anyMatch(line -> line.matches("epoch 1/60: loss [0-9.E-]+, held-out agreement .*"))
+        .anyMatch(line -> line.matches("epoch 1/30: loss [0-9.E-]+, held-out agreement .*"))
         .anyMatch(line -> line.startsWith("teacher scored 1347 samples"));
 
     // A variant like any other: ONNX, with its lineage, and served once promoted.
@@ -262,6 +263,18 @@ class DistillationIT extends ServingTest {
         .contains("'dataset' does not fit the teacher")
         .contains("64");
     assertThat(api.get("/api/v1/jobs?model=" + model).json().get("totalItems").asInt()).isZero();
+
+    // A declared signature far beyond what a student could take is a 400 too, not an overflow.
+    String huge = uniqueName("distill-huge");
+    registerTorchScript(
+        huge,
+        Fixtures.bytes("digits_mlp.pt"),
+        "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[-1,50000,50000]}],"
+            + "\"outputs\":[{\"name\":\"logits\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}");
+    Response tooLarge = submit(huge, 1, Map.of("student", MLP_64, "dataset", "train"));
+    assertThat(tooLarge.status()).as(tooLarge.toString()).isEqualTo(400);
+    assertThat(tooLarge.json().get("detail").asString())
+        .contains("2500000000 values per sample; a student takes at most 16777216");
   }
 
   private Response submit(String model, int version, Map<String, Object> params) {

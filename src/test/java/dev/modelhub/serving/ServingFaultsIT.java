@@ -68,8 +68,9 @@ class ServingFaultsIT extends ServingTest {
     String quick = uniqueName("quick");
     promote(quick, ALIAS, register(quick, Fixtures.bytes("digits_mlp.onnx"), "q.onnx"));
 
-    // The quick model does not wait behind the hanging one.
-    awaitServing(faults, quick, ALIAS, 1, Duration.ofSeconds(10));
+    // The quick model does not wait behind the hanging one past its deadline. (Its own load may
+    // take more than one 3 s attempt while the hanging loop still holds one of two cores.)
+    awaitServing(faults, quick, ALIAS, 1, Duration.ofSeconds(20));
     assertThat(servedVersion(faults, hanging, ALIAS)).isEqualTo(-1);
     await()
         .atMost(Duration.ofSeconds(10))

@@ -32,6 +32,7 @@ public final class DistillHost {
   static final String DONE = "modelhub-distill: DONE";
   static final String FAILED = "modelhub-distill: FAILED ";
   static final String EPOCH = "modelhub-distill: EPOCH ";
+  static final String FRESH = "modelhub-distill: FRESH ";
   static final String CHECKPOINT = "checkpoint.bin";
   static final String RESULT = "distill-result.json";
   static final String MODEL = "model.onnx";
@@ -62,9 +63,18 @@ public final class DistillHost {
               request.heldOut(),
               dir.resolve(CHECKPOINT),
               dir.resolve(MODEL),
-              (epoch, checkpoint) -> {
-                System.out.println(EPOCH + JSON.writeValueAsString(epoch));
-                System.out.flush();
+              new DistillTraining.Progress() {
+                @Override
+                public void epoch(PassDetails.DistillEpoch epoch, Path checkpoint) {
+                  System.out.println(EPOCH + JSON.writeValueAsString(epoch));
+                  System.out.flush();
+                }
+
+                @Override
+                public void unusable(String why) {
+                  System.out.println(FRESH + why.replace('\n', ' '));
+                  System.out.flush();
+                }
               },
               () -> false);
       result.put("outcome", outcome);
@@ -120,8 +130,21 @@ public final class DistillHost {
     return JSON.readValue(Files.readString(file), Result.class);
   }
 
-  static PassDetails.DistillEpoch epoch(String json) {
-    return JSON.readValue(json, PassDetails.DistillEpoch.class);
+  /**
+   * Hands what a training process printed on to {@code progress}: its epochs and an unusable
+   * checkpoint. Never throws: it runs on the thread reading the process, which must keep reading.
+   */
+  static void relay(String line, DistillTraining.Progress progress) {
+    try {
+      if (line.startsWith(EPOCH)) {
+        progress.epoch(
+            JSON.readValue(line.substring(EPOCH.length()), PassDetails.DistillEpoch.class), null);
+      } else if (line.startsWith(FRESH)) {
+        progress.unusable(line.substring(FRESH.length()));
+      }
+    } catch (IOException | RuntimeException e) {
+      // an unreadable line: the result file still tells how training went
+    }
   }
 
   static void write(Path file, Request request) throws IOException {
@@ -132,6 +155,7 @@ public final class DistillHost {
       header.put("student", request.setup().student());
       header.put("input", request.setup().input());
       header.put("output", request.setup().output());
+      header.put("fingerprint", request.setup().fingerprint());
       header.put("engineCacheDir", request.engineCacheDir().toAbsolutePath().toString());
       header.put("threads", request.threads());
       byte[] text = JSON.writeValueAsBytes(header);
@@ -151,7 +175,8 @@ public final class DistillHost {
               JSON.treeToValue(header.get("params"), PassParameters.Distill.class),
               JSON.treeToValue(header.get("student"), PassParameters.Student.class),
               JSON.treeToValue(header.get("input"), TensorSpec.class),
-              JSON.treeToValue(header.get("output"), TensorSpec.class));
+              JSON.treeToValue(header.get("output"), TensorSpec.class),
+              header.get("fingerprint").asString());
       return new Request(
           setup,
           readSamples(in),
@@ -164,8 +189,8 @@ public final class DistillHost {
   private static void writeSamples(DataOutputStream out, DistillTraining.Samples samples)
       throws IOException {
     out.writeInt(samples.count());
-    writeFloats(out, samples.inputs());
-    writeFloats(out, samples.teacher());
+    FloatFrames.write(out, samples.inputs());
+    FloatFrames.write(out, samples.teacher());
     out.writeBoolean(samples.labels() != null);
     if (samples.labels() != null) {
       ByteBuffer bytes = ByteBuffer.allocate(samples.labels().length * Integer.BYTES);
@@ -177,26 +202,13 @@ public final class DistillHost {
 
   private static DistillTraining.Samples readSamples(DataInputStream in) throws IOException {
     int count = in.readInt();
-    float[] inputs = readFloats(in);
-    float[] teacher = readFloats(in);
+    float[] inputs = FloatFrames.read(in, Integer.MAX_VALUE);
+    float[] teacher = FloatFrames.read(in, Integer.MAX_VALUE);
     int[] labels = null;
     if (in.readBoolean()) {
       labels = new int[in.readInt()];
       ByteBuffer.wrap(in.readNBytes(labels.length * Integer.BYTES)).asIntBuffer().get(labels);
     }
     return new DistillTraining.Samples(inputs, teacher, labels, count);
-  }
-
-  private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
-    out.writeInt(values.length);
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES);
-    bytes.asFloatBuffer().put(values);
-    out.write(bytes.array());
-  }
-
-  private static float[] readFloats(DataInputStream in) throws IOException {
-    float[] values = new float[in.readInt()];
-    ByteBuffer.wrap(in.readNBytes(values.length * Float.BYTES)).asFloatBuffer().get(values);
-    return values;
   }
 }

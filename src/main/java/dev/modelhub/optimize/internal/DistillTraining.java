@@ -19,7 +19,6 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,12 +56,18 @@ final class DistillTraining {
   /** Samples as training sees them: inputs, the teacher's scores and labels, flattened. */
   record Samples(float[] inputs, float[] teacher, int[] labels, int count) {}
 
-  /** What to train, for whom. */
+  /**
+   * What to train, for whom.
+   *
+   * @param fingerprint names the run (job, teacher, data, parameters): a checkpoint written for
+   *     another is not continued from
+   */
   record Setup(
       PassParameters.Distill params,
       PassParameters.Student student,
       TensorSpec input,
-      TensorSpec output) {}
+      TensorSpec output,
+      String fingerprint) {}
 
   /**
    * How training went.
@@ -87,6 +92,9 @@ final class DistillTraining {
   /** Hears of each completed epoch, after its checkpoint was written. */
   interface Progress {
     void epoch(PassDetails.DistillEpoch epoch, Path checkpoint) throws IOException;
+
+    /** The checkpoint could not be read: training starts from the beginning. */
+    default void unusable(String why) {}
   }
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -111,10 +119,18 @@ final class DistillTraining {
     PassParameters.Distill p = setup.params();
     StudentNetwork net = StudentNetwork.of(setup.student(), setup.input(), setup.output());
     List<long[]> shapes = net.parameterShapes();
-    State state =
-        Files.isRegularFile(checkpoint, LinkOption.NOFOLLOW_LINKS)
-            ? State.read(checkpoint, shapes)
-            : State.fresh(net.initialize(p.seed()));
+    State state = null;
+    if (Files.isRegularFile(checkpoint, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        state = State.read(checkpoint, shapes, setup.fingerprint(), p.epochs());
+      } catch (IOException | RuntimeException e) {
+        // A damaged checkpoint costs the epochs it held, not the job.
+        progress.unusable(e.toString());
+      }
+    }
+    if (state == null) {
+      state = State.fresh(net.initialize(p.seed()), setup.fingerprint());
+    }
     Integer resumedAfter = state.epoch == 0 ? null : state.epoch;
     Engine engine = Engine.getEngine("PyTorch");
     JniUtils.setGradMode(false);
@@ -215,7 +231,7 @@ final class DistillTraining {
               setup.output(),
               "Distilled by Modelhub: " + JSON.writeValueAsString(setup.student()));
       Files.write(model, exported.toByteArray());
-      double diff = exportDifference(net, state.best, heldOut, model, root, shapes);
+      double diff = exportDifference(net, state.best, heldOut, setup.input(), model, root, shapes);
       if (!(diff <= EXPORT_TOLERANCE)) {
         throw new IllegalStateException(
             "the exported ONNX student differs from the trained one by "
@@ -338,24 +354,29 @@ final class DistillTraining {
 
   /**
    * The largest difference between ONNX Runtime's outputs of the exported model and DJL's of the
-   * trained weights, on up to 256 held-out samples.
+   * trained weights, on up to 256 held-out samples (as many as a fixed batch dimension says, padded
+   * with zeros).
    */
   private static double exportDifference(
       StudentNetwork net,
       float[][] best,
       Samples heldOut,
+      TensorSpec input,
       Path model,
       NDManager root,
       List<long[]> shapes)
       throws IOException {
-    int n = Math.min(heldOut.count(), EVAL_BATCH);
+    long fixed = input.shape().get(0);
+    int n = fixed > 0 ? (int) fixed : Math.min(heldOut.count(), EVAL_BATCH);
+    float[] x = new float[n * net.features()];
+    System.arraycopy(heldOut.inputs(), 0, x, 0, Math.min(n, heldOut.count()) * net.features());
     float[] expected;
     NDList weights = new NDList();
     try (NDManager scope = root.newSubManager()) {
       for (int i = 0; i < shapes.size(); i++) {
         weights.add(scope.create(best[i], new Shape(shapes.get(i))));
       }
-      expected = scores(net, weights, heldOut.inputs(), n, scope);
+      expected = scores(net, weights, x, n, scope);
     }
     float[] actual;
     try {
@@ -363,13 +384,11 @@ final class DistillTraining {
       try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
         options.setIntraOpNumThreads(1);
         try (OrtSession session = env.createSession(model.toString(), options);
-            OnnxTensor x =
+            OnnxTensor tensor =
                 OnnxTensor.createTensor(
-                    env,
-                    FloatBuffer.wrap(heldOut.inputs(), 0, n * net.features()).slice(),
-                    shape(n, net.inputSample()).getShape());
+                    env, FloatBuffer.wrap(x), shape(n, net.inputSample()).getShape());
             OrtSession.Result result =
-                session.run(Map.of(session.getInputNames().iterator().next(), x))) {
+                session.run(Map.of(session.getInputNames().iterator().next(), tensor))) {
           OnnxTensor out = (OnnxTensor) result.get(0);
           actual = new float[Math.toIntExact(out.getInfo().getNumElements())];
           out.getFloatBuffer().get(actual);
@@ -468,12 +487,27 @@ final class DistillTraining {
     return out;
   }
 
+  /** The epoch a checkpoint file holds, or -1 when it cannot be read. */
+  static int epochIn(Path checkpoint) {
+    try (DataInputStream in =
+        new DataInputStream(Files.newInputStream(checkpoint, LinkOption.NOFOLLOW_LINKS))) {
+      if (in.readInt() != MAGIC) {
+        return -1;
+      }
+      in.readUTF();
+      return in.readInt();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   private static double round(double value) {
     return Math.round(value * 1e6) / 1e6;
   }
 
   /** Training state, as a checkpoint holds it. */
   private static final class State {
+    String fingerprint;
     int epoch;
     long step;
     int bestEpoch;
@@ -486,8 +520,9 @@ final class DistillTraining {
     float[][] v;
     float[][] best;
 
-    static State fresh(float[][] initial) {
+    static State fresh(float[][] initial, String fingerprint) {
       State state = new State();
+      state.fingerprint = fingerprint;
       state.weights = initial;
       state.m = zerosLike(initial);
       state.v = zerosLike(initial);
@@ -508,6 +543,7 @@ final class DistillTraining {
       try (DataOutputStream out =
           new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(partial), 1 << 16))) {
         out.writeInt(MAGIC);
+        out.writeUTF(fingerprint);
         out.writeInt(epoch);
         out.writeLong(step);
         out.writeInt(bestEpoch);
@@ -520,10 +556,7 @@ final class DistillTraining {
         out.writeInt(weights.length);
         for (float[][] set : List.of(weights, m, v, best)) {
           for (float[] values : set) {
-            out.writeInt(values.length);
-            ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES);
-            bytes.asFloatBuffer().put(values);
-            out.write(bytes.array());
+            FloatFrames.write(out, values);
           }
         }
       }
@@ -536,14 +569,19 @@ final class DistillTraining {
      *
      * @throws IllegalStateException it is not one (another job's, or damaged)
      */
-    static State read(Path file, List<long[]> shapes) throws IOException {
+    static State read(Path file, List<long[]> shapes, String fingerprint, int epochs)
+        throws IOException {
       try (DataInputStream in =
           new DataInputStream(
               new BufferedInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)))) {
         if (in.readInt() != MAGIC) {
           throw new IllegalStateException("the checkpoint is not a distillation checkpoint");
         }
+        if (!in.readUTF().equals(fingerprint)) {
+          throw new IllegalStateException("the checkpoint belongs to another run");
+        }
         State state = new State();
+        state.fingerprint = fingerprint;
         state.epoch = in.readInt();
         state.step = in.readLong();
         state.bestEpoch = in.readInt();
@@ -554,7 +592,8 @@ final class DistillTraining {
         if (textLength < 0 || textLength > 64 << 20) {
           throw new IllegalStateException("the checkpoint's history is damaged");
         }
-        byte[] text = in.readNBytes(textLength);
+        byte[] text = new byte[textLength];
+        FloatFrames.readFullyOrThrow(in, text);
         state.history =
             new ArrayList<>(
                 JSON.readValue(
@@ -566,12 +605,11 @@ final class DistillTraining {
         float[][][] sets = new float[4][shapes.size()][];
         for (float[][] set : sets) {
           for (int i = 0; i < shapes.size(); i++) {
-            int length = in.readInt();
-            if (length != StudentNetwork.product(shapes.get(i))) {
+            long expected = StudentNetwork.product(shapes.get(i));
+            float[] values = FloatFrames.read(in, expected);
+            if (values.length != expected) {
               throw new IllegalStateException("the checkpoint holds another student");
             }
-            float[] values = new float[length];
-            ByteBuffer.wrap(in.readNBytes(length * Float.BYTES)).asFloatBuffer().get(values);
             set[i] = values;
           }
         }
@@ -579,6 +617,23 @@ final class DistillTraining {
         state.m = sets[1];
         state.v = sets[2];
         state.best = sets[3];
+        if (state.epoch < 1
+            || state.epoch > epochs
+            || state.history.size() != state.epoch
+            || state.bestEpoch < 1
+            || state.bestEpoch > state.epoch
+            || state.step < 1) {
+          throw new IllegalStateException("the checkpoint's counts do not add up");
+        }
+        for (float[][] set : sets) {
+          for (float[] values : set) {
+            for (float value : values) {
+              if (!Float.isFinite(value)) {
+                throw new IllegalStateException("the checkpoint holds a value that is not finite");
+              }
+            }
+          }
+        }
         return state;
       }
     }

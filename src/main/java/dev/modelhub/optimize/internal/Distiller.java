@@ -16,7 +16,6 @@ import dev.modelhub.registry.VersionRef;
 import dev.modelhub.serving.ModelRunner;
 import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.TensorData;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -130,6 +129,24 @@ final class Distiller {
     float[] heldX = rows(all, heldRows, features);
     int[] heldY = transfer.labelled() ? labels(transfer.labels(), heldRows) : null;
     int trainCount = trainX.length / features;
+    int classes =
+        Math.toIntExact(StudentNetwork.product(StudentNetwork.sampleShape(output, "output")));
+    if (transfer.labelled()) {
+      for (int label : transfer.labels()) {
+        if (label < 0 || label >= classes) {
+          throw new IllegalArgumentException(
+              "dataset '"
+                  + params.dataset()
+                  + "' has label "
+                  + label
+                  + "; the teacher scores "
+                  + classes
+                  + " classes (0 to "
+                  + (classes - 1)
+                  + ")");
+        }
+      }
+    }
 
     step(
         context,
@@ -142,9 +159,16 @@ final class Distiller {
     long scoringStarted = System.nanoTime();
     float[] trainT;
     float[] heldT;
-    try (ModelRunner.Opened opened = models.open(teacher)) {
+    try (ModelRunner.Opened opened = models.open(teacher);
+        Interruption.Tracked closing = context.closeOnStop(opened)) {
       trainT = scores(opened, input, output, trainX, trainCount, context);
       heldT = scores(opened, input, output, heldX, held, context);
+    }
+    if (probabilities(trainT, classes) && probabilities(heldT, classes)) {
+      // Softened at T, probabilities would be almost flat targets: their logarithms are logits.
+      logarithms(trainT);
+      logarithms(heldT);
+      jobs.log(job.id(), "the teacher answers probabilities: their logarithms are the targets");
     }
     double teacherSeconds = (System.nanoTime() - scoringStarted) / 1e9;
     jobs.log(
@@ -162,39 +186,35 @@ final class Distiller {
       jobs.log(
           job.id(),
           "continuing from the checkpoint after epoch "
-              + epochOf(checkpoint)
+              + DistillTraining.epochIn(checkpoint)
               + " of an earlier run");
     }
     DistillTraining.Setup setup =
-        new DistillTraining.Setup(params, params.student(), input, output);
+        new DistillTraining.Setup(
+            params, params.student(), input, output, fingerprint(job, teacher, params));
     DistillTraining.Samples train = new DistillTraining.Samples(trainX, trainT, trainY, trainCount);
     DistillTraining.Samples heldOut = new DistillTraining.Samples(heldX, heldT, heldY, held);
     step(context, 25, "training the student");
-    Epochs epochs = new Epochs(context, params.epochs(), checkpoint);
     DistillTraining.Outcome outcome;
     Long peakHeap = null;
     Long peakRss = null;
     Path model = dir.resolve(DistillHost.MODEL);
     int threads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
-    if (sandbox != null) {
-      Path request = dir.resolve("request.bin");
-      DistillHost.write(
-          request, new DistillHost.Request(setup, train, heldOut, engineCacheDir, threads));
-      DistillHost.Result result = sandbox.distill(request, dir, context::stopping, epochs::line);
-      outcome = result.outcome();
-      peakHeap = result.peakHeapBytes();
-      peakRss = result.peakRssBytes();
-    } else {
-      DistillHost.prepareEngine(engineCacheDir, threads);
-      outcome =
-          DistillTraining.train(
-              setup,
-              train,
-              heldOut,
-              checkpoint,
-              model,
-              (epoch, file) -> epochs.completed(epoch),
-              context::stopping);
+    try (Epochs epochs = new Epochs(context, params.epochs(), checkpoint)) {
+      if (sandbox != null) {
+        Path request = dir.resolve("request.bin");
+        DistillHost.write(
+            request, new DistillHost.Request(setup, train, heldOut, engineCacheDir, threads));
+        DistillHost.Result result = sandbox.distill(request, dir, context::stopping, epochs);
+        outcome = result.outcome();
+        peakHeap = result.peakHeapBytes();
+        peakRss = result.peakRssBytes();
+      } else {
+        DistillHost.prepareEngine(engineCacheDir, threads);
+        outcome =
+            DistillTraining.train(
+                setup, train, heldOut, checkpoint, model, epochs, context::stopping);
+      }
     }
     context.checkpoint();
     jobs.log(
@@ -298,14 +318,21 @@ final class Distiller {
   }
 
   /**
-   * Hears of epochs: logs them, reports progress and stores the newest checkpoint for a worker that
-   * may take the job over. Never throws: it runs on the thread reading the training process.
+   * Hears of epochs: logs them, reports progress, and stores the newest checkpoint for a worker
+   * that may take the job over. Storing runs on a thread of its own, one upload at a time, each of
+   * the newest checkpoint then (epochs finished meanwhile are not stored one by one): the thread
+   * reading the training process never waits for object storage. Never throws.
    */
-  private final class Epochs {
+  private final class Epochs implements DistillTraining.Progress, AutoCloseable {
     private final JobContext context;
     private final int total;
     private final Path checkpoint;
-    private int stored;
+    private final java.util.concurrent.ExecutorService uploads =
+        java.util.concurrent.Executors.newSingleThreadExecutor(
+            dev.modelhub.common.DaemonThreads.named("modelhub-checkpoint"));
+    private final java.util.concurrent.atomic.AtomicBoolean pending =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile int stored;
 
     Epochs(JobContext context, int total, Path checkpoint) {
       this.context = context;
@@ -313,15 +340,19 @@ final class Distiller {
       this.checkpoint = checkpoint;
     }
 
-    void line(String json) {
+    @Override
+    public void unusable(String why) {
       try {
-        completed(DistillHost.epoch(json));
+        jobs.log(
+            context.job().id(),
+            "the stored checkpoint is unusable (" + why + "); training starts over");
       } catch (RuntimeException e) {
-        log.warn("Job {}: unreadable epoch line: {}", context.job().id(), e.toString());
+        log.warn("Job {}: checkpoint unusable ({}): {}", context.job().id(), why, e.toString());
       }
     }
 
-    void completed(PassDetails.DistillEpoch epoch) {
+    @Override
+    public void epoch(PassDetails.DistillEpoch epoch, Path file) {
       long id = context.job().id();
       String figures =
           "epoch "
@@ -342,30 +373,80 @@ final class Distiller {
             || epoch.epoch() == total) {
           jobs.log(id, figures);
         }
+      } catch (RuntimeException e) {
+        log.warn("Job {}: could not report epoch {}: {}", id, epoch.epoch(), e.toString());
+      }
+      if (pending.compareAndSet(false, true)) {
+        uploads.execute(this::storeNewest);
+      }
+    }
+
+    private void storeNewest() {
+      long id = context.job().id();
+      try {
+        pending.set(false);
         if (context.stopping()) {
           return; // another worker may own the job now: its checkpoints are the ones to keep
         }
-        // The newest checkpoint, whichever epoch it holds by now; one already stored is skipped.
-        int epochInFile = epochOf(checkpoint);
-        if (epochInFile > stored) {
+        int epoch = DistillTraining.epochIn(checkpoint);
+        if (epoch > stored) {
           store.putScratch(checkpointName(id), checkpoint);
-          stored = epochInFile;
+          stored = epoch;
         }
-      } catch (IOException | RuntimeException e) {
-        log.warn(
-            "Job {}: could not store the checkpoint of epoch {}: {}",
-            id,
-            epoch.epoch(),
-            e.toString());
+      } catch (RuntimeException e) {
+        log.warn("Job {}: could not store a checkpoint: {}", id, e.toString());
       }
+    }
+
+    /** Stops storing: training ended (an upload under way is abandoned). */
+    @Override
+    public void close() {
+      uploads.shutdownNow();
     }
   }
 
-  /** The epoch a checkpoint file holds (it starts with its magic and the epoch). */
-  static int epochOf(Path checkpoint) throws IOException {
-    try (DataInputStream in = new DataInputStream(Files.newInputStream(checkpoint))) {
-      in.readInt();
-      return in.readInt();
+  /**
+   * Names a run: the job, its teacher's bytes, its datasets' bytes and its parameters. A checkpoint
+   * carries it, and one written for another run is not continued from.
+   */
+  private String fingerprint(JobView job, VersionRef teacher, PassParameters.Distill params) {
+    java.security.MessageDigest sha256 = Digest.newSha256();
+    StringBuilder text =
+        new StringBuilder().append(job.id()).append('|').append(teacher.digest()).append('|');
+    for (String reference : java.util.Arrays.asList(params.dataset(), params.evaluationDataset())) {
+      text.append(
+              reference == null
+                  ? "-"
+                  : datasets.find(job.model(), reference).map(DatasetView::digest).orElse("?"))
+          .append('|');
+    }
+    text.append(params);
+    return java.util.HexFormat.of()
+        .formatHex(
+            sha256.digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  /** Whether every row is a probability distribution (non-negative, summing to 1). */
+  static boolean probabilities(float[] scores, int classes) {
+    for (int row = 0; row < scores.length; row += classes) {
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        float p = scores[row + c];
+        if (!(p >= 0 && p <= 1)) {
+          return false;
+        }
+        sum += p;
+      }
+      if (Math.abs(sum - 1) > 1e-3) {
+        return false;
+      }
+    }
+    return scores.length > 0;
+  }
+
+  private static void logarithms(float[] probabilities) {
+    for (int i = 0; i < probabilities.length; i++) {
+      probabilities[i] = (float) Math.log(Math.max(probabilities[i], 1e-12));
     }
   }
 
@@ -529,10 +610,16 @@ final class Distiller {
       long[] shape = new long[sample.length + 1];
       shape[0] = rows;
       System.arraycopy(sample, 0, shape, 1, sample.length);
-      List<Tensor> result =
-          model.call(
-              List.of(
-                  new Tensor(input.name(), Datatype.FP32, shape, new TensorData.Reals(values))));
+      List<Tensor> result;
+      try {
+        result =
+            model.call(
+                List.of(
+                    new Tensor(input.name(), Datatype.FP32, shape, new TensorData.Reals(values))));
+      } catch (Exception e) {
+        context.checkpoint(); // a stop closed the model under the call: that is why it failed
+        throw e;
+      }
       Tensor first = result.get(0);
       if (!(first.data() instanceof TensorData.Reals reals)
           || reals.values().length != rows * classes) {
@@ -573,7 +660,9 @@ final class Distiller {
             models.openOnnx(
                 job.model() + " distilled student (job " + job.id() + ")",
                 student,
-                new ModelSignature(List.of(input), List.of(output)))) {
+                new ModelSignature(List.of(input), List.of(output)));
+        Interruption.Tracked closingTeacher = context.closeOnStop(t);
+        Interruption.Tracked closingStudent = context.closeOnStop(s)) {
       float[] teacherScores = scores(t, input, output, x, data.size(), context);
       float[] studentScores = scores(s, input, output, x, data.size(), context);
       List<ModelRunner.Opened> both = List.of(t, s);

@@ -28,6 +28,7 @@ public final class JobContext implements Interruption {
   private final long startedNanos = System.nanoTime();
   private volatile long stopRequestedNanos;
   private final Set<OrtSession.RunOptions> engineCalls = ConcurrentHashMap.newKeySet();
+  private final Set<AutoCloseable> closedOnStop = ConcurrentHashMap.newKeySet();
 
   public JobContext(JobView job) {
     this.job = job;
@@ -58,6 +59,15 @@ public final class JobContext implements Interruption {
     if (stop == null) {
       stop = reason;
       stopRequestedNanos = System.nanoTime();
+    }
+    // A model the job holds open in an engine host (a distillation's teacher): closing it ends
+    // the host, and with it any call that would otherwise never return.
+    for (AutoCloseable resource : closedOnStop) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        // closing is all that is wanted
+      }
     }
     // Under the lock tracking ends under: options are never touched once their evaluation closed
     // them (that would be a use of freed native memory).
@@ -90,6 +100,18 @@ public final class JobContext implements Interruption {
         engineCalls.remove(options);
       }
     };
+  }
+
+  /**
+   * Closes {@code resource} as soon as the job is asked to stop (at once if it was already), until
+   * the returned handle is closed.
+   */
+  public Tracked closeOnStop(AutoCloseable resource) {
+    closedOnStop.add(resource);
+    if (stop != null) {
+      stop(stop);
+    }
+    return () -> closedOnStop.remove(resource);
   }
 
   /** How long ago the job was asked to stop (zero when it was not). */

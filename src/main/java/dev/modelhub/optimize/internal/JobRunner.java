@@ -91,15 +91,16 @@ public class JobRunner {
 
   /**
    * Distillation training: PyTorch's settings; under bubblewrap no network, of the spool only the
-   * job's own files, and the engine cache writable (PyTorch extracts its natives there once).
+   * job's own files, the serving artifact cache hidden, and writable only its own engine folder
+   * (PyTorch extracts its natives there once) — not the engine cache engine hosts load from.
    */
   private static SandboxedJvm training(Path spool, ServingProperties serving) {
     return new SandboxedJvm(
         new SandboxedJvm.Settings(
             1024,
             true,
-            List.of(serving.engineCacheDir()),
-            List.of(spool),
+            List.of(trainingEngines(serving)),
+            List.of(spool, serving.cache().dir()),
             Map.of(
                 "PATH", "/usr/local/bin:/usr/bin:/bin",
                 "LANG", "C.UTF-8",
@@ -148,14 +149,13 @@ public class JobRunner {
             : null;
     this.distiller =
         new Distiller(
-            store,
-            datasets,
-            reader,
-            jobs,
-            models,
-            sandbox,
-            properties,
-            serving.engineCacheDir().toAbsolutePath().normalize());
+            store, datasets, reader, jobs, models, sandbox, properties, trainingEngines(serving));
+  }
+
+  /** Where distillation training extracts PyTorch: beside the engine cache, its own. */
+  static Path trainingEngines(ServingProperties serving) {
+    Path engines = serving.engineCacheDir().toAbsolutePath().normalize();
+    return engines.resolveSibling(engines.getFileName() + "-training");
   }
 
   /** The same runner with other job settings (latency runs, sample counts). */
@@ -259,6 +259,16 @@ public class JobRunner {
     }
   }
 
+  /**
+   * A job ended for good without a variant (failed after its last attempt, or past max-duration):
+   * what it kept for a later attempt goes (a distillation's checkpoint).
+   */
+  public void ended(JobView job) {
+    if (Distillation.NAME.equals(job.pass())) {
+      distiller.forget(job.id());
+    }
+  }
+
   /** A distillation: the student trained, evaluated and registered as an ONNX variant. */
   private Result distill(JobContext context, VersionRef teacher, Path work) throws Exception {
     JobView job = context.job();
@@ -269,6 +279,9 @@ public class JobRunner {
       if (context.stopReason() == JobContext.Stop.CANCELLED) {
         distiller.forget(job.id());
       }
+      throw e;
+    } catch (AccuracyNotMet e) {
+      distiller.forget(job.id()); // final: the job fails without retries
       throw e;
     }
     step(context, 95, "registering the student");

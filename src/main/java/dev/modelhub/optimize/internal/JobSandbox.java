@@ -1,5 +1,6 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.common.DaemonThreads;
 import dev.modelhub.common.FileTrees;
 import dev.modelhub.common.SandboxedJvm;
 import java.io.BufferedInputStream;
@@ -59,11 +60,11 @@ public final class JobSandbox {
 
   /**
    * Trains a distillation student in a {@link DistillHost}: the request and any checkpoint to
-   * continue from are in {@code dir}, its own folder. Each epoch line it prints goes to {@code
-   * epochs} as it comes.
+   * continue from are in {@code dir}, its own folder. What it reports of each epoch (and of a
+   * checkpoint it could not read) goes to {@code progress} as it comes.
    */
   DistillHost.Result distill(
-      Path request, Path dir, Interruption cancelled, Consumer<String> epochs)
+      Path request, Path dir, Interruption cancelled, DistillTraining.Progress progress)
       throws IOException, InterruptedException {
     run(
         training,
@@ -76,11 +77,7 @@ public final class JobSandbox {
         cancelled,
         DistillHost.DONE,
         DistillHost.FAILED,
-        line -> {
-          if (line.startsWith(DistillHost.EPOCH)) {
-            epochs.accept(line.substring(DistillHost.EPOCH.length()));
-          }
-        });
+        line -> DistillHost.relay(line, progress));
     if (!Files.isRegularFile(dir.resolve(DistillHost.MODEL), LinkOption.NOFOLLOW_LINKS)) {
       throw new ProcessCrashed("the training process left no model file");
     }
@@ -260,7 +257,11 @@ public final class JobSandbox {
     options.addAll(jvmOptions);
     Process process =
         jvm.start(mainClass, dir, heapMegabytes, options, List.of(request.toString()), readable);
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process, lines));
+    CompletableFuture<String> output =
+        CompletableFuture.supplyAsync(
+            () -> read(process, lines),
+            // a thread of its own per process: the common pool may have one thread in all
+            task -> DaemonThreads.named("modelhub-job-output").newThread(task).start());
     while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
       if (cancelled.requested()) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -163,6 +163,9 @@ public class JobWorker {
       String error = ClientMessages.scrub(raw);
       store.log(job.id(), "attempt " + job.attempts() + " failed: " + error);
       store.fail(job.id(), id, error, null, backoff(job.attempts()), false);
+      if (job.attempts() >= job.maxAttempts()) {
+        runner.ended(job);
+      }
     } finally {
       running.remove(job.id());
       Counter.builder("modelhub.jobs.finished")
@@ -190,6 +193,7 @@ public class JobWorker {
             "ran longer than " + properties.maxDuration() + " (modelhub.jobs.max-duration)";
         store.log(job.id(), error);
         store.fail(job.id(), id, error, null, Duration.ZERO, true);
+        runner.ended(job);
         return "failed";
       }
       default -> {

@@ -207,6 +207,11 @@ class DistillTrainingTest {
   }
 
   private static DistillTraining.Setup setup(int epochs, int patience) {
+    return setup(epochs, patience, FLAT_IN, "run-a");
+  }
+
+  private static DistillTraining.Setup setup(
+      int epochs, int patience, TensorSpec input, String fingerprint) {
     PassParameters.Distill params =
         new PassParameters.Distill(
             new PassParameters.Student(StudentType.MLP, List.of(64), null, null, null),
@@ -225,7 +230,71 @@ class DistillTrainingTest {
             null,
             null,
             null);
-    return new DistillTraining.Setup(params, params.student(), FLAT_IN, LOGITS);
+    return new DistillTraining.Setup(params, params.student(), input, LOGITS, fingerprint);
+  }
+
+  @Test
+  void a_damaged_checkpoint_or_one_of_another_run_is_not_continued_from(@TempDir Path dir)
+      throws IOException {
+    DistillTraining.Samples train = slice(0, 200);
+    DistillTraining.Samples held = slice(1200, 50);
+    Path checkpoint = dir.resolve("ck.bin");
+    List<String> unusable = new ArrayList<>();
+    DistillTraining.Progress progress =
+        new DistillTraining.Progress() {
+          @Override
+          public void epoch(dev.modelhub.optimize.PassDetails.DistillEpoch e, Path f) {}
+
+          @Override
+          public void unusable(String why) {
+            unusable.add(why);
+          }
+        };
+
+    Files.write(checkpoint, new byte[] {0x4d, 0x48, 0x44, 0x43, 0, 7, 'x'});
+    DistillTraining.Outcome fromDamaged =
+        DistillTraining.train(
+            setup(2, 10), train, held, checkpoint, dir.resolve("a.onnx"), progress, () -> false);
+    assertThat(fromDamaged.resumedAfter()).isNull();
+    assertThat(fromDamaged.epochsRun()).isEqualTo(2);
+
+    // The checkpoint now holds run-a's two epochs: run-b (another job) starts over.
+    DistillTraining.Outcome other =
+        DistillTraining.train(
+            setup(3, 10, FLAT_IN, "run-b"),
+            train,
+            held,
+            checkpoint,
+            dir.resolve("b.onnx"),
+            progress,
+            () -> false);
+    assertThat(other.resumedAfter()).isNull();
+    assertThat(other.history()).hasSize(3);
+    assertThat(unusable).hasSize(2);
+    assertThat(unusable.get(1)).contains("belongs to another run");
+  }
+
+  @Test
+  void a_teacher_with_a_fixed_batch_gets_a_student_with_that_batch_checked_on_as_many_rows(
+      @TempDir Path dir) throws IOException {
+    TensorSpec fixed = new TensorSpec("input", Datatype.FP32, List.of(4L, 64L));
+    DistillTraining.Outcome outcome =
+        DistillTraining.train(
+            setup(1, 10, fixed, "fixed"),
+            slice(0, 100),
+            slice(1200, 10),
+            dir.resolve("ck.bin"),
+            dir.resolve("s.onnx"),
+            (e, f) -> {},
+            () -> false);
+    assertThat(outcome.exportMaxAbsDiff()).isLessThanOrEqualTo(1e-4);
+  }
+
+  @Test
+  void probabilities_are_told_from_logits() {
+    assertThat(Distiller.probabilities(new float[] {0.2f, 0.8f, 1f, 0f}, 2)).isTrue();
+    assertThat(Distiller.probabilities(new float[] {0.2f, 0.8f, 2f, -1f}, 2)).isFalse();
+    assertThat(Distiller.probabilities(Arrays.copyOf(teacher, 100), 10)).isFalse();
   }
 
   private static DistillTraining.Samples slice(int from, int n) {
