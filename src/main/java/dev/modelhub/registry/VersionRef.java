@@ -26,4 +26,11 @@ public record VersionRef(
     ModelSignature signature,
     Long parameterCount,
     FormatDetails formatDetails,
-    VersionStatus status) {}
+    VersionStatus status) {
+
+  /** The version as a loader takes it (no alias, no warm-up samples). */
+  public AliasTarget target() {
+    return new AliasTarget(
+        model, null, version, digest, sizeBytes, format, signature, formatDetails, false);
+  }
+}

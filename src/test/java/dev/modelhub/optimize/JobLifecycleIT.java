@@ -164,23 +164,7 @@ class JobLifecycleIT extends ServingTest {
   @Test
   void a_distillation_taken_over_from_a_dead_worker_continues_from_its_last_checkpoint()
       throws Exception {
-    uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
-    long id =
-        optimize(
-            model,
-            1,
-            "distill",
-            Map.of(
-                "student",
-                Map.of("type", "mlp", "hidden", List.of(32)),
-                "dataset",
-                "train",
-                "evaluationDataset",
-                "test",
-                "epochs",
-                25,
-                "patience",
-                25));
+    long id = distill(25);
     String checkpoint = "scratch/distill-job-" + id;
     // Worker A claims the job and trains; it dies (its process and training end, nothing is
     // written to the queue) once it has stored a checkpoint a few epochs in.
@@ -220,21 +204,7 @@ class JobLifecycleIT extends ServingTest {
 
   @Test
   void a_cancelled_distillation_stops_between_batches_and_leaves_nothing() throws Exception {
-    uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
-    long id =
-        optimize(
-            model,
-            1,
-            "distill",
-            Map.of(
-                "student",
-                Map.of("type", "mlp", "hidden", List.of(32)),
-                "dataset",
-                "train",
-                "epochs",
-                10000,
-                "patience",
-                10000));
+    long id = distill(10000);
     started = worker("trainer", 20);
     started.start();
     await()
@@ -245,6 +215,28 @@ class JobLifecycleIT extends ServingTest {
     assertThat(job.get("status").asString()).isEqualTo("CANCELLED");
     assertThat(variantsOf(id)).isZero();
     assertThat(objectKeys("scratch/distill-job-" + id)).isEmpty();
+  }
+
+  /**
+   * Submits a distillation of the digits MLP training {@code epochs} epochs, none stopped early.
+   */
+  private long distill(int epochs) {
+    uploadCsv(model, "train", Fixtures.data("digits-train.csv"));
+    return optimize(
+        model,
+        1,
+        "distill",
+        Map.of(
+            "student",
+            Map.of("type", "mlp", "hidden", List.of(32)),
+            "dataset",
+            "train",
+            "evaluationDataset",
+            "test",
+            "epochs",
+            epochs,
+            "patience",
+            epochs));
   }
 
   /** The epoch of a distillation checkpoint stored under {@code key} (0 when there is none). */

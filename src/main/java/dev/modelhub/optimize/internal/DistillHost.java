@@ -78,14 +78,8 @@ public final class DistillHost {
               },
               () -> false);
       result.put("outcome", outcome);
-    } catch (OutOfMemoryError e) {
-      fail(
-          "training needed more heap than the "
-              + (Runtime.getRuntime().maxMemory() >> 20)
-              + " MiB modelhub.jobs.pass-heap gives it");
-      return;
-    } catch (Exception e) {
-      fail(e.getClass().getSimpleName() + ": " + e.getMessage());
+    } catch (OutOfMemoryError | Exception e) {
+      PassHost.fail(FAILED, "training", e);
       return;
     }
     result.put("peakHeapBytes", PassHost.peakHeap());
@@ -110,12 +104,6 @@ public final class DistillHost {
     if (System.getProperty(key) == null) {
       System.setProperty(key, value);
     }
-  }
-
-  private static void fail(String message) {
-    System.out.println(FAILED + message.replace('\n', ' '));
-    System.out.flush();
-    System.exit(2);
   }
 
   /** What the process reports. */

@@ -259,13 +259,13 @@ final class Distiller {
         new OptimizationReport(
             Distillation.NAME,
             params,
-            evaluation.source() + " (" + evaluation.size() + " samples)",
-            side(
+            JobRunner.evaluatedOn(evaluation),
+            JobRunner.side(
                 teacher.version(),
                 teacher.sizeBytes(),
                 teacher.parameterCount(),
                 comparison.parent()),
-            side(null, studentSize, net.parameterCount(), comparison.variant()),
+            JobRunner.side(null, studentSize, net.parameterCount(), comparison.variant()),
             JobRunner.round((double) studentSize / teacher.sizeBytes()),
             teacher.parameterCount() == null
                 ? null
@@ -697,17 +697,6 @@ final class Distiller {
       out[i] = Arrays.copyOfRange(flat, i * per, (i + 1) * per);
     }
     return out;
-  }
-
-  private static OptimizationReport.Side side(
-      Integer version, long size, Long parameters, Evaluator.Side side) {
-    return new OptimizationReport.Side(
-        version,
-        size,
-        parameters,
-        new OptimizationReport.Latency(
-            JobRunner.round(side.latencyP50Ms()), JobRunner.round(side.latencyP95Ms())),
-        side.accuracy() == null ? null : JobRunner.round(side.accuracy()));
   }
 
   private static void step(JobContext context, int progress, String message) {

@@ -503,11 +503,11 @@ public class JobRunner {
         chosen.resources());
   }
 
-  private static String evaluatedOn(EvaluationData data) {
+  static String evaluatedOn(EvaluationData data) {
     return data.source() + " (" + data.size() + " samples)";
   }
 
-  private static OptimizationReport.Side side(
+  static OptimizationReport.Side side(
       Integer version, long size, Long parameters, Evaluator.Side side) {
     return new OptimizationReport.Side(
         version,

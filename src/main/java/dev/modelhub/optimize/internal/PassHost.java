@@ -57,14 +57,8 @@ public final class PassHost {
         }
         result.put("details", details);
       }
-    } catch (OutOfMemoryError e) {
-      fail(
-          "the pass needed more heap than the "
-              + (Runtime.getRuntime().maxMemory() >> 20)
-              + " MiB modelhub.jobs.pass-heap gives it");
-      return;
-    } catch (Exception e) {
-      fail(e.getClass().getSimpleName() + ": " + e.getMessage());
+    } catch (OutOfMemoryError | Exception e) {
+      fail(FAILED, "the pass", e);
       return;
     }
     result.put("seconds", (System.nanoTime() - started) / 1e9);
@@ -76,8 +70,20 @@ public final class PassHost {
     System.exit(0);
   }
 
-  private static void fail(String message) {
-    System.out.println(FAILED + message.replace('\n', ' '));
+  /**
+   * Reports why a job's process failed on its {@code failed} line and exits: running out of the
+   * pass heap says so with its size (what {@code work} needed), anything else by its class and
+   * message.
+   */
+  static void fail(String failed, String work, Throwable e) {
+    String message =
+        e instanceof OutOfMemoryError
+            ? work
+                + " needed more heap than the "
+                + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB modelhub.jobs.pass-heap gives it"
+            : e.getClass().getSimpleName() + ": " + e.getMessage();
+    System.out.println(failed + message.replace('\n', ' '));
     System.out.flush();
     System.exit(2);
   }

@@ -21,17 +21,7 @@ public final class JobModels implements ModelRunner {
 
   @Override
   public Opened open(VersionRef version) throws Exception {
-    AliasTarget target =
-        new AliasTarget(
-            version.model(),
-            null,
-            version.version(),
-            version.digest(),
-            version.sizeBytes(),
-            version.format(),
-            version.signature(),
-            version.formatDetails(),
-            false);
+    AliasTarget target = version.target();
     Path dir = cache.acquire(version.digest(), version.format(), version.sizeBytes());
     try {
       ModelLoader.JobModel model = loader.openForJob(target, dir);
