@@ -11,6 +11,11 @@ public final class Distillation implements PassType<PassParameters.Distill> {
 
   public static final String NAME = "distill";
 
+  /** The scratch object holding a distillation job's checkpoint. */
+  public static String checkpointName(long job) {
+    return "distill-job-" + job;
+  }
+
   @Override
   public String name() {
     return NAME;

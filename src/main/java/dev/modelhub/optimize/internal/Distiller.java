@@ -88,11 +88,6 @@ final class Distiller {
   /** The teacher as the lineage names it. */
   record Teacher(int version, String format, Long parameterCount) {}
 
-  /** The scratch object holding a job's checkpoint. */
-  static String checkpointName(long job) {
-    return "distill-job-" + job;
-  }
-
   Produced run(JobContext context, VersionRef teacher, Path work) throws Exception {
     JobView job = context.job();
     PassParameters.Distill params = (PassParameters.Distill) job.params();
@@ -182,7 +177,7 @@ final class Distiller {
     Path dir = work.resolve("training");
     Files.createDirectories(dir);
     Path checkpoint = dir.resolve(DistillHost.CHECKPOINT);
-    if (store.getScratch(checkpointName(job.id()), checkpoint)) {
+    if (store.getScratch(Distillation.checkpointName(job.id()), checkpoint)) {
       jobs.log(
           job.id(),
           "continuing from the checkpoint after epoch "
@@ -314,7 +309,7 @@ final class Distiller {
 
   /** Removes the job's checkpoint (it succeeded, or was cancelled). */
   void forget(long job) {
-    store.removeScratch(checkpointName(job));
+    store.removeScratch(Distillation.checkpointName(job));
   }
 
   /**
@@ -385,12 +380,13 @@ final class Distiller {
       long id = context.job().id();
       try {
         pending.set(false);
-        if (context.stopping()) {
-          return; // another worker may own the job now: its checkpoints are the ones to keep
+        JobContext.Stop stop = context.stopReason();
+        if (stop == JobContext.Stop.LEASE_LOST || stop == JobContext.Stop.CANCELLED) {
+          return; // another worker owns the job now, or it is over: no checkpoint to keep
         }
         int epoch = DistillTraining.epochIn(checkpoint);
         if (epoch > stored) {
-          store.putScratch(checkpointName(id), checkpoint);
+          store.putScratch(Distillation.checkpointName(id), checkpoint);
           stored = epoch;
         }
       } catch (RuntimeException e) {
@@ -398,10 +394,22 @@ final class Distiller {
       }
     }
 
-    /** Stops storing: training ended (an upload under way is abandoned). */
+    /**
+     * Stops storing once the upload queued last is done (a retry or a worker taking over continues
+     * from the newest checkpoint; a removal of the job's checkpoint comes after it, never before).
+     */
     @Override
     public void close() {
-      uploads.shutdownNow();
+      uploads.shutdown();
+      try {
+        if (!uploads.awaitTermination(2, java.util.concurrent.TimeUnit.MINUTES)) {
+          uploads.shutdownNow();
+          log.warn("Job {}: a checkpoint upload did not end in 2 minutes", context.job().id());
+        }
+      } catch (InterruptedException e) {
+        uploads.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -63,10 +63,21 @@ public final class JobContext implements Interruption {
     // A model the job holds open in an engine host (a distillation's teacher): closing it ends
     // the host, and with it any call that would otherwise never return.
     for (AutoCloseable resource : closedOnStop) {
-      try {
-        resource.close();
-      } catch (Exception e) {
-        // closing is all that is wanted
+      if (closedOnStop.remove(resource)) { // each closed once, whoever stops the job first
+        // On a thread of its own: ending an engine host may take seconds, and the heartbeat
+        // that stops the job serves every other job of the worker too.
+        Thread closer =
+            new Thread(
+                () -> {
+                  try {
+                    resource.close();
+                  } catch (Exception e) {
+                    // closing is all that is wanted
+                  }
+                },
+                "modelhub-job-close");
+        closer.setDaemon(true);
+        closer.start();
       }
     }
     // Under the lock tracking ends under: options are never touched once their evaluation closed

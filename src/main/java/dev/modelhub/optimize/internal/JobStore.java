@@ -1,5 +1,6 @@
 package dev.modelhub.optimize.internal;
 
+import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.optimize.JobStatus;
 import dev.modelhub.optimize.JobView;
 import dev.modelhub.optimize.OptimizationReport;
@@ -32,11 +33,29 @@ public class JobStore {
   private final JdbcClient jdbc;
   private final ObjectMapper json;
   private final Passes passes;
+  private final ArtifactStore artifacts;
 
-  public JobStore(JdbcClient jdbc, ObjectMapper json, Passes passes) {
+  public JobStore(JdbcClient jdbc, ObjectMapper json, Passes passes, ArtifactStore artifacts) {
     this.jdbc = jdbc;
     this.json = json;
     this.passes = passes;
+    this.artifacts = artifacts;
+  }
+
+  /**
+   * Jobs ended here rather than by their worker (abandoned on their last attempt, cancelled while
+   * queued): what a distillation kept for a later attempt, its checkpoint, goes with them.
+   */
+  private void forgetScratch(List<String[]> ended) {
+    for (String[] job : ended) {
+      if (Distillation.NAME.equals(job[1])) {
+        artifacts.removeScratch(Distillation.checkpointName(Long.parseLong(job[0])));
+      }
+    }
+  }
+
+  private static String[] idAndPass(java.sql.ResultSet row, int n) throws java.sql.SQLException {
+    return new String[] {Long.toString(row.getLong("id")), row.getString("pass")};
   }
 
   public long insert(
@@ -128,13 +147,17 @@ public class JobStore {
    * so a job that kills its worker cannot loop forever.
    */
   private void failAbandoned() {
-    jdbc.sql(
-            "update job set status = 'FAILED', message = 'failed', finished_at = now(),"
-                + " lease_until = null,"
-                + " error = 'its worker stopped responding during each of its ' || attempts"
-                + " || ' attempts (the job may crash the process that runs it)'"
-                + " where status = 'RUNNING' and lease_until < now() and attempts >= max_attempts")
-        .update();
+    List<String[]> failed =
+        jdbc.sql(
+                "update job set status = 'FAILED', message = 'failed', finished_at = now(),"
+                    + " lease_until = null,"
+                    + " error = 'its worker stopped responding during each of its ' || attempts"
+                    + " || ' attempts (the job may crash the process that runs it)'"
+                    + " where status = 'RUNNING' and lease_until < now() and attempts >= max_attempts"
+                    + " returning id, pass")
+            .query(JobStore::idAndPass)
+            .list();
+    forgetScratch(failed);
   }
 
   /** What a heartbeat learned. */
@@ -214,13 +237,15 @@ public class JobStore {
 
   /** Cancels a queued job at once; asks a running one to stop at its next checkpoint. */
   public boolean cancel(long id) {
-    int queued =
+    List<String[]> queued =
         jdbc.sql(
                 "update job set status = 'CANCELLED', cancel_requested = true, message = 'cancelled',"
-                    + " finished_at = now() where id = :id and status = 'QUEUED'")
+                    + " finished_at = now() where id = :id and status = 'QUEUED' returning id, pass")
             .param("id", id)
-            .update();
-    if (queued == 1) {
+            .query(JobStore::idAndPass)
+            .list();
+    if (queued.size() == 1) {
+      forgetScratch(queued);
       return true;
     }
     return jdbc.sql("update job set cancel_requested = true where id = :id and status = 'RUNNING'")
@@ -231,14 +256,23 @@ public class JobStore {
 
   /** Cancels every unfinished job of a model (it was deleted); answers how many. */
   public int cancelAll(String model) {
-    return jdbc.sql(
-            "update job set cancel_requested = true, status = case when status = 'QUEUED' then"
-                + " 'CANCELLED' else status end, message = case when status = 'QUEUED' then"
-                + " 'cancelled: the model was deleted' else message end, finished_at = case when"
-                + " status = 'QUEUED' then now() else finished_at end"
-                + " where model_name = :model and status in ('QUEUED', 'RUNNING')")
-        .param("model", model)
-        .update();
+    // A queued job ends here; a running one is told at its next heartbeat and ends with its worker.
+    List<String[]> queued =
+        jdbc.sql("select id, pass from job where model_name = :model and status = 'QUEUED'")
+            .param("model", model)
+            .query(JobStore::idAndPass)
+            .list();
+    int cancelled =
+        jdbc.sql(
+                "update job set cancel_requested = true, status = case when status = 'QUEUED' then"
+                    + " 'CANCELLED' else status end, message = case when status = 'QUEUED' then"
+                    + " 'cancelled: the model was deleted' else message end, finished_at = case when"
+                    + " status = 'QUEUED' then now() else finished_at end"
+                    + " where model_name = :model and status in ('QUEUED', 'RUNNING')")
+            .param("model", model)
+            .update();
+    forgetScratch(queued);
+    return cancelled;
   }
 
   public void markCancelled(long id, String worker) {

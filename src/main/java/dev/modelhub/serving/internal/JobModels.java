@@ -38,6 +38,8 @@ public final class JobModels implements ModelRunner {
   }
 
   private static Opened opened(ModelLoader.JobModel model, Runnable release) {
+    java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
     return new Opened() {
       @Override
       public List<Tensor> call(List<Tensor> inputs) throws Exception {
@@ -46,6 +48,9 @@ public final class JobModels implements ModelRunner {
 
       @Override
       public void close() {
+        if (!closed.compareAndSet(false, true)) {
+          return; // the cache pin is released once, however often a job closes its model
+        }
         try {
           model.close();
         } finally {
