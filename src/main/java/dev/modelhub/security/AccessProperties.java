@@ -3,6 +3,7 @@ package dev.modelhub.security;
 import jakarta.validation.constraints.Min;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -17,7 +18,8 @@ import org.springframework.validation.annotation.Validated;
  * @param openInference whether {@code /v2/**} and {@code /v1/models/**} answer callers without a
  *     key (a key limited to other models is still refused)
  * @param keyCacheTtl how long a node trusts a key it has checked before reading it again; bounds
- *     how long a revoked or expired key keeps working on a node
+ *     how long a revoked or expired key keeps working on a node (at most 1 s, the promise that a
+ *     revoked key stops working within a second on every node)
  * @param failureBudget failed authentications one client address may make before it is slowed down
  * @param failureRefill time in which one spent failure of that budget comes back
  * @param dashboardSession how long a dashboard session lasts without a request once signed in
@@ -32,7 +34,7 @@ import org.springframework.validation.annotation.Validated;
 public record AccessProperties(
     String adminKey,
     @DefaultValue("false") boolean openInference,
-    @DefaultValue("250ms") @DurationMin(millis = 0) Duration keyCacheTtl,
+    @DefaultValue("250ms") @DurationMin(millis = 0) @DurationMax(seconds = 1) Duration keyCacheTtl,
     @DefaultValue("20") @Min(1) int failureBudget,
     @DefaultValue("3s") @DurationMin(millis = 1) Duration failureRefill,
     @DefaultValue("8h") @DurationMin(minutes = 1) Duration dashboardSession,

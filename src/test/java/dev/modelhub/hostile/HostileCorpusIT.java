@@ -67,6 +67,23 @@ class HostileCorpusIT extends ServingTest {
 
     Set<String> objectsBefore = new HashSet<>(objectKeys(""));
     Set<Path> spoolBefore = files(spoolDir);
+    // Where the archive entries below point outside their folder: nothing may appear there.
+    List<Path> pointedAt =
+        List.of(
+            Path.of("/tmp/evil.onnx"),
+            Path.of("/tmp/m.onnx"),
+            spoolDir.toAbsolutePath().getParent().resolve("evil.onnx"),
+            spoolDir.toAbsolutePath().getParent().getParent().resolve("evil.onnx"));
+    Map<Path, Boolean> existedBefore = new LinkedHashMap<>();
+    pointedAt.forEach(p -> existedBefore.put(p, Files.exists(p)));
+    // What a client must never learn: where the server keeps its files, or its storage endpoint.
+    List<String> internals =
+        List.of(
+            spoolDir.toAbsolutePath().normalize().toString(),
+            Path.of(System.getProperty("user.dir")).toAbsolutePath().toString(),
+            objectStorage.endpoint(),
+            "Exception",
+            "\tat ");
 
     List<Case> corpus = new ArrayList<>();
     externalData(corpus, victim);
@@ -95,6 +112,11 @@ class HostileCorpusIT extends ServingTest {
         failures.add(hostile.name() + ": expected " + hostile.expected() + ", got " + response);
       } else if (!String.valueOf(response.header("Content-Type")).contains("json")) {
         failures.add(hostile.name() + ": not a problem body: " + response);
+      } else {
+        String body = response.text();
+        internals.stream()
+            .filter(body::contains)
+            .forEach(leak -> failures.add(hostile.name() + ": tells the client " + leak));
       }
     }
     System.out.printf(
@@ -114,8 +136,55 @@ class HostileCorpusIT extends ServingTest {
     assertThat(objectKeys("")).containsExactlyInAnyOrderElementsOf(objectsBefore);
     assertThat(objectKeys("staging/")).isEmpty();
     assertThat(files(spoolDir)).isSubsetOf(spoolBefore);
+    pointedAt.forEach(
+        p -> assertThat(Files.exists(p)).as(p.toString()).isEqualTo(existedBefore.get(p)));
     assertThat(api.get("/actuator/health").json().get("status").asString()).isEqualTo("UP");
     assertThat(inferDigit(api, served).status()).isEqualTo(200);
+  }
+
+  /**
+   * Requests for names nobody promoted, on every inference route, leave no state: no metric series
+   * named after them and no more series than before (they all count under one shared tag).
+   */
+  @Test
+  void invented_model_names_leave_no_metric_series_or_state_behind() {
+    String prefix = uniqueName("invented");
+    String body = json.writeValueAsString(v2Body("input", "FP32", List.of(1, 64), zerosList(64)));
+    // The routes' own series (one per route and status) exist after a first round; then 100 more
+    // names must add nothing.
+    inventedRound(prefix + "-warm", body);
+    series(); // the scrape's own series exist from here on
+    Set<String> seriesBefore = series();
+    for (int i = 0; i < 100; i++) {
+      inventedRound(prefix + "-" + i, body);
+    }
+    String metrics = api.get("/actuator/prometheus").text();
+    assertThat(metrics).doesNotContain(prefix);
+    Set<String> added = new HashSet<>(series());
+    added.removeAll(seriesBefore);
+    assertThat(added).isEmpty();
+  }
+
+  private void inventedRound(String name, String body) {
+    assertThat(api.postJson("/v2/models/" + name + "/infer", body).status()).isEqualTo(404);
+    assertThat(api.get("/v2/models/" + name + "/ready").status()).isEqualTo(404);
+    assertThat(api.get("/v2/models/" + name + "/versions/staging").status()).isEqualTo(404);
+    assertThat(api.postJson("/v1/models/" + name + ":predict", "{\"instances\":[[1]]}").status())
+        .isEqualTo(404);
+  }
+
+  /** The series Prometheus is shown: each sample's name and labels. */
+  private Set<String> series() {
+    return api.get("/actuator/prometheus")
+        .text()
+        .lines()
+        .filter(l -> !l.startsWith("#") && !l.isBlank())
+        .map(l -> l.substring(0, l.lastIndexOf(' ')))
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
+  private static List<Double> zerosList(int n) {
+    return Collections.nCopies(n, 0.0);
   }
 
   @Test

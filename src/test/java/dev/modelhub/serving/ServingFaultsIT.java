@@ -105,11 +105,17 @@ class ServingFaultsIT extends ServingTest {
 
   @Test
   void only_a_critical_model_that_cannot_load_makes_the_node_unready() {
+    String healthy = uniqueName("healthy");
+    promote(healthy, ALIAS, register(healthy, Fixtures.bytes("digits_mlp.onnx"), "h.onnx"));
+    awaitServing(faults, healthy, ALIAS, 1, LOAD_TIMEOUT);
     String other = uniqueName("broken");
     forcePromote(other, ALIAS, register(other, OnnxModels.corruptedDigits(), "b.onnx"));
     await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(other) > 0);
     assertThat(faults.get("/v2/health/ready").status()).isEqualTo(200);
     assertThat(faults.get("/v2/models/" + other + "/ready").status()).isEqualTo(503);
+    // The models that load keep answering beside the one that never does.
+    assertThat(faults.get("/v2/models/" + healthy + "/ready").status()).isEqualTo(200);
+    assertThat(inferDigit(faults, healthy).status()).isEqualTo(200);
 
     forcePromote(critical, ALIAS, register(critical, OnnxModels.corruptedDigits(), "c.onnx"));
     await().atMost(LOAD_TIMEOUT).until(() -> failedAttempts(critical) > 0);
@@ -119,6 +125,7 @@ class ServingFaultsIT extends ServingTest {
 
     api.delete("/api/v1/models/" + critical + "/aliases/" + ALIAS);
     api.delete("/api/v1/models/" + other + "/aliases/" + ALIAS);
+    api.delete("/api/v1/models/" + healthy + "/aliases/" + ALIAS);
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> faults.get("/v2/health/ready").status() == 200);
