@@ -28,5 +28,6 @@ ENV MODELHUB_STORAGE_SPOOL_DIR=/var/lib/modelhub/spool \
     MODELHUB_SERVING_ENGINE_CACHE_DIR=/var/lib/modelhub/engines \
     HOME=/var/lib/modelhub
 USER 10001:10001
-EXPOSE 8080
+# 8080: HTTP (API, dashboard, /v2, /v1); 8081: OIP gRPC on serving nodes
+EXPOSE 8080 8081
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

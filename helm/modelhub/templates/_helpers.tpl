@@ -85,6 +85,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- $root := .root -}}
 - name: MODELHUB_ROLES
   value: {{ .role | quote }}
+{{- if eq .role "serving" }}
+- name: MODELHUB_SERVING_GRPC_PORT
+  value: {{ $root.Values.serving.grpcPort | quote }}
+{{- end }}
 - name: SPRING_DATASOURCE_URL
   value: {{ include "modelhub.databaseUrl" $root | quote }}
 - name: SPRING_DATASOURCE_USERNAME

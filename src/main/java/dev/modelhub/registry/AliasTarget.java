@@ -1,5 +1,6 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -17,6 +18,7 @@ import dev.modelhub.format.ModelSignature;
  * @param formatDetails inspection details (such as where in an archive the model file lies)
  * @param hasWarmup whether the version carries warm-up samples ({@link
  *     RegistryService#warmupSamples})
+ * @param batching dynamic batching on serving nodes, or null when off
  */
 public record AliasTarget(
     String model,
@@ -27,4 +29,5 @@ public record AliasTarget(
     ModelFormat format,
     ModelSignature signature,
     FormatDetails formatDetails,
-    boolean hasWarmup) {}
+    boolean hasWarmup,
+    BatchingPolicy batching) {}

@@ -1,6 +1,7 @@
 package dev.modelhub.registry;
 
 import dev.modelhub.artifact.StagedArtifact;
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.security.Caller;
 import java.io.IOException;
@@ -95,12 +96,18 @@ public class RegistryService {
       throw new UncheckedIOException("cannot read variant " + artifact, e);
     }
     try {
+      // A variant takes the signature of its parent, and so its batching too.
+      BatchingPolicy batching =
+          modelId(model)
+              .flatMap(id -> versions.findByModelIdAndVersion(id, derivation.parentVersion()))
+              .map(VersionEntity::batching)
+              .orElse(null);
       return uploads.complete(
           model,
           staged,
           filename,
           null,
-          Requests.VersionMetadata.EMPTY,
+          new Requests.VersionMetadata(null, null, null, null, batching),
           Caller.system(actor),
           derivation);
     } catch (DataIntegrityViolationException concurrentDuplicate) {
@@ -150,7 +157,8 @@ public class RegistryService {
                   ModelFormat.fromId(v.format()).orElseThrow(),
                   v.signature(),
                   v.formatDetails(),
-                  v.hasWarmup());
+                  v.hasWarmup(),
+                  v.batching());
             })
         .toList();
   }

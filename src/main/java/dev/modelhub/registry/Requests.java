@@ -1,6 +1,8 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelSignature;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Positive;
@@ -47,14 +49,16 @@ public final class Requests {
    * @param warmup warm-up samples: a v2 inference request body ({@code {"inputs": [...]}}) that
    *     serving nodes run before the version takes traffic, instead of generated inputs (as
    *     Triton's {@code model_warmup} does)
+   * @param batching dynamic batching of the version on serving nodes (off when absent)
    */
   record VersionMetadata(
       @Size(max = MAX_DESCRIPTION) String description,
       @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags,
       ModelSignature signature,
-      JsonNode warmup) {
+      JsonNode warmup,
+      @Valid BatchingPolicy batching) {
 
-    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null, null);
+    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null, null, null);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.modelhub.registry;
 
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -55,6 +56,9 @@ class VersionEntity extends DescribedEntity {
   @JdbcTypeCode(SqlTypes.JSON)
   private String warmup;
 
+  @JdbcTypeCode(SqlTypes.JSON)
+  private String batching;
+
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
 
@@ -89,6 +93,7 @@ class VersionEntity extends DescribedEntity {
         metadata.warmup() == null || metadata.warmup().isNull()
             ? null
             : metadata.warmup().toString();
+    this.batching = metadata.batching() == null ? null : StoredJson.write(metadata.batching());
     this.status = VersionStatus.READY;
   }
 
@@ -153,6 +158,11 @@ class VersionEntity extends DescribedEntity {
   /** The warm-up samples uploaded with it, or null. */
   JsonNode warmup() {
     return StoredJson.tree(warmup);
+  }
+
+  /** Dynamic batching on serving nodes, or null when off. */
+  BatchingPolicy batching() {
+    return batching == null ? null : StoredJson.read(batching, BatchingPolicy.class);
   }
 
   boolean hasWarmup() {

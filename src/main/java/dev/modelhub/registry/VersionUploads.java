@@ -4,7 +4,9 @@ import dev.modelhub.artifact.ArtifactStore;
 import dev.modelhub.artifact.ArtifactTooLargeException;
 import dev.modelhub.artifact.Digest;
 import dev.modelhub.artifact.StagedArtifact;
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.format.ArtifactInspection;
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.InvalidArtifactException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelInspector;
@@ -91,7 +93,7 @@ class VersionUploads {
       }
       ArtifactInspection inspection =
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
-      metadata = withWarmup(metadata, inspection);
+      metadata = withBatching(withWarmup(metadata, inspection), inspection, derivation != null);
       ServabilityCheck check = servability.getIfAvailable();
       Digest digest = store.promote(staged);
       VersionView version =
@@ -141,7 +143,8 @@ class VersionUploads {
                   version.format(),
                   version.signature(),
                   version.formatDetails(),
-                  version.warmupSamples()));
+                  version.warmupSamples(),
+                  version.batching()));
       return versions.validated(version.model(), version.version(), true, problem.orElse(null));
     } catch (RuntimeException e) {
       log.warn(
@@ -178,7 +181,34 @@ class VersionUploads {
       return metadata;
     }
     return new Requests.VersionMetadata(
-        metadata.description(), metadata.tags(), metadata.signature(), inspection.warmup());
+        metadata.description(),
+        metadata.tags(),
+        metadata.signature(),
+        inspection.warmup(),
+        metadata.batching());
+  }
+
+  /**
+   * The metadata with its batching checked against the signature: a 400 for an upload that asks
+   * batching of a model without a dynamic first dimension; a variant whose signature lost it
+   * (inherited from its parent) is simply not batched.
+   */
+  private static Requests.VersionMetadata withBatching(
+      Requests.VersionMetadata metadata, ArtifactInspection inspection, boolean variant) {
+    if (metadata.batching() == null) {
+      return metadata;
+    }
+    String why = BatchingPolicy.unbatchable(inspection.signature());
+    if (why == null) {
+      return metadata;
+    }
+    if (variant) {
+      log.info("The variant is not batched like its parent: {}", why);
+      return new Requests.VersionMetadata(
+          metadata.description(), metadata.tags(), metadata.signature(), metadata.warmup(), null);
+    }
+    throw new InvalidRequestException(
+        "The metadata's \"batching\" cannot apply to this model: " + why + ".");
   }
 
   /** Checks the spool has room for a body of {@code declaredLength} (-1: unknown). */

@@ -1,5 +1,6 @@
 package dev.modelhub.registry;
 
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
@@ -36,6 +37,8 @@ import tools.jackson.databind.JsonNode;
  *     as serving loads); null while the check runs, when it could not tell, or when no node with
  *     the serving role checked it. An alias moves to an unservable version only with {@code
  *     force=true}, and to one being checked not at all
+ * @param batching dynamic batching on serving nodes (from the upload's metadata, or the parent's
+ *     for a variant); null when off
  * @param servableMessage the engine's message when it is not servable
  */
 public record VersionView(
@@ -60,5 +63,6 @@ public record VersionView(
     String createdBy,
     Instant updatedAt,
     boolean warmupSamples,
+    BatchingPolicy batching,
     Boolean servable,
     String servableMessage) {}

@@ -47,6 +47,7 @@ class Views {
         v.createdBy(),
         v.updatedAt(),
         v.hasWarmup(),
+        v.batching(),
         v.servable(),
         v.servableMessage());
   }

@@ -198,12 +198,30 @@ class SecurityConfiguration implements WebMvcConfigurer {
     return new BearerEntryPoint(problems);
   }
 
+  /** One failure budget per client address, whichever protocol its failures came over. */
   @Bean
-  RefusalFilter refusalFilter(AuditLog audit, ProblemResponses problems) {
-    return new RefusalFilter(
-        new FailureBudget(properties.failureBudget(), properties.failureRefill(), System::nanoTime),
+  FailureBudget failureBudget() {
+    return new FailureBudget(
+        properties.failureBudget(), properties.failureRefill(), System::nanoTime);
+  }
+
+  @Bean
+  RefusalFilter refusalFilter(FailureBudget budget, AuditLog audit, ProblemResponses problems) {
+    return new RefusalFilter(budget, audit, problems);
+  }
+
+  @Bean
+  ProtocolAccess protocolAccess(
+      KeyAuthenticator keys,
+      JwtCallers jwtCallers,
+      ObjectProvider<JwtDecoder> jwtDecoder,
+      FailureBudget budget,
+      AuditLog audit) {
+    return new ProtocolAccess(
+        bearerAuthentication(keys, jwtCallers, jwtDecoder.getIfAvailable()),
+        budget,
         audit,
-        problems);
+        properties);
   }
 
   @Bean

@@ -111,7 +111,8 @@ public class InferenceService {
 
     /** The version answering, for reading the body against its signature. */
     public ServedModel model() {
-      return new ServedModel(loaded.model(), loaded.version(), loaded.format(), loaded.signature());
+      return new ServedModel(
+          loaded.model(), loaded.version(), loaded.format(), loaded.signature(), loaded.batching());
     }
 
     /** Runs the request; outputs filtered to {@code outputs} unless empty. */
@@ -177,7 +178,8 @@ public class InferenceService {
   public ServedModel describe(String model, Integer version, String alias) {
     LoadedVersion loaded = slots.acquire(model, version, alias);
     try {
-      return new ServedModel(model, loaded.version(), loaded.format(), loaded.signature());
+      return new ServedModel(
+          model, loaded.version(), loaded.format(), loaded.signature(), loaded.batching());
     } finally {
       loaded.release();
     }
@@ -215,6 +217,40 @@ public class InferenceService {
         && slots.status().stream()
             .filter(s -> properties.criticalModels().contains(s.model()))
             .allMatch(s -> s.version() != null);
+  }
+
+  /**
+   * Whether a model answers: {@code version} when given, else the version under {@code alias} (the
+   * default alias when null). False while it is wanted but still loading or failing.
+   *
+   * @throws ServingExceptions.NotServed nothing on this node wants it (404)
+   */
+  public boolean ready(String model, Integer version, String alias) {
+    List<Integer> served = servedVersions(model);
+    List<SlotStatus> slots = status().stream().filter(s -> s.model().equals(model)).toList();
+    boolean ready;
+    boolean wanted;
+    if (version != null) {
+      ready = served.contains(version);
+      wanted = ready || slots.stream().anyMatch(s -> s.desiredVersion() == version);
+    } else {
+      String name = alias == null ? properties.defaultAlias() : alias;
+      var slot = slots.stream().filter(s -> s.alias().equals(name)).findFirst();
+      ready = slot.map(s -> s.version() != null).orElse(false);
+      wanted = slot.isPresent();
+    }
+    if (!wanted) {
+      throw new ServingExceptions.NotServed(
+          "Model '"
+              + model
+              + "'"
+              + (version != null
+                  ? " version " + version
+                  : alias != null ? " alias '" + alias + "'" : "")
+              + " is not served on this node.",
+          served);
+    }
+    return ready;
   }
 
   /** Whether {@code model} has a version answering under the default alias. */

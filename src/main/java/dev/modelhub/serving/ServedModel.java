@@ -1,5 +1,6 @@
 package dev.modelhub.serving;
 
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 
@@ -10,6 +11,11 @@ import dev.modelhub.format.ModelSignature;
  * @param version the version number
  * @param format the artifact format
  * @param signature its inputs and outputs
+ * @param batching how its requests are batched, or null when they are not
  */
 public record ServedModel(
-    String model, int version, ModelFormat format, ModelSignature signature) {}
+    String model,
+    int version,
+    ModelFormat format,
+    ModelSignature signature,
+    BatchingPolicy batching) {}

@@ -107,6 +107,20 @@ class BadInferenceRequestIT extends ServingTest {
     assertThat(version.json().get("servedVersions").toString()).isEqualTo("[1]");
     assertThat(api.get("/v2/models/" + model + "/versions/7").status()).isEqualTo(404);
     assertThat(api.get("/v1/models/" + model + "-nope").status()).isEqualTo(404);
+    assertProblem(api.get("/v2/models/" + model + "/versions/staging"), 404, "'staging'", "served");
+    assertProblem(api.get("/v1/models/" + model + "-nope"), 404, model + "-nope");
+  }
+
+  @Test
+  void every_inference_error_carries_the_protocols_error_member_and_only_there() {
+    Response anonymous = api.anonymous().postJson(v2(), Map.of("inputs", List.of()));
+    assertProblem(anonymous, 401);
+    Response wrongMethod = api.sendRaw("PUT", v2(), "application/json", new byte[0]);
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(wrongMethod.json().get("error").asString()).isNotBlank();
+    Response registry = api.get("/api/v1/models/" + model + "-nope");
+    assertThat(registry.status()).isEqualTo(404);
+    assertThat(registry.json().has("error")).isFalse();
   }
 
   @Test
@@ -153,6 +167,18 @@ class BadInferenceRequestIT extends ServingTest {
     assertThat(metadata.get("inputs").get(0).get("shape").toString()).isEqualTo("[-1,64]");
     assertThat(api.get("/v2/models/" + model + "/ready").json().get("ready").asBoolean()).isTrue();
     assertThat(api.get("/v2/models/" + model + "/versions/1/ready").status()).isEqualTo(200);
+    // OIP versions are strings: an alias names the version it points at.
+    var byAlias = api.get("/v2/models/" + model + "/versions/production/ready");
+    assertThat(byAlias.status()).isEqualTo(200);
+    assertThat(byAlias.json().get("version").asString()).isEqualTo("production");
+    assertThat(api.get("/v2/models/" + model + "/versions/production").json().get("platform"))
+        .isEqualTo(metadata.get("platform"));
+    Response aliased =
+        api.postJson(
+            "/v2/models/" + model + "/versions/production/infer",
+            Map.of("inputs", List.of(input("input", "FP32", List.of(1, 64), zeros(64)))));
+    assertThat(aliased.status()).as(aliased.toString()).isEqualTo(200);
+    assertThat(aliased.json().get("model_version").asString()).isEqualTo("1");
     assertThat(api.get("/v2/health/live").json().get("live").asBoolean()).isTrue();
     assertThat(api.get("/v2").json().get("name").asString()).isEqualTo("modelhub");
     var status = api.get("/v1/models/" + model).json().get("model_version_status").get(0);
@@ -184,6 +210,8 @@ class BadInferenceRequestIT extends ServingTest {
     assertThat(response.status()).as(response.toString()).isEqualTo(status);
     assertThat(response.header("Content-Type")).startsWith("application/problem+json");
     String detail = response.json().get("detail").asString();
+    // Stock inference clients (tritonclient, TF Serving's) read the protocol's "error" member.
+    assertThat(response.json().get("error").asString()).isEqualTo(detail);
     for (String part : detailParts) {
       assertThat(detail).contains(part);
     }

@@ -103,6 +103,11 @@ public final class Api {
             .method(method, HttpRequest.BodyPublishers.ofByteArray(body)));
   }
 
+  /** Posts {@code body} as-is with extra headers (name, value, …): binary inference bodies. */
+  public Response post(String path, byte[] body, String... headers) {
+    return send(request(path, headers).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
   /** Registers a version from an octet-stream body. */
   public Response upload(String model, byte[] artifact, String query) {
     return send(

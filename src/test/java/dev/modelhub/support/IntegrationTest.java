@@ -38,6 +38,8 @@ import tools.jackson.databind.ObjectMapper;
       "modelhub.storage.part-size=5MB",
       // Registry tests do not load models; ServingTest turns serving on.
       "modelhub.roles=api,worker",
+      // Every serving context of the test JVM on a free gRPC port.
+      "modelhub.serving.grpc.port=0",
       "modelhub.serving.validate-versions=false",
       "modelhub.jobs.poll-interval=200ms",
       "modelhub.jobs.latency-runs=50",

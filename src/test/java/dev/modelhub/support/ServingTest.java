@@ -25,6 +25,7 @@ import tools.jackson.databind.JsonNode;
 @TestPropertySource(
     properties = {
       "modelhub.roles=api,serving,worker",
+      "modelhub.serving.grpc.port=0",
       "modelhub.serving.validate-versions=true",
       "modelhub.serving.engine-cache-dir=target/engines",
       "modelhub.serving.load-retry-min=500ms",
@@ -161,6 +162,7 @@ public abstract class ServingTest extends IntegrationTest {
       Environment environment, Map<String, String> overrides) {
     Map<String, String> properties = new HashMap<>();
     properties.put("server.port", "0");
+    properties.put("modelhub.serving.grpc.port", "0");
     for (String key :
         List.of(
             "spring.datasource.url",

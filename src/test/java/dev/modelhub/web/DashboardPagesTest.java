@@ -380,6 +380,7 @@ class DashboardPagesTest {
         "alice",
         AT,
         false,
+        null,
         number == 1,
         number == 1 ? null : "OrtException: Could not find an implementation for Frobnicate(1)");
   }

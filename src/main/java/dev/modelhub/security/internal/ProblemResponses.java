@@ -1,6 +1,7 @@
 package dev.modelhub.security.internal;
 
 import dev.modelhub.common.ModelhubException;
+import dev.modelhub.common.ProtocolErrors;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -41,6 +42,9 @@ public class ProblemResponses {
     problem.put("status", status);
     problem.put("detail", detail);
     problem.put("instance", request.getRequestURI());
+    if (ProtocolErrors.inferencePath(request)) {
+      problem.put(ProtocolErrors.MEMBER, ProtocolErrors.message(detail, title));
+    }
     response.setStatus(status);
     response.setContentType("application/problem+json");
     response.getOutputStream().write(json.writeValueAsBytes(problem));

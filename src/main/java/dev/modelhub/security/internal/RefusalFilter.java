@@ -38,7 +38,8 @@ public class RefusalFilter extends OncePerRequestFilter {
   private static final Pattern MODEL_IN_PATH =
       Pattern.compile("^/(?:api/v1|v1|v2)/models/([a-z0-9][a-z0-9._-]{0,62})(?:[/:].*)?$");
 
-  private static final int AUDIT_BURST = 120;
+  /** Refusals one address may have audited at once; then one a second. */
+  public static final int AUDIT_BURST = 120;
 
   private final FailureBudget budget;
   private final FailureBudget auditBudget =
@@ -124,7 +125,7 @@ public class RefusalFilter extends OncePerRequestFilter {
   }
 
   /** The address a budget is kept for: IPv4 as is, IPv6 by its /64 block. */
-  static String clientKey(String address) {
+  public static String clientKey(String address) {
     if (address == null || address.indexOf(':') < 0) {
       return address;
     }

@@ -11,7 +11,7 @@ import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
-import dev.modelhub.serving.SlotStatus;
+import dev.modelhub.serving.VersionTarget;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -78,83 +78,116 @@ class V2Controller {
   }
 
   @GetMapping("/models/{name}/versions/{version}")
-  Map<String, Object> metadata(@PathVariable String name, @PathVariable int version) {
-    return metadata(inference.describe(name, version));
+  Map<String, Object> metadata(@PathVariable String name, @PathVariable String version) {
+    VersionTarget target = VersionTarget.of(version);
+    return metadata(
+        inference.describe(
+            name, target.number(), target.alias() == null ? defaultAlias : target.alias()));
   }
 
   @GetMapping("/models/{name}/ready")
   ResponseEntity<Map<String, Object>> modelReady(@PathVariable String name) {
-    return readiness(name, null);
+    return readiness(name, VersionTarget.of(null));
   }
 
   @GetMapping("/models/{name}/versions/{version}/ready")
   ResponseEntity<Map<String, Object>> modelReady(
-      @PathVariable String name, @PathVariable int version) {
-    return readiness(name, version);
+      @PathVariable String name, @PathVariable String version) {
+    return readiness(name, VersionTarget.of(version));
   }
 
-  @PostMapping(path = "/models/{name}/infer", produces = MediaType.APPLICATION_JSON_VALUE)
-  byte[] infer(@PathVariable String name, HttpServletRequest request) throws IOException {
-    return infer(name, null, request);
-  }
-
-  @PostMapping(
-      path = "/models/{name}/versions/{version}/infer",
-      produces = MediaType.APPLICATION_JSON_VALUE)
-  byte[] inferVersion(
-      @PathVariable String name, @PathVariable int version, HttpServletRequest request)
+  @PostMapping("/models/{name}/infer")
+  ResponseEntity<byte[]> infer(@PathVariable String name, HttpServletRequest request)
       throws IOException {
-    return infer(name, version, request);
+    return infer(name, VersionTarget.of(null), request);
+  }
+
+  @PostMapping("/models/{name}/versions/{version}/infer")
+  ResponseEntity<byte[]> inferVersion(
+      @PathVariable String name, @PathVariable String version, HttpServletRequest request)
+      throws IOException {
+    return infer(name, VersionTarget.of(version), request);
   }
 
   /** Admits the request (model served, queue not full) before its body is read. */
-  private byte[] infer(String name, Integer version, HttpServletRequest request)
-      throws IOException {
-    try (InferenceService.Admission admitted = inference.admit(name, version, null)) {
+  private ResponseEntity<byte[]> infer(
+      String name, VersionTarget target, HttpServletRequest request) throws IOException {
+    long jsonLength = jsonLength(request);
+    try (InferenceService.Admission admitted =
+        inference.admit(name, target.number(), target.alias())) {
       V2Json.Request parsed;
       try {
-        parsed = codec.read(RequestBodies.limited(request, maxRequestSize));
+        parsed = codec.read(RequestBodies.limited(request, maxRequestSize), jsonLength);
       } catch (RuntimeException e) {
         admitted.refused();
         throw e;
       }
       InferenceResult result = admitted.infer(parsed.inputs(), parsed.outputs());
-      return codec.write(result, parsed.id());
+      return answer(codec.answer(result, parsed));
     }
+  }
+
+  /**
+   * The length of a binary-extension body's JSON part ({@value V2Json#HEADER_LENGTH}), or -1 for an
+   * all-JSON body.
+   */
+  private long jsonLength(HttpServletRequest request) {
+    String header = request.getHeader(V2Json.HEADER_LENGTH);
+    if (header == null) {
+      return -1;
+    }
+    long length;
+    try {
+      length = Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      length = -1;
+    }
+    long declared = request.getContentLengthLong();
+    if (length < 0 || (declared >= 0 && length > declared)) {
+      throw ServingExceptions.invalidInput(
+          V2Json.HEADER_LENGTH
+              + " is '"
+              + header
+              + "'; it must be the byte length of the body's JSON part"
+              + (declared >= 0 ? ", at most the body's " + declared + " bytes" : "")
+              + ".");
+    }
+    return length;
+  }
+
+  /** An all-JSON answer, or the binary extension's: the JSON part, then the binary outputs. */
+  static ResponseEntity<byte[]> answer(V2Json.Answer answer) {
+    if (!answer.hasBinary()) {
+      return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(answer.json());
+    }
+    int total = answer.json().length;
+    for (byte[] part : answer.binary()) {
+      total = Math.addExact(total, part.length);
+    }
+    byte[] body = new byte[total];
+    System.arraycopy(answer.json(), 0, body, 0, answer.json().length);
+    int at = answer.json().length;
+    for (byte[] part : answer.binary()) {
+      System.arraycopy(part, 0, body, at, part.length);
+      at += part.length;
+    }
+    return ResponseEntity.ok()
+        .contentType(MediaType.APPLICATION_OCTET_STREAM)
+        .header(V2Json.HEADER_LENGTH, Integer.toString(answer.json().length))
+        .body(body);
   }
 
   /**
    * 200 when the version (or the default alias) answers, 503 while it is wanted but still loading
    * or failing, 404 when nothing on this node wants it.
    */
-  private ResponseEntity<Map<String, Object>> readiness(String name, Integer version) {
+  private ResponseEntity<Map<String, Object>> readiness(String name, VersionTarget target) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("name", name);
-    if (version != null) {
-      body.put("version", version.toString());
+    if (target.number() != null || target.alias() != null) {
+      body.put("version", target.number() != null ? target.number().toString() : target.alias());
     }
-    List<Integer> served = inference.servedVersions(name);
-    List<SlotStatus> slots =
-        inference.status().stream().filter(s -> s.model().equals(name)).toList();
-    boolean ready;
-    boolean wanted;
-    if (version != null) {
-      ready = served.contains(version);
-      wanted = ready || slots.stream().anyMatch(s -> s.desiredVersion() == version);
-    } else {
-      var slot = slots.stream().filter(s -> s.alias().equals(defaultAlias)).findFirst();
-      ready = slot.map(s -> s.version() != null).orElse(false);
-      wanted = slot.isPresent();
-    }
-    if (!wanted) {
-      throw new ServingExceptions.NotServed(
-          "Model '"
-              + name
-              + "'"
-              + (version == null ? "" : " version " + version)
-              + " is not served on this node.",
-          served);
-    }
+    boolean ready = inference.ready(name, target.number(), target.alias());
     body.put("ready", ready);
     return ResponseEntity.status(ready ? 200 : 503).body(body);
   }
@@ -167,6 +200,10 @@ class V2Controller {
     body.put("platform", model.format().platform());
     body.put("inputs", tensors(model.signature().inputs()));
     body.put("outputs", tensors(model.signature().outputs()));
+    if (model.batching() != null) {
+      // Triton shows it in the model's configuration; here next to the metadata.
+      body.put("batching", model.batching());
+    }
     return body;
   }
 

@@ -16,7 +16,7 @@ public final class InferenceSupport {
       throws TranslateException, InterruptedException, TimeoutException {
     List<Tensor> ordered = InputValidator.check(loaded.signature(), inputs);
     InputValidator.checkOutputs(loaded.signature(), outputs);
-    List<Tensor> results = loaded.predict(ordered, timeout);
+    List<Tensor> results = loaded.infer(ordered, timeout);
     if (outputs.isEmpty()) {
       return results;
     }

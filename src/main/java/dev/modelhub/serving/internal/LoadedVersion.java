@@ -1,6 +1,7 @@
 package dev.modelhub.serving.internal;
 
 import ai.djl.translate.TranslateException;
+import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.serving.Tensor;
@@ -58,6 +59,8 @@ public final class LoadedVersion {
   private volatile State state = State.READY;
   private volatile boolean discarded;
   private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
+  private volatile DynamicBatcher batcher;
+  private volatile BatchingPolicy batching;
 
   LoadedVersion(
       String model,
@@ -211,6 +214,37 @@ public final class LoadedVersion {
 
     public CompletableFuture<?> call() {
       return call;
+    }
+  }
+
+  /** Batches this version's requests from now on; the batcher stops when the version closes. */
+  void batchWith(DynamicBatcher batcher, BatchingPolicy policy) {
+    this.batcher = batcher;
+    this.batching = policy;
+    onClose(batcher::close);
+  }
+
+  /** How requests are batched, or null when they are not. */
+  public BatchingPolicy batching() {
+    return batching;
+  }
+
+  /**
+   * Answers one request: in a dynamic batch with others when the version is batched, else on a
+   * predictor of its own ({@link #predict(List, Duration)}).
+   */
+  public List<Tensor> infer(List<Tensor> inputs, Duration timeout)
+      throws TranslateException, InterruptedException, TimeoutException {
+    DynamicBatcher batching = batcher;
+    if (batching == null) {
+      return predict(inputs, timeout);
+    }
+    try {
+      return batching.predict(inputs, timeout);
+    } catch (TranslateException | InterruptedException | TimeoutException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 

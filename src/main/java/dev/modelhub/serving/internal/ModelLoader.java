@@ -110,6 +110,27 @@ public class ModelLoader implements AutoCloseable {
     }
   }
 
+  /** Batches a loaded version's requests as its registry entry says. */
+  private void batch(LoadedVersion loaded, AliasTarget target) {
+    ExecutorService runner =
+        Executors.newCachedThreadPool(
+            runnable -> {
+              Thread thread = new Thread(runnable, "batch-" + target.model());
+              thread.setDaemon(true);
+              return thread;
+            });
+    loaded.batchWith(
+        new DynamicBatcher(
+            target.model() + " v" + target.version(),
+            target.batching(),
+            loaded::predict,
+            runner,
+            metrics.batchSize(target.model()),
+            metrics.queueDelay(target.model())),
+        target.batching());
+    loaded.onClose(runner::shutdown);
+  }
+
   public LoadedVersion load(AliasTarget target, Path localDir) throws Exception {
     checkDatatypes(target);
     EngineBootstrap.prepare(properties);
@@ -135,6 +156,9 @@ public class ModelLoader implements AutoCloseable {
               engineThreads,
               clock.instant());
       warmUps.run(loaded, target);
+      if (target.batching() != null) {
+        batch(loaded, target);
+      }
       return loaded;
     } catch (Exception | Error e) {
       if (loaded != null) {

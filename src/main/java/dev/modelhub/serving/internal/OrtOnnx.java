@@ -14,6 +14,7 @@ import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelSignature;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorBytes;
 import dev.modelhub.serving.TensorData;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
@@ -125,8 +126,9 @@ final class OrtOnnx implements EngineInstance {
   }
 
   /** An input as ONNX Runtime takes it; UINT16 in an INT32, UINT32 and UINT64 in an INT64. */
-  private static OnnxTensor toOnnx(Tensor input) throws OrtException {
+  private static OnnxTensor toOnnx(Tensor tensor) throws OrtException {
     OrtEnvironment env = environment();
+    Tensor input = TensorBytes.numbers(tensor);
     long[] shape = input.shape();
     if (input.data() instanceof TensorData.Strings strings) {
       return OnnxTensor.createTensor(env, strings.values(), shape);

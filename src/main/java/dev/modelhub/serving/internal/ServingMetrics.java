@@ -1,6 +1,7 @@
 package dev.modelhub.serving.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -136,6 +137,26 @@ public class ServingMetrics {
             null,
             outcome,
             false));
+  }
+
+  /** Rows per engine call of a batched version ({@code modelhub_inference_batch_size}). */
+  DistributionSummary batchSize(String model) {
+    return DistributionSummary.builder("modelhub.inference.batch.size")
+        .description("Rows per engine call of a dynamically batched model")
+        .tag("model", model)
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .register(meters);
+  }
+
+  /** How long requests of a batched version waited for their batch. */
+  Timer queueDelay(String model) {
+    return timer(
+        "modelhub.inference.queue.delay",
+        "Time a request waited for its dynamic batch",
+        model,
+        null,
+        null,
+        true);
   }
 
   /** An inference request for {@code model} ended with {@code outcome}. */

@@ -23,6 +23,7 @@ import dev.modelhub.common.HalfFloats;
 import dev.modelhub.format.Datatype;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorBytes;
 import dev.modelhub.serving.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -82,14 +83,21 @@ final class TensorConversion {
   }
 
   /** An NDArray named like the tensor, holding its elements in the tensor's datatype. */
-  static NDArray toNDArray(NDManager manager, Tensor tensor) {
-    DataType type = toDjl(tensor.datatype());
+  static NDArray toNDArray(NDManager manager, Tensor given) {
+    DataType type = toDjl(given.datatype());
+    // Binary elements go to the engine's buffer as they came (little-endian, like this machine).
+    Tensor tensor =
+        given.data() instanceof TensorData.Raw && ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN
+            ? TensorBytes.numbers(given)
+            : given;
     int count = Math.toIntExact(tensor.elementCount());
     ByteBuffer buffer =
         ByteBuffer.allocateDirect(Math.max(1, count * type.getNumOfBytes()))
             .order(ByteOrder.nativeOrder());
     TensorData data = tensor.data();
-    if (data instanceof TensorData.Reals reals) {
+    if (data instanceof TensorData.Raw raw) {
+      buffer.put(raw.bytes());
+    } else if (data instanceof TensorData.Reals reals) {
       putFloating(buffer, type, reals.values());
     } else if (data instanceof TensorData.Integers integers) {
       putIntegers(buffer, type, integers.values());

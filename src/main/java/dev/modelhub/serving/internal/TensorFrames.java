@@ -2,6 +2,7 @@ package dev.modelhub.serving.internal;
 
 import dev.modelhub.format.Datatype;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorBytes;
 import dev.modelhub.serving.TensorData;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -25,6 +26,7 @@ final class TensorFrames {
   private static final byte INTEGERS = 1;
   private static final byte BOOLEANS = 2;
   private static final byte STRINGS = 3;
+  private static final byte RAW = 4;
   private static final int MAX_MESSAGE = 4000;
 
   private TensorFrames() {}
@@ -39,7 +41,12 @@ final class TensorFrames {
         out.writeLong(dim);
       }
       TensorData data = tensor.data();
-      if (data instanceof TensorData.Reals reals) {
+      if (data instanceof TensorData.Raw raw) {
+        out.writeByte(RAW);
+        out.writeInt(raw.length());
+        out.writeByte(raw.width());
+        out.write(raw.bytes());
+      } else if (data instanceof TensorData.Reals reals) {
         out.writeByte(REALS);
         out.writeInt(reals.values().length);
         byte[] bytes = new byte[reals.values().length * Double.BYTES];
@@ -130,6 +137,13 @@ final class TensorFrames {
                 values[i] = bytes[i] != 0;
               }
               yield new TensorData.Booleans(values);
+            }
+            case RAW -> {
+              int width = in.readByte();
+              if (datatype == Datatype.BYTES || width != TensorBytes.width(datatype)) {
+                throw new IOException("bad frame: element width " + width);
+              }
+              yield new TensorData.Raw(bytes(in, n * width), width);
             }
             case STRINGS -> {
               String[] values = new String[n];

@@ -106,6 +106,15 @@ class ModelLoaderTest {
             List.of(new TensorSpec("x", Datatype.FP32, List.of(-1L, 4L))),
             List.of(new TensorSpec("y", Datatype.FP32, List.of(-1L, 4L))));
     return new AliasTarget(
-        "m", "production", 1, "sha256:" + "0".repeat(64), 1, format, signature, details, false);
+        "m",
+        "production",
+        1,
+        "sha256:" + "0".repeat(64),
+        1,
+        format,
+        signature,
+        details,
+        false,
+        null);
   }
 }
