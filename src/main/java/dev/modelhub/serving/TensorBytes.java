@@ -60,6 +60,12 @@ public final class TensorBytes {
               + elements * width
               + ".");
     }
+    if (datatype == Datatype.BOOL) {
+      // Engines take a BOOL as one byte that is 0 or 1; any other byte is true, as in Triton.
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) (bytes[i] == 0 ? 0 : 1);
+      }
+    }
     return new TensorData.Raw(bytes, width);
   }
 

@@ -249,6 +249,17 @@ class BinaryProtocolIT extends ServingTest {
           assertThat(response.status()).as(what + ": " + response).isEqualTo(400);
           assertThat(response.json().get("error").asString()).as(what).isNotBlank();
         });
+    // A BOOL byte other than 0 or 1 is true (as in Triton), never passed on as it came.
+    String booleans = uniqueName("binary-bool");
+    byte[] b = OnnxModels.identity(Map.of("b", DataType.BOOL_VALUE)).toByteArray();
+    promote(booleans, "production", register(booleans, b, "b.onnx"));
+    awaitServing(booleans, "production", 1);
+    Response bools =
+        post("/v2/models/" + booleans + "/infer", header("b", "BOOL", 4), new byte[] {2, 0, 0, -1});
+    assertThat(bools.status()).as(bools.toString()).isEqualTo(200);
+    assertThat(bools.json().get("outputs").get(0).get("data").toString())
+        .isEqualTo("[true,false,false,true]");
+    api.delete("/api/v1/models/" + booleans + "/aliases/production");
     Response fine = post(path, good, floats);
     assertThat(fine.status()).as(fine.toString()).isEqualTo(200);
     api.delete("/api/v1/models/" + model + "/aliases/production");

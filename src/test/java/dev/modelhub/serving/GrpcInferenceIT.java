@@ -222,6 +222,17 @@ class GrpcInferenceIT extends ServingTest {
         digitRequest(model).toBuilder().addRawInputContents(ByteString.EMPTY).build(),
         Status.Code.INVALID_ARGUMENT,
         "raw_input_contents");
+    assertCode(stub(viewer), digitRequest(""), Status.Code.INVALID_ARGUMENT, "names no model");
+    ModelInferRequest shortContents =
+        ModelInferRequest.newBuilder()
+            .setModelName(model)
+            .addInputs(
+                digitRequest(model).getInputs(0).toBuilder()
+                    .setContents(
+                        inference.GrpcPredictV2.InferTensorContents.newBuilder()
+                            .addAllFp32Contents(List.of(1f, 2f, 3f))))
+            .build();
+    assertCode(stub(viewer), shortContents, Status.Code.INVALID_ARGUMENT, "has 3 elements");
     // A refusal is in the audit trail, as over HTTP.
     JsonNode audit = api.get("/api/v1/audit?action=gRPC%20ModelInfer&size=5").json();
     assertThat(audit.get("items").toString()).contains("denied");

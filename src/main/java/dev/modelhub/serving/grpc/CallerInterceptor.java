@@ -5,14 +5,18 @@ import dev.modelhub.security.ProtocolAccess;
 import inference.GRPCInferenceServiceGrpc;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Authenticates each call from its {@code authorization: Bearer <key>} metadata, as HTTP does from
@@ -31,10 +35,17 @@ final class CallerInterceptor implements ServerInterceptor {
           GRPCInferenceServiceGrpc.getServerLiveMethod().getFullMethodName(),
           GRPCInferenceServiceGrpc.getServerReadyMethod().getFullMethodName());
 
-  private final ProtocolAccess access;
+  private static final String INFER =
+      GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
 
-  CallerInterceptor(ProtocolAccess access) {
+  private final ProtocolAccess access;
+  private final Semaphore inferCalls;
+  private final int maxInferCalls;
+
+  CallerInterceptor(ProtocolAccess access, int maxInferCalls) {
     this.access = access;
+    this.maxInferCalls = maxInferCalls;
+    this.inferCalls = new Semaphore(maxInferCalls);
   }
 
   @Override
@@ -56,7 +67,56 @@ final class CallerInterceptor implements ServerInterceptor {
       call.close(status.getStatus(), new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+    if (!method.equals(INFER)) {
+      return Contexts.interceptCall(
+          Context.current().withValue(CALLER, caller), call, headers, next);
+    }
+    // A ModelInfer message may be as large as max-request-size: only so many are read at once,
+    // the others are refused before a byte of theirs is taken from the connection.
+    if (!inferCalls.tryAcquire()) {
+      call.close(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "More than "
+                  + maxInferCalls
+                  + " inference calls are running on this node"
+                  + " (modelhub.serving.grpc.max-concurrent-calls); retry shortly."),
+          new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    AtomicBoolean released = new AtomicBoolean();
+    Runnable release =
+        () -> {
+          if (released.compareAndSet(false, true)) {
+            inferCalls.release();
+          }
+        };
+    ServerCall.Listener<Q> listener;
+    try {
+      listener =
+          Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+    } catch (RuntimeException e) {
+      release.run();
+      throw e;
+    }
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onComplete() {
+        try {
+          super.onComplete();
+        } finally {
+          release.run();
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        try {
+          super.onCancel();
+        } finally {
+          release.run();
+        }
+      }
+    };
   }
 
   private static String address(SocketAddress address) {

@@ -121,6 +121,31 @@ final class GrpcTensors {
   private static TensorData contents(
       String name, Datatype type, long[] shape, InferTensorContents contents) {
     int n = (int) Tensor.elements(shape);
+    // The count first: nothing is converted for contents that do not fit the shape.
+    int given =
+        switch (type) {
+          case BOOL -> contents.getBoolContentsCount();
+          case INT8, INT16, INT32 -> contents.getIntContentsCount();
+          case INT64 -> contents.getInt64ContentsCount();
+          case UINT8, UINT16, UINT32 -> contents.getUintContentsCount();
+          case UINT64 -> contents.getUint64ContentsCount();
+          case FP32 -> contents.getFp32ContentsCount();
+          case FP64 -> contents.getFp64ContentsCount();
+          case BYTES -> contents.getBytesContentsCount();
+          default -> n;
+        };
+    if (given != n) {
+      throw ServingExceptions.invalidInput(
+          "Input '"
+              + name
+              + "' has "
+              + given
+              + " elements in its contents but shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + n
+              + ".");
+    }
     TensorData data =
         switch (type) {
           case BOOL -> {

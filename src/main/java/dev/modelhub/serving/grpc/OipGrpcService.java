@@ -6,6 +6,7 @@ import dev.modelhub.security.Role;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
+import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.VersionTarget;
@@ -149,9 +150,11 @@ final class OipGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceService
 
   /** Checks the call's caller (set by {@link CallerInterceptor}) may read {@code model}. */
   private void authorize(String model, String method) {
+    if (model != null && model.isEmpty()) {
+      throw ServingExceptions.invalidInput("The request names no model; set its model name.");
+    }
     Caller caller = CallerInterceptor.CALLER.get();
-    access.authorize(
-        caller, Role.VIEWER, model == null || model.isEmpty() ? null : model, "gRPC " + method);
+    access.authorize(caller, Role.VIEWER, model, "gRPC " + method);
   }
 
   private static <T> void respond(StreamObserver<T> answer, String method, Supplier<T> call) {

@@ -40,6 +40,11 @@ final class DynamicBatcher implements AutoCloseable {
   private static final class Waiting {
     final List<Tensor> inputs;
     final long rows;
+    final long elements;
+
+    /** Set when its batch goes to the engine; completes when that engine call returns. */
+    volatile CompletableFuture<Void> engineCall;
+
     final long enqueuedNanos;
     final long deadlineNanos;
     final CompletableFuture<List<Tensor>> answer = new CompletableFuture<>();
@@ -47,6 +52,7 @@ final class DynamicBatcher implements AutoCloseable {
     Waiting(List<Tensor> inputs, long rows, long deadlineNanos) {
       this.inputs = inputs;
       this.rows = rows;
+      this.elements = inputs.stream().mapToLong(Tensor::elementCount).sum();
       this.enqueuedNanos = System.nanoTime();
       this.deadlineNanos = deadlineNanos;
     }
@@ -74,6 +80,7 @@ final class DynamicBatcher implements AutoCloseable {
   private final String name;
   private final Engine engine;
   private final int maxBatchSize;
+  private final long maxElements;
   private final long delayNanos;
   private final List<Integer> preferred;
   private final Executor runner;
@@ -88,6 +95,7 @@ final class DynamicBatcher implements AutoCloseable {
   DynamicBatcher(
       String name,
       BatchingPolicy policy,
+      long maxElements,
       Engine engine,
       Executor runner,
       DistributionSummary batchSizes,
@@ -95,6 +103,7 @@ final class DynamicBatcher implements AutoCloseable {
     this.name = name;
     this.engine = engine;
     this.maxBatchSize = policy.maxBatchSize();
+    this.maxElements = maxElements;
     this.delayNanos = policy.maxQueueDelay().toNanos();
     this.preferred = policy.preferredBatchSizes();
     this.runner = runner;
@@ -133,6 +142,12 @@ final class DynamicBatcher implements AutoCloseable {
       throw e;
     } catch (TimeoutException e) {
       waiting.answer.cancel(false);
+      CompletableFuture<Void> call = waiting.engineCall;
+      if (call != null && !call.isDone()) {
+        // Its batch is still in the engine: the request keeps its place in the model's queue until
+        // that call returns, as an unbatched call past its deadline does.
+        throw new LoadedVersion.StuckCall(call);
+      }
       throw new TimeoutException("no answer from the engine within the deadline");
     }
   }
@@ -171,7 +186,7 @@ final class DynamicBatcher implements AutoCloseable {
       }
       batchSizes.record(rows);
       try {
-        runner.execute(() -> run(batch));
+        runner.execute(() -> runSafely(batch));
       } catch (RuntimeException e) {
         batch.forEach(w -> w.answer.completeExceptionally(e));
       }
@@ -220,33 +235,61 @@ final class DynamicBatcher implements AutoCloseable {
     }
   }
 
-  /** Rows of the requests that would go with {@code first}, up to {@code maxBatchSize}. */
+  /**
+   * Rows of the requests that would go with {@code first}: up to {@code maxBatchSize} rows and
+   * {@code max-tensor-elements} elements, the most one request may send.
+   */
   private long stackedRows(Waiting first) {
     long rows = 0;
+    long elements = 0;
     for (Waiting waiting : queue) {
-      if (!waiting.answer.isDone()
-          && waiting.stacksWith(first)
-          && rows + waiting.rows <= maxBatchSize) {
+      if (fits(waiting, first, rows, elements)) {
         rows += waiting.rows;
+        elements += waiting.elements;
       }
     }
     return rows;
   }
 
+  private boolean fits(Waiting waiting, Waiting first, long rows, long elements) {
+    return !waiting.answer.isDone()
+        && waiting.stacksWith(first)
+        && rows + waiting.rows <= maxBatchSize
+        && (rows == 0 || elements + waiting.elements <= maxElements);
+  }
+
   private List<Waiting> take(Waiting first) {
     List<Waiting> batch = new ArrayList<>();
     long rows = 0;
+    long elements = 0;
     for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
       Waiting waiting = it.next();
       if (waiting.answer.isDone()) {
         it.remove();
-      } else if (waiting.stacksWith(first) && rows + waiting.rows <= maxBatchSize) {
+      } else if (fits(waiting, first, rows, elements)) {
         batch.add(waiting);
         rows += waiting.rows;
+        elements += waiting.elements;
         it.remove();
       }
     }
     return batch;
+  }
+
+  /** Runs a batch; whatever happens (even an Error), every request in it gets an answer. */
+  private void runSafely(List<Waiting> batch) {
+    CompletableFuture<Void> call = new CompletableFuture<>();
+    batch.forEach(w -> w.engineCall = call);
+    try {
+      run(batch);
+    } catch (Throwable e) {
+      batch.forEach(w -> w.answer.completeExceptionally(e));
+      if (e instanceof Error error && !(e instanceof OutOfMemoryError)) {
+        throw error;
+      }
+    } finally {
+      call.complete(null);
+    }
   }
 
   private void run(List<Waiting> batch) {
@@ -265,23 +308,34 @@ final class DynamicBatcher implements AutoCloseable {
     } catch (Exception e) {
       // One request's input may have failed the whole batch: each runs on its own instead.
       log.debug(
-          "{}: a batch of {} failed ({}); running its requests one by one",
+          "{}: a batch of {} failed ({}); running its requests on their own, side by side",
           name,
           batch.size(),
           e.toString());
-      batch.forEach(this::runAlone);
+      retryAlone(batch);
       return;
     }
     List<List<Tensor>> split;
     try {
       split = split(outputs, batch);
     } catch (RuntimeException e) {
-      log.debug("{}: outputs do not split by rows ({}); running one by one", name, e.toString());
-      batch.forEach(this::runAlone);
+      log.debug("{}: outputs do not split by rows ({}); running them alone", name, e.toString());
+      retryAlone(batch);
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).answer.complete(split.get(i));
+    }
+  }
+
+  /** Each request of a failed batch on its own, side by side, so none waits behind the others. */
+  private void retryAlone(List<Waiting> batch) {
+    for (Waiting waiting : batch) {
+      try {
+        runner.execute(() -> runAlone(waiting));
+      } catch (RuntimeException e) {
+        waiting.answer.completeExceptionally(e);
+      }
     }
   }
 
@@ -294,7 +348,7 @@ final class DynamicBatcher implements AutoCloseable {
           engine.predict(
               waiting.inputs,
               Duration.ofNanos(Math.max(0, waiting.deadlineNanos - System.nanoTime()))));
-    } catch (Exception e) {
+    } catch (Throwable e) {
       waiting.answer.completeExceptionally(e);
     }
   }

@@ -123,6 +123,7 @@ public class ModelLoader implements AutoCloseable {
         new DynamicBatcher(
             target.model() + " v" + target.version(),
             target.batching(),
+            properties.maxTensorElements(),
             loaded::predict,
             runner,
             metrics.batchSize(target.model()),
