@@ -2,6 +2,7 @@ package dev.modelhub.serving;
 
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.ModelhubException;
+import dev.modelhub.format.Datatype;
 import java.time.Duration;
 import java.util.Collection;
 import org.springframework.http.HttpStatus;
@@ -20,6 +21,25 @@ public final class ServingExceptions {
   }
 
   /** 400: the request does not fit the model's signature. */
+  /**
+   * The Open Inference Protocol datatype {@code datatype} names for input {@code input}.
+   *
+   * @throws InvalidRequestException it names none (400, listing the datatypes)
+   */
+  public static Datatype datatype(String input, String datatype) {
+    return Datatype.openInference(datatype)
+        .orElseThrow(
+            () ->
+                invalidInput(
+                    "Input '"
+                        + input
+                        + "' has unknown datatype '"
+                        + datatype
+                        + "'; datatypes are "
+                        + Datatype.openInferenceTypes()
+                        + "."));
+  }
+
   public static InvalidRequestException invalidInput(String detail) {
     return new InvalidRequestException(
         "invalid-inference-request", "Invalid inference request", detail);

@@ -58,7 +58,7 @@ final class GrpcTensors {
       if (name.isBlank()) {
         throw ServingExceptions.invalidInput("Every input needs a name.");
       }
-      Datatype type = datatype(name, input.getDatatype());
+      Datatype type = ServingExceptions.datatype(name, input.getDatatype());
       long[] shape = shape(name, input.getShapeList(), budget);
       budget -= Tensor.elements(shape);
       TensorData data;
@@ -74,20 +74,6 @@ final class GrpcTensors {
       inputs.add(new Tensor(name, type, shape, data));
     }
     return inputs;
-  }
-
-  private static Datatype datatype(String name, String datatype) {
-    return Datatype.openInference(datatype)
-        .orElseThrow(
-            () ->
-                ServingExceptions.invalidInput(
-                    "Input '"
-                        + name
-                        + "' has unknown datatype '"
-                        + datatype
-                        + "'; datatypes are "
-                        + Datatype.openInferenceTypes()
-                        + "."));
   }
 
   /**

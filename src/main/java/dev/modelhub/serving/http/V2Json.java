@@ -318,17 +318,7 @@ public final class V2Json {
     if (binarySize == null && data == null) {
       throw ServingExceptions.invalidInput("Input '" + name + "' has no \"data\".");
     }
-    Datatype type = Datatype.openInference(datatype).orElse(null);
-    if (type == null) {
-      throw ServingExceptions.invalidInput(
-          "Input '"
-              + name
-              + "' has unknown datatype '"
-              + datatype
-              + "'; datatypes are "
-              + Datatype.openInferenceTypes()
-              + ".");
-    }
+    Datatype type = ServingExceptions.datatype(name, datatype);
     if (binarySize == null) {
       return new Tensor(name, type, shape, data.toData(name, type));
     }
