@@ -14,7 +14,7 @@ import org.springframework.validation.annotation.Validated;
  * @param port the port of the gRPC server ({@code GRPCInferenceService} and {@code
  *     grpc.health.v1.Health}); 0 picks a free one, -1 turns gRPC off
  * @param maxConcurrentCallsPerConnection calls one client connection may have running at once
- * @param maxConcurrentCalls {@code ModelInfer} calls the node reads and runs at once, over all
+ * @param maxInferCalls {@code ModelInfer} calls the node reads and runs at once, over all
  *     connections; more are answered {@code RESOURCE_EXHAUSTED} before their message is read (each
  *     may be up to {@code max-request-size})
  * @param shutdownGrace how long running calls may take to finish when the node stops
@@ -24,7 +24,7 @@ import org.springframework.validation.annotation.Validated;
 public record GrpcProperties(
     @DefaultValue("8081") @Min(-1) @Max(65535) int port,
     @DefaultValue("16") @Min(1) int maxConcurrentCallsPerConnection,
-    @DefaultValue("64") @Min(1) int maxConcurrentCalls,
+    @DefaultValue("64") @Min(1) int maxInferCalls,
     @DefaultValue("30s") @DurationMin(millis = 0) Duration shutdownGrace) {
 
   /** Whether the gRPC server runs. */

@@ -3,14 +3,27 @@ package dev.modelhub.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.modelhub.serving.grpc.OipGrpcServer;
 import dev.modelhub.support.Api;
 import dev.modelhub.support.Api.Response;
 import dev.modelhub.support.Fixtures;
 import dev.modelhub.support.OnnxModels;
 import dev.modelhub.support.ServingTest;
+import dev.modelhub.support.TestSecrets;
+import inference.GRPCInferenceServiceGrpc;
+import inference.GrpcPredictV2.InferTensorContents;
+import inference.GrpcPredictV2.ModelInferRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,14 +56,24 @@ class ServingFaultsIT extends ServingTest {
         startNode(
             environment,
             Map.of(
-                "modelhub.serving.aliases", ALIAS,
-                "modelhub.serving.load-timeout", "3s",
-                "modelhub.serving.inference-timeout", "1s",
-                "modelhub.serving.predictors", "1",
-                "modelhub.serving.load-retry-min", "500ms",
-                "modelhub.serving.load-retry-max", "30s",
-                "modelhub.serving.critical-models", critical,
-                "modelhub.roles", "api,serving"));
+                "modelhub.serving.aliases",
+                ALIAS,
+                "modelhub.serving.load-timeout",
+                "3s",
+                "modelhub.serving.inference-timeout",
+                "1s",
+                "modelhub.serving.predictors",
+                "1",
+                "modelhub.serving.load-retry-min",
+                "500ms",
+                "modelhub.serving.load-retry-max",
+                "30s",
+                "modelhub.serving.critical-models",
+                critical,
+                "modelhub.serving.grpc.max-infer-calls",
+                "1",
+                "modelhub.roles",
+                "api,serving"));
     faults = new Api(port(node), json);
   }
 
@@ -101,6 +124,83 @@ class ServingFaultsIT extends ServingTest {
     assertThat(next.status()).as(next.toString()).isEqualTo(200);
     assertThat(next.json().get("outputs").get(0).get("data").get(0).asDouble()).isEqualTo(1.0);
     api.delete("/api/v1/models/" + looping + "/aliases/" + ALIAS);
+  }
+
+  /**
+   * gRPC reads at most max-infer-calls ModelInfer messages at once: with one call in the engine,
+   * the next is refused RESOURCE_EXHAUSTED, naming the setting; once it ends, calls run again.
+   */
+  @Test
+  void grpc_calls_past_max_infer_calls_are_refused_before_they_are_read() throws Exception {
+    String looping = uniqueName("grpc-looping");
+    promote(looping, ALIAS, register(looping, OnnxModels.loop(-1).toByteArray(), "l.onnx"));
+    awaitServing(faults, looping, ALIAS, 1, LOAD_TIMEOUT);
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", node.getBean(OipGrpcServer.class).port())
+            .usePlaintext()
+            .build();
+    try {
+      Metadata key = new Metadata();
+      key.put(
+          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+          "Bearer " + TestSecrets.adminKey());
+      GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub =
+          GRPCInferenceServiceGrpc.newBlockingStub(channel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key));
+      CompletableFuture<Status.Code> slow =
+          CompletableFuture.supplyAsync(
+              () -> code(() -> stub.modelInfer(loop(looping, 8_000_000))));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  faults
+                      .get("/actuator/prometheus")
+                      .text()
+                      .lines()
+                      .anyMatch(
+                          l ->
+                              l.startsWith("modelhub_inference_admitted{")
+                                  && l.contains(looping)
+                                  && l.endsWith(" 1.0")));
+      StatusRuntimeException refused =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              StatusRuntimeException.class, () -> stub.modelInfer(loop(looping, 0)));
+      assertThat(refused).isNotNull();
+      assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(refused.getStatus().getDescription()).contains("max-infer-calls");
+      assertThat(slow.get(30, TimeUnit.SECONDS)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+      assertThat(stub.modelInfer(loop(looping, 0)).getRawOutputContentsCount()).isEqualTo(1);
+    } finally {
+      channel.shutdownNow();
+      api.delete("/api/v1/models/" + looping + "/aliases/" + ALIAS);
+    }
+  }
+
+  private static Status.Code code(Runnable call) {
+    try {
+      call.run();
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  private static ModelInferRequest loop(String model, long turns) {
+    return ModelInferRequest.newBuilder()
+        .setModelName(model)
+        .addInputs(
+            ModelInferRequest.InferInputTensor.newBuilder()
+                .setName("x")
+                .setDatatype("FP32")
+                .addShape(1)
+                .setContents(InferTensorContents.newBuilder().addFp32Contents(1f)))
+        .addInputs(
+            ModelInferRequest.InferInputTensor.newBuilder()
+                .setName("n")
+                .setDatatype("INT64")
+                .setContents(InferTensorContents.newBuilder().addInt64Contents(turns)))
+        .build();
   }
 
   @Test

@@ -79,7 +79,7 @@ final class CallerInterceptor implements ServerInterceptor {
               "More than "
                   + maxInferCalls
                   + " inference calls are running on this node"
-                  + " (modelhub.serving.grpc.max-concurrent-calls); retry shortly."),
+                  + " (modelhub.serving.grpc.max-infer-calls); retry shortly."),
           new Metadata());
       return new ServerCall.Listener<>() {};
     }

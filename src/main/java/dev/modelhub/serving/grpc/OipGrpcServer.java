@@ -64,7 +64,7 @@ public class OipGrpcServer implements SmartLifecycle {
             access,
             serving,
             buildProperties == null ? "dev" : buildProperties.getVersion());
-    this.callers = new CallerInterceptor(access, properties.maxConcurrentCalls());
+    this.callers = new CallerInterceptor(access, properties.maxInferCalls());
     this.maxMessageSize = Math.min(Integer.MAX_VALUE, serving.maxRequestSize().toBytes());
   }
 
