@@ -40,6 +40,11 @@ public record Caller(
     return scope.allows(model);
   }
 
+  /** A caller without credentials. */
+  public static Caller anonymous(String address, String requestId) {
+    return new Caller("anonymous", Kind.ANONYMOUS, null, ModelScope.ALL, null, address, requestId);
+  }
+
   /**
    * Modelhub itself acting for someone, outside a request: a job registering its variant on behalf
    * of whoever submitted it.

@@ -2,7 +2,6 @@ package dev.modelhub.security;
 
 import dev.modelhub.security.internal.CallerAuthentication;
 import dev.modelhub.security.internal.FailureBudget;
-import dev.modelhub.security.internal.Identity;
 import dev.modelhub.security.internal.RefusalFilter;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -80,11 +79,10 @@ public class ProtocolAccess {
     String client = RefusalFilter.clientKey(address);
     if (authorization == null || authorization.isBlank()) {
       if (properties.openInference()) {
-        return new Caller(
-            "anonymous", Caller.Kind.ANONYMOUS, null, ModelScope.ALL, null, address, null);
+        return Caller.anonymous(address, null);
       }
       throw refuse(
-          anonymous(address),
+          Caller.anonymous(address, null),
           action,
           null,
           Refusal.UNAUTHENTICATED,
@@ -114,7 +112,7 @@ public class ProtocolAccess {
     } catch (AuthenticationException e) {
       budget.spend(client);
       throw refuse(
-          anonymous(address),
+          Caller.anonymous(address, null),
           action,
           null,
           Refusal.UNAUTHENTICATED,
@@ -123,15 +121,7 @@ public class ProtocolAccess {
     if (!(authenticated instanceof CallerAuthentication caller)) {
       throw new Refused(Refusal.UNAUTHENTICATED, "The credentials name no Modelhub caller.");
     }
-    Identity identity = caller.identity();
-    return new Caller(
-        identity.name(),
-        identity.kind(),
-        identity.role(),
-        identity.scope(),
-        identity.keyId(),
-        address,
-        null);
+    return caller.identity().caller(address, null);
   }
 
   /**
@@ -183,10 +173,5 @@ public class ProtocolAccess {
       log.warn("Could not write a refusal to the audit trail: {}", e.toString());
     }
     return new Refused(refusal, message);
-  }
-
-  private static Caller anonymous(String address) {
-    return new Caller(
-        "anonymous", Caller.Kind.ANONYMOUS, null, ModelScope.ALL, null, address, null);
   }
 }

@@ -2,7 +2,6 @@ package dev.modelhub.security.internal;
 
 import dev.modelhub.common.RequestIds;
 import dev.modelhub.security.Caller;
-import dev.modelhub.security.ModelScope;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -22,23 +21,8 @@ public final class CallerContext {
   public static Caller caller(HttpServletRequest request) {
     Identity identity = identity();
     String requestId = RequestIds.of(request);
-    if (identity == null) {
-      return new Caller(
-          "anonymous",
-          Caller.Kind.ANONYMOUS,
-          null,
-          ModelScope.ALL,
-          null,
-          request.getRemoteAddr(),
-          requestId);
-    }
-    return new Caller(
-        identity.name(),
-        identity.kind(),
-        identity.role(),
-        identity.scope(),
-        identity.keyId(),
-        request.getRemoteAddr(),
-        requestId);
+    return identity == null
+        ? Caller.anonymous(request.getRemoteAddr(), requestId)
+        : identity.caller(request.getRemoteAddr(), requestId);
   }
 }

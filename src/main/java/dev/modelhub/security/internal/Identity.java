@@ -13,4 +13,10 @@ import dev.modelhub.security.Role;
  * @param scope the models it may touch
  * @param keyId the key's id, for keys
  */
-public record Identity(String name, Caller.Kind kind, Role role, ModelScope scope, Long keyId) {}
+public record Identity(String name, Caller.Kind kind, Role role, ModelScope scope, Long keyId) {
+
+  /** The caller this identity is, coming from {@code address} with {@code requestId}. */
+  public Caller caller(String address, String requestId) {
+    return new Caller(name, kind, role, scope, keyId, address, requestId);
+  }
+}

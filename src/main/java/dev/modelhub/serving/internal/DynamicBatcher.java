@@ -370,58 +370,25 @@ final class DynamicBatcher implements AutoCloseable {
     return stacked;
   }
 
+  /**
+   * The parts' elements one after the other: BYTES as strings, every other datatype in the binary
+   * form the engines take as it is (JSON requests' numbers written into it once, here).
+   */
   private static TensorData concat(Datatype type, List<Tensor> parts) {
-    if (parts.stream().allMatch(p -> p.data() instanceof TensorData.Raw)) {
-      int total = parts.stream().mapToInt(p -> ((TensorData.Raw) p.data()).bytes().length).sum();
-      byte[] bytes = new byte[total];
-      int at = 0;
-      for (Tensor part : parts) {
-        byte[] piece = ((TensorData.Raw) part.data()).bytes();
-        System.arraycopy(piece, 0, bytes, at, piece.length);
-        at += piece.length;
-      }
-      return new TensorData.Raw(bytes, ((TensorData.Raw) parts.get(0).data()).width());
+    if (type == Datatype.BYTES) {
+      return new TensorData.Strings(
+          parts.stream()
+              .flatMap(p -> Arrays.stream(((TensorData.Strings) p.data()).values()))
+              .toArray(String[]::new));
     }
-    List<TensorData> numbers =
-        parts.stream().map(p -> TensorBytes.numbers(type, p.data())).toList();
-    TensorData head = numbers.get(0);
-    if (head instanceof TensorData.Reals) {
-      double[][] pieces =
-          numbers.stream().map(d -> ((TensorData.Reals) d).values()).toArray(double[][]::new);
-      double[] all = new double[Arrays.stream(pieces).mapToInt(p -> p.length).sum()];
-      int at = 0;
-      for (double[] piece : pieces) {
-        System.arraycopy(piece, 0, all, at, piece.length);
-        at += piece.length;
-      }
-      return new TensorData.Reals(all);
+    byte[][] pieces = parts.stream().map(TensorBytes::write).toArray(byte[][]::new);
+    byte[] all = new byte[Arrays.stream(pieces).mapToInt(p -> p.length).sum()];
+    int at = 0;
+    for (byte[] piece : pieces) {
+      System.arraycopy(piece, 0, all, at, piece.length);
+      at += piece.length;
     }
-    if (head instanceof TensorData.Integers) {
-      long[][] pieces =
-          numbers.stream().map(d -> ((TensorData.Integers) d).values()).toArray(long[][]::new);
-      long[] all = new long[Arrays.stream(pieces).mapToInt(p -> p.length).sum()];
-      int at = 0;
-      for (long[] piece : pieces) {
-        System.arraycopy(piece, 0, all, at, piece.length);
-        at += piece.length;
-      }
-      return new TensorData.Integers(all);
-    }
-    if (head instanceof TensorData.Booleans) {
-      boolean[][] pieces =
-          numbers.stream().map(d -> ((TensorData.Booleans) d).values()).toArray(boolean[][]::new);
-      boolean[] all = new boolean[Arrays.stream(pieces).mapToInt(p -> p.length).sum()];
-      int at = 0;
-      for (boolean[] piece : pieces) {
-        System.arraycopy(piece, 0, all, at, piece.length);
-        at += piece.length;
-      }
-      return new TensorData.Booleans(all);
-    }
-    return new TensorData.Strings(
-        numbers.stream()
-            .flatMap(d -> Arrays.stream(((TensorData.Strings) d).values()))
-            .toArray(String[]::new));
+    return new TensorData.Raw(all, TensorBytes.width(type));
   }
 
   /** Each request's rows of the batch's outputs. */
