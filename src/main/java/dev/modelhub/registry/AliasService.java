@@ -12,7 +12,6 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -28,7 +27,7 @@ public class AliasService {
   private final AliasRepository aliases;
   private final AliasHistoryRepository history;
   private final ApplicationEventPublisher events;
-  private final JdbcClient jdbc;
+  private final ServingNotices notices;
   private final AuditLog audit;
   private final Clock clock;
 
@@ -38,7 +37,7 @@ public class AliasService {
       AliasRepository aliases,
       AliasHistoryRepository history,
       ApplicationEventPublisher events,
-      JdbcClient jdbc,
+      ServingNotices notices,
       AuditLog audit,
       Clock clock) {
     this.models = models;
@@ -46,7 +45,7 @@ public class AliasService {
     this.aliases = aliases;
     this.history = history;
     this.events = events;
-    this.jdbc = jdbc;
+    this.notices = notices;
     this.audit = audit;
     this.clock = clock;
   }
@@ -239,16 +238,8 @@ public class AliasService {
     return PageView.of(moves, list -> list.stream().map(AliasHistoryEntity::toView).toList());
   }
 
-  /**
-   * NOTIFY is transactional: Postgres delivers it to every listening node when this transaction
-   * commits, and never if it rolls back. The payload is the model's name.
-   */
   private void notifyOtherNodes(String modelName) {
-    jdbc.sql("select pg_notify(:channel, :model)")
-        .param("channel", RegistryService.ALIAS_CHANNEL)
-        .param("model", modelName)
-        .query()
-        .singleRow();
+    notices.changed(modelName);
   }
 
   private ModelEntity lock(String name) {

@@ -4,6 +4,7 @@ import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.Pipeline;
 
 /**
  * The version an alias points at, with what a server needs to fetch and load it.
@@ -19,6 +20,7 @@ import dev.modelhub.format.ModelSignature;
  * @param hasWarmup whether the version carries warm-up samples ({@link
  *     RegistryService#warmupSamples})
  * @param batching dynamic batching on serving nodes, or null when off
+ * @param pipeline its pre- and post-processing, or null when it has none
  */
 public record AliasTarget(
     String model,
@@ -30,4 +32,5 @@ public record AliasTarget(
     ModelSignature signature,
     FormatDetails formatDetails,
     boolean hasWarmup,
-    BatchingPolicy batching) {}
+    BatchingPolicy batching,
+    Pipeline pipeline) {}

@@ -3,6 +3,7 @@ package dev.modelhub.registry;
 import dev.modelhub.artifact.StagedArtifact;
 import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.security.Caller;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,18 +97,18 @@ public class RegistryService {
       throw new UncheckedIOException("cannot read variant " + artifact, e);
     }
     try {
-      // A variant takes the signature of its parent, and so its batching too.
-      BatchingPolicy batching =
+      // A variant takes the signature of its parent, and so its batching and pipeline too.
+      Optional<VersionEntity> parent =
           modelId(model)
-              .flatMap(id -> versions.findByModelIdAndVersion(id, derivation.parentVersion()))
-              .map(VersionEntity::batching)
-              .orElse(null);
+              .flatMap(id -> versions.findByModelIdAndVersion(id, derivation.parentVersion()));
+      BatchingPolicy batching = parent.map(VersionEntity::batching).orElse(null);
+      Pipeline pipeline = parent.map(VersionEntity::pipeline).orElse(null);
       return uploads.complete(
           model,
           staged,
           filename,
           null,
-          new Requests.VersionMetadata(null, null, null, null, batching),
+          new Requests.VersionMetadata(null, null, null, null, batching, pipeline),
           Caller.system(actor),
           derivation);
     } catch (DataIntegrityViolationException concurrentDuplicate) {
@@ -158,7 +159,8 @@ public class RegistryService {
                   v.signature(),
                   v.formatDetails(),
                   v.hasWarmup(),
-                  v.batching());
+                  v.batching(),
+                  v.pipeline());
             })
         .toList();
   }

@@ -2,6 +2,7 @@ package dev.modelhub.registry;
 
 import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.Pipeline;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -50,15 +51,30 @@ public final class Requests {
    *     serving nodes run before the version takes traffic, instead of generated inputs (as
    *     Triton's {@code model_warmup} does)
    * @param batching dynamic batching of the version on serving nodes (off when absent)
+   * @param pipeline its pre- and post-processing (images or rows in, labels out), checked against
+   *     the signature
    */
   record VersionMetadata(
       @Size(max = MAX_DESCRIPTION) String description,
       @Size(max = MAX_TAGS) Map<@Size(min = 1, max = 128) String, @Size(max = 1024) String> tags,
       ModelSignature signature,
       JsonNode warmup,
-      @Valid BatchingPolicy batching) {
+      @Valid BatchingPolicy batching,
+      @Valid Pipeline pipeline) {
 
-    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null, null, null);
+    static final VersionMetadata EMPTY = new VersionMetadata(null, null, null, null, null, null);
+
+    VersionMetadata withWarmup(JsonNode samples) {
+      return new VersionMetadata(description, tags, signature, samples, batching, pipeline);
+    }
+
+    VersionMetadata withBatching(BatchingPolicy policy) {
+      return new VersionMetadata(description, tags, signature, warmup, policy, pipeline);
+    }
+
+    VersionMetadata withPipeline(Pipeline steps) {
+      return new VersionMetadata(description, tags, signature, warmup, batching, steps);
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.modelhub.common.ModelhubException;
 import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
@@ -30,6 +31,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -74,7 +76,8 @@ class VersionController {
   @io.swagger.v3.oas.annotations.parameters.RequestBody(
       description =
           "The artifact as application/octet-stream, or multipart/form-data with a 'file' part and"
-              + " an optional JSON 'metadata' part {description, tags, signature}.",
+              + " optional parts: JSON 'metadata' {description, tags, signature, warmup, batching,"
+              + " pipeline} and 'labels' (a text file, one class name per line).",
       content = {
         @Content(
             mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
@@ -144,6 +147,27 @@ class VersionController {
       @Valid @RequestBody Requests.Update request,
       Caller caller) {
     return versions.update(name, version, request, caller);
+  }
+
+  /**
+   * Sets the version's pre- and post-processing, checked against its signature at once (a 400 names
+   * the step that does not fit). Nodes serving the version use it from their next request.
+   */
+  @PutMapping("/{version}/pipeline")
+  @Allow(Role.PUBLISHER)
+  VersionView setPipeline(
+      @PathVariable String name,
+      @PathVariable int version,
+      @Valid @RequestBody Pipeline pipeline,
+      Caller caller) {
+    return versions.pipeline(name, version, pipeline, caller);
+  }
+
+  /** Removes the version's pipeline: requests must then send tensors. */
+  @DeleteMapping("/{version}/pipeline")
+  @Allow(Role.PUBLISHER)
+  VersionView removePipeline(@PathVariable String name, @PathVariable int version, Caller caller) {
+    return versions.pipeline(name, version, null, caller);
   }
 
   /** Archives the version (it stays downloadable); refused while an alias points at it. */

@@ -5,6 +5,7 @@ import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.Pipeline;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
@@ -59,6 +60,9 @@ class VersionEntity extends DescribedEntity {
   @JdbcTypeCode(SqlTypes.JSON)
   private String batching;
 
+  @JdbcTypeCode(SqlTypes.JSON)
+  private String pipeline;
+
   @Enumerated(EnumType.STRING)
   private VersionStatus status;
 
@@ -94,6 +98,7 @@ class VersionEntity extends DescribedEntity {
             ? null
             : metadata.warmup().toString();
     this.batching = metadata.batching() == null ? null : StoredJson.write(metadata.batching());
+    this.pipeline = metadata.pipeline() == null ? null : StoredJson.write(metadata.pipeline());
     this.status = VersionStatus.READY;
   }
 
@@ -158,6 +163,16 @@ class VersionEntity extends DescribedEntity {
   /** The warm-up samples uploaded with it, or null. */
   JsonNode warmup() {
     return StoredJson.tree(warmup);
+  }
+
+  /** Pre- and post-processing, or null when it has none. */
+  Pipeline pipeline() {
+    return pipeline == null ? null : StoredJson.read(pipeline, Pipeline.class);
+  }
+
+  void pipeline(Pipeline steps, Instant now) {
+    this.pipeline = steps == null ? null : StoredJson.write(steps);
+    touch(now);
   }
 
   /** Dynamic batching on serving nodes, or null when off. */

@@ -31,6 +31,16 @@ public record VersionRef(
   /** The version as a loader takes it (no alias, no warm-up samples). */
   public AliasTarget target() {
     return new AliasTarget(
-        model, null, version, digest, sizeBytes, format, signature, formatDetails, false, null);
+        model,
+        null,
+        version,
+        digest,
+        sizeBytes,
+        format,
+        signature,
+        formatDetails,
+        false,
+        null,
+        null);
   }
 }

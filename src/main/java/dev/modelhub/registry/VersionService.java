@@ -5,6 +5,7 @@ import dev.modelhub.common.NotFoundException;
 import dev.modelhub.common.PageView;
 import dev.modelhub.format.ArtifactInspection;
 import dev.modelhub.format.ModelFormat;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.security.AuditEntry;
 import dev.modelhub.security.AuditLog;
 import dev.modelhub.security.Caller;
@@ -33,6 +34,8 @@ public class VersionService {
   private final AliasRepository aliases;
   private final Clock clock;
   private final AuditLog audit;
+  private final PipelineRules pipelines;
+  private final ServingNotices notices;
 
   VersionService(
       VersionRepository versions,
@@ -40,7 +43,11 @@ public class VersionService {
       Views views,
       AliasRepository aliases,
       Clock clock,
-      AuditLog audit) {
+      AuditLog audit,
+      PipelineRules pipelines,
+      ServingNotices notices) {
+    this.pipelines = pipelines;
+    this.notices = notices;
     this.versions = versions;
     this.models = models;
     this.views = views;
@@ -182,6 +189,26 @@ public class VersionService {
     VersionEntity version = version(model, number);
     version.update(request.description(), request.tags(), clock.instant());
     audit.record(caller, AuditEntry.of("version.update").withModel(modelName).withVersion(number));
+    return view(modelName, version);
+  }
+
+  /**
+   * Sets (or, with null, removes) a version's pipeline, checked against its signature. Serving
+   * nodes that serve the version take the new pipeline at once; requests in flight finish with the
+   * one they started with.
+   */
+  @Transactional
+  public VersionView pipeline(String modelName, int number, Pipeline pipeline, Caller caller) {
+    ModelEntity model = find(modelName);
+    VersionEntity version = version(model, number);
+    pipelines.check(pipeline, version.signature());
+    version.pipeline(pipeline, clock.instant());
+    audit.record(
+        caller,
+        AuditEntry.of(pipeline == null ? "version.pipeline.remove" : "version.pipeline.set")
+            .withModel(modelName)
+            .withVersion(number));
+    notices.changed(modelName);
     return view(modelName, version);
   }
 

@@ -39,6 +39,7 @@ class VersionUploads {
   private final UploadProperties limits;
   private final MeterRegistry meters;
   private final ObjectProvider<ServabilityCheck> servability;
+  private final PipelineRules pipelines;
 
   VersionUploads(
       ArtifactStore store,
@@ -46,7 +47,9 @@ class VersionUploads {
       VersionService versions,
       UploadProperties limits,
       MeterRegistry meters,
-      ObjectProvider<ServabilityCheck> servability) {
+      ObjectProvider<ServabilityCheck> servability,
+      PipelineRules pipelines) {
+    this.pipelines = pipelines;
     this.servability = servability;
     this.store = store;
     this.inspector = inspector;
@@ -94,6 +97,7 @@ class VersionUploads {
       ArtifactInspection inspection =
           inspector.inspect(staged.spoolFile(), filename, format, metadata.signature());
       metadata = withBatching(withWarmup(metadata, inspection), inspection, derivation != null);
+      metadata = withPipeline(metadata, inspection, derivation != null);
       ServabilityCheck check = servability.getIfAvailable();
       Digest digest = store.promote(staged);
       VersionView version =
@@ -144,7 +148,8 @@ class VersionUploads {
                   version.signature(),
                   version.formatDetails(),
                   version.warmupSamples(),
-                  version.batching()));
+                  version.batching(),
+                  version.pipeline()));
       return versions.validated(version.model(), version.version(), true, problem.orElse(null));
     } catch (RuntimeException e) {
       log.warn(
@@ -180,12 +185,7 @@ class VersionUploads {
       log.info("The artifact's own warm-up requests are not used: {}", unfit.getMessage());
       return metadata;
     }
-    return new Requests.VersionMetadata(
-        metadata.description(),
-        metadata.tags(),
-        metadata.signature(),
-        inspection.warmup(),
-        metadata.batching());
+    return metadata.withWarmup(inspection.warmup());
   }
 
   /**
@@ -204,11 +204,29 @@ class VersionUploads {
     }
     if (variant) {
       log.info("The variant is not batched like its parent: {}", why);
-      return new Requests.VersionMetadata(
-          metadata.description(), metadata.tags(), metadata.signature(), metadata.warmup(), null);
+      return metadata.withBatching(null);
     }
     throw new InvalidRequestException(
         "The metadata's \"batching\" cannot apply to this model: " + why + ".");
+  }
+
+  /**
+   * The metadata with its pipeline checked against the signature: a 400 naming the step for an
+   * upload whose pipeline does not fit; a variant whose signature no longer fits its parent's
+   * pipeline is registered without one.
+   */
+  private Requests.VersionMetadata withPipeline(
+      Requests.VersionMetadata metadata, ArtifactInspection inspection, boolean variant) {
+    if (variant) {
+      String problem = pipelines.problem(metadata.pipeline(), inspection.signature());
+      if (problem != null) {
+        log.info("The variant does not take its parent's pipeline: {}", problem);
+        return metadata.withPipeline(null);
+      }
+      return metadata;
+    }
+    pipelines.check(metadata.pipeline(), inspection.signature());
+    return metadata;
   }
 
   /** Checks the spool has room for a body of {@code declaredLength} (-1: unknown). */

@@ -4,6 +4,7 @@ import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.FormatDetails;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.Pipeline;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,8 @@ import tools.jackson.databind.JsonNode;
  *     force=true}, and to one being checked not at all
  * @param batching dynamic batching on serving nodes (from the upload's metadata, or the parent's
  *     for a variant); null when off
+ * @param pipeline its pre- and post-processing (images or rows in, labels out); null when it has
+ *     none
  * @param servableMessage the engine's message when it is not servable
  */
 public record VersionView(
@@ -64,5 +67,6 @@ public record VersionView(
     Instant updatedAt,
     boolean warmupSamples,
     BatchingPolicy batching,
+    Pipeline pipeline,
     Boolean servable,
     String servableMessage) {}

@@ -48,6 +48,7 @@ class Views {
         v.updatedAt(),
         v.hasWarmup(),
         v.batching(),
+        v.pipeline(),
         v.servable(),
         v.servableMessage());
   }

@@ -4,14 +4,27 @@ import ai.djl.engine.EngineException;
 import ai.djl.translate.TranslateException;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.UnprocessableException;
+import dev.modelhub.format.Datatype;
+import dev.modelhub.format.Pipeline;
+import dev.modelhub.format.PipelineCheck;
+import dev.modelhub.format.PipelineProperties;
+import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.internal.EngineStopped;
+import dev.modelhub.serving.internal.ImageSteps;
 import dev.modelhub.serving.internal.InferenceSupport;
 import dev.modelhub.serving.internal.LoadedVersion;
+import dev.modelhub.serving.internal.PostSteps;
+import dev.modelhub.serving.internal.RowSteps;
 import dev.modelhub.serving.internal.ServedSlots;
 import dev.modelhub.serving.internal.ServingMetrics;
 import dev.modelhub.serving.internal.VersionPool;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +49,7 @@ public class InferenceService {
   private final ServedSlots slots;
   private final VersionPool pool;
   private final ServingProperties properties;
+  private final PipelineProperties pipelines;
   private final ServingMetrics metrics;
   private final Map<String, Semaphore> admission = new ConcurrentHashMap<>();
 
@@ -43,8 +57,10 @@ public class InferenceService {
       ServedSlots slots,
       VersionPool pool,
       ServingProperties properties,
+      PipelineProperties pipelines,
       ServingMetrics metrics,
       BooleanSupplier started) {
+    this.pipelines = pipelines;
     this.started = started;
     this.slots = slots;
     this.pool = pool;
@@ -97,6 +113,11 @@ public class InferenceService {
     private final LoadedVersion loaded;
     private final Semaphore permits;
     private final Timer.Sample sample;
+    private final long admittedAt = System.nanoTime();
+
+    /** Read once: a pipeline changed while the request runs applies from the next one. */
+    private final Pipeline pipeline;
+
     private String outcome = "error";
     private boolean closed;
 
@@ -107,19 +128,148 @@ public class InferenceService {
       this.loaded = loaded;
       this.permits = permits;
       this.sample = sample;
+      this.pipeline = loaded.pipeline();
     }
 
     /** The version answering, for reading the body against its signature. */
     public ServedModel model() {
       return new ServedModel(
-          loaded.model(), loaded.version(), loaded.format(), loaded.signature(), loaded.batching());
+          loaded.model(),
+          loaded.version(),
+          loaded.format(),
+          loaded.signature(),
+          loaded.batching(),
+          pipeline);
     }
 
-    /** Runs the request; outputs filtered to {@code outputs} unless empty. */
+    /**
+     * The input tensor for encoded images, one per row, through the version's pipeline.
+     *
+     * @throws dev.modelhub.common.InvalidRequestException the version has no image pipeline, or an
+     *     image cannot go through it (400)
+     */
+    public Tensor images(List<byte[]> images) {
+      try {
+        if (pipeline == null || !pipeline.preprocesses() || pipeline.columns() != null) {
+          throw ServingExceptions.invalidInput(
+              "Version "
+                  + loaded.version()
+                  + " of '"
+                  + loaded.model()
+                  + "' has no image pipeline; send tensors, or set one (PUT"
+                  + " /api/v1/models/{m}/versions/{v}/pipeline).");
+        }
+        return ImageSteps.tensor(
+            pipeline,
+            PipelineCheck.input(pipeline, loaded.signature()),
+            images,
+            pipelines.maxImagePixels(),
+            properties.maxTensorElements());
+      } catch (RuntimeException e) {
+        outcome = "bad_request";
+        throw e;
+      }
+    }
+
+    /**
+     * The input tensor for tabular rows (column name → number) through the version's pipeline.
+     *
+     * @throws dev.modelhub.common.InvalidRequestException the version has no columns pipeline, or a
+     *     row does not fit it (400)
+     */
+    public Tensor rows(List<Map<String, Object>> rows) {
+      try {
+        if (pipeline == null || pipeline.columns() == null) {
+          throw ServingExceptions.invalidInput(
+              "Version "
+                  + loaded.version()
+                  + " of '"
+                  + loaded.model()
+                  + "' has no pipeline for rows (a columns step); send tensors"
+                  + (pipeline != null && pipeline.preprocesses() ? ", or images" : "")
+                  + ".");
+        }
+        return RowSteps.tensor(
+            pipeline.columns(),
+            PipelineCheck.input(pipeline, loaded.signature()),
+            rows,
+            properties.maxTensorElements());
+      } catch (RuntimeException e) {
+        outcome = "bad_request";
+        throw e;
+      }
+    }
+
+    /** The output post-processing reads: the pipeline's, else the model's first. */
+    public String classifiedOutput() {
+      TensorSpec output =
+          PipelineCheck.output(
+              pipeline == null ? new Pipeline(null, null, null, null, null) : pipeline,
+              loaded.signature());
+      if (output == null) {
+        throw ServingExceptions.invalidInput("The model has no output to classify.");
+      }
+      return output.name();
+    }
+
+    /**
+     * Post-processing of {@code output}: one classification per row.
+     *
+     * @param k classes per row, or null for the pipeline's top-k
+     * @param filter whether the pipeline's threshold applies
+     */
+    public List<Classification> classify(Tensor output, Integer k, boolean filter) {
+      return PostSteps.classify(pipeline, output, k, filter);
+    }
+
+    /**
+     * The result with the outputs that asked for classification answered as Triton's classification
+     * extension does: a BYTES tensor of the k best classes per row, each {@code "score:index"} or
+     * {@code "score:index:label"}, best first; scores after the pipeline's softmax or sigmoid.
+     */
+    public InferenceResult classified(InferenceResult result, Map<String, Integer> classification) {
+      if (classification.isEmpty()) {
+        return result;
+      }
+      List<Tensor> outputs = new ArrayList<>(result.outputs().size());
+      for (Tensor output : result.outputs()) {
+        Integer k = classification.get(output.name());
+        if (k == null) {
+          outputs.add(output);
+          continue;
+        }
+        List<Classification> rows = classify(output, k, false);
+        int kept = rows.isEmpty() ? 0 : rows.get(0).classes().size();
+        String[] values = new String[rows.size() * kept];
+        int at = 0;
+        for (Classification row : rows) {
+          for (Classification.Scored c : row.classes()) {
+            values[at++] =
+                String.format(Locale.ROOT, "%f:%d", c.score(), c.index())
+                    + (c.label() == null ? "" : ":" + c.label());
+          }
+        }
+        long[] shape = output.shape().clone();
+        shape[shape.length - 1] = kept;
+        outputs.add(
+            new Tensor(output.name(), Datatype.BYTES, shape, new TensorData.Strings(values)));
+      }
+      return new InferenceResult(result.model(), result.version(), outputs);
+    }
+
+    /**
+     * Runs the request; outputs filtered to {@code outputs} unless empty. An input the pipeline
+     * fills that arrives as BYTES (encoded images) goes through pre-processing first; the time it
+     * takes counts against the request's deadline.
+     */
     public InferenceResult infer(List<Tensor> inputs, List<String> outputs) {
       try {
-        List<Tensor> results =
-            InferenceSupport.run(loaded, inputs, outputs, properties.inferenceTimeout());
+        List<Tensor> ready = preprocessed(inputs);
+        Duration left = properties.inferenceTimeout().minusNanos(System.nanoTime() - admittedAt);
+        if (left.isNegative() || left.isZero()) {
+          throw new TimeoutException("pre-processing used the request's time");
+        }
+        List<Tensor> results = InferenceSupport.run(loaded, ready, outputs, left);
         outcome = "success";
         return new InferenceResult(loaded.model(), loaded.version(), results);
       } catch (InvalidRequestException e) {
@@ -145,6 +295,53 @@ public class InferenceService {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for a predictor", e);
       }
+    }
+
+    /**
+     * The inputs with encoded images (a BYTES tensor where the pipeline's input takes numbers)
+     * pre-processed, and other BYTES elements read as the UTF-8 text engines take.
+     */
+    private List<Tensor> preprocessed(List<Tensor> inputs) {
+      TensorSpec target =
+          pipeline != null && pipeline.preprocesses() && pipeline.columns() == null
+              ? PipelineCheck.input(pipeline, loaded.signature())
+              : null;
+      List<Tensor> ready = new ArrayList<>(inputs.size());
+      for (Tensor input : inputs) {
+        if (target != null
+            && input.name().equals(target.name())
+            && input.datatype() == Datatype.BYTES
+            && target.datatype() != Datatype.BYTES) {
+          ready.add(images(encoded(input)));
+        } else {
+          ready.add(TensorBytes.text(input));
+        }
+      }
+      return ready;
+    }
+
+    /** {@code input}'s elements as encoded images: raw bytes, or base64 text in JSON. */
+    private List<byte[]> encoded(Tensor input) {
+      if (input.data() instanceof TensorData.Blobs blobs) {
+        return Arrays.asList(blobs.values());
+      }
+      String[] text = ((TensorData.Strings) input.data()).values();
+      List<byte[]> images = new ArrayList<>(text.length);
+      for (int i = 0; i < text.length; i++) {
+        try {
+          images.add(Base64.getMimeDecoder().decode(text[i]));
+        } catch (IllegalArgumentException e) {
+          outcome = "bad_request";
+          throw ServingExceptions.invalidInput(
+              "Input '"
+                  + input.name()
+                  + "' element "
+                  + i
+                  + " is not base64; in JSON, images go as base64 text (or send them raw with the"
+                  + " binary extension).");
+        }
+      }
+      return images;
     }
 
     /** Marks the request as refused before it ran (a body that could not be read). */
@@ -179,7 +376,12 @@ public class InferenceService {
     LoadedVersion loaded = slots.acquire(model, version, alias);
     try {
       return new ServedModel(
-          model, loaded.version(), loaded.format(), loaded.signature(), loaded.batching());
+          model,
+          loaded.version(),
+          loaded.format(),
+          loaded.signature(),
+          loaded.batching(),
+          loaded.pipeline());
     } finally {
       loaded.release();
     }

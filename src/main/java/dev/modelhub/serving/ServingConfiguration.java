@@ -3,6 +3,7 @@ package dev.modelhub.serving;
 import dev.modelhub.common.Backoff;
 import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.NodeRole;
+import dev.modelhub.format.PipelineProperties;
 import dev.modelhub.registry.AliasMoved;
 import dev.modelhub.registry.AliasRemoved;
 import dev.modelhub.registry.RegistryService;
@@ -92,8 +93,10 @@ class ServingConfiguration {
       VersionPool pool,
       ServingProperties properties,
       ServingMetrics metrics,
-      ServingReconciler reconciler) {
-    return new InferenceService(slots, pool, properties, metrics, reconciler::initialLoadsDone);
+      ServingReconciler reconciler,
+      PipelineProperties pipelines) {
+    return new InferenceService(
+        slots, pool, properties, pipelines, metrics, reconciler::initialLoadsDone);
   }
 
   @Bean

@@ -43,7 +43,7 @@ public final class TensorBytes {
       throw ServingExceptions.invalidInput("Input '" + name + "' has a shape too large to hold.");
     }
     if (datatype == Datatype.BYTES) {
-      return strings(name, elements, bytes);
+      return blobs(name, elements, bytes);
     }
     int width = width(datatype);
     if (bytes.length % width != 0 || bytes.length / width != elements) {
@@ -69,18 +69,13 @@ public final class TensorBytes {
     return new TensorData.Raw(bytes, width);
   }
 
-  private static TensorData strings(String name, long elements, byte[] bytes) {
+  private static TensorData blobs(String name, long elements, byte[] bytes) {
     ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (elements > bytes.length / Integer.BYTES) {
       throw ServingExceptions.invalidInput(
           "Input '" + name + "' has too few bytes for " + elements + " BYTES elements.");
     }
-    var decoder =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    String[] values = new String[(int) elements];
+    byte[][] values = new byte[(int) elements][];
     for (int i = 0; i < values.length; i++) {
       if (buffer.remaining() < Integer.BYTES) {
         throw ServingExceptions.invalidInput(
@@ -91,13 +86,8 @@ public final class TensorBytes {
         throw ServingExceptions.invalidInput(
             "Input '" + name + "' element " + i + " claims " + length + " bytes; fewer remain.");
       }
-      try {
-        values[i] = decoder.decode(buffer.slice(buffer.position(), length)).toString();
-      } catch (CharacterCodingException e) {
-        throw ServingExceptions.invalidInput(
-            "Input '" + name + "' element " + i + " is not UTF-8 text, which BYTES tensors hold.");
-      }
-      buffer.position(buffer.position() + length);
+      values[i] = new byte[length];
+      buffer.get(values[i]);
     }
     if (buffer.hasRemaining()) {
       throw ServingExceptions.invalidInput(
@@ -109,7 +99,40 @@ public final class TensorBytes {
               + elements
               + " BYTES elements.");
     }
-    return new TensorData.Strings(values);
+    return new TensorData.Blobs(values);
+  }
+
+  /**
+   * {@code tensor} with {@link TensorData.Blobs} elements read as the UTF-8 text engines take;
+   * anything else as it is.
+   *
+   * @throws dev.modelhub.common.InvalidRequestException an element is not UTF-8 (400)
+   */
+  public static Tensor text(Tensor tensor) {
+    if (!(tensor.data() instanceof TensorData.Blobs blobs)) {
+      return tensor;
+    }
+    var decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    String[] values = new String[blobs.values().length];
+    for (int i = 0; i < values.length; i++) {
+      try {
+        values[i] = decoder.decode(ByteBuffer.wrap(blobs.values()[i])).toString();
+      } catch (CharacterCodingException e) {
+        throw ServingExceptions.invalidInput(
+            "Input '"
+                + tensor.name()
+                + "' element "
+                + i
+                + " is not UTF-8 text, which BYTES tensors hold (encoded images go to a version"
+                + " with a pipeline).");
+      }
+    }
+    return new Tensor(
+        tensor.name(), tensor.datatype(), tensor.shape(), new TensorData.Strings(values));
   }
 
   /** A tensor's elements in binary form. */

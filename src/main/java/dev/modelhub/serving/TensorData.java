@@ -47,6 +47,17 @@ public sealed interface TensorData {
     }
   }
 
+  /**
+   * BYTES elements as the binary protocols carry them: any bytes (an encoded image for a pipeline),
+   * read as UTF-8 text ({@link TensorBytes#text}) only where an engine takes them.
+   */
+  record Blobs(byte[][] values) implements TensorData {
+    @Override
+    public int length() {
+      return values.length;
+    }
+  }
+
   /** true/false elements. */
   record Booleans(boolean[] values) implements TensorData {
     @Override

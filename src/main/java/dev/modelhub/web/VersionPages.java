@@ -3,6 +3,7 @@ package dev.modelhub.web;
 import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NodeRole;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.optimize.DatasetService;
 import dev.modelhub.optimize.JobView;
 import dev.modelhub.optimize.OptimizationService;
@@ -16,7 +17,9 @@ import dev.modelhub.security.Role;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -60,6 +63,29 @@ class VersionPages {
     this.json = json;
   }
 
+  /** One row of the pipeline table: where the step runs, its type, its settings. */
+  record PipelineStep(String stage, String type, String settings) {}
+
+  /** The pipeline's steps as rows, settings as compact JSON without the type. */
+  private List<PipelineStep> pipelineSteps(Pipeline pipeline) {
+    List<PipelineStep> rows = new ArrayList<>();
+    if (pipeline == null) {
+      return rows;
+    }
+    for (var stage : List.of(pipeline.preprocess(), pipeline.postprocess())) {
+      for (Pipeline.Step step : stage) {
+        ObjectNode settings = (ObjectNode) json.valueToTree(step);
+        settings.remove("type");
+        rows.add(
+            new PipelineStep(
+                stage == pipeline.preprocess() ? "pre" : "post",
+                step.type(),
+                settings.isEmpty() ? "" : settings.toString()));
+      }
+    }
+    return rows;
+  }
+
   @GetMapping("/ui/models/{name}/versions/{version}")
   @Allow(Role.VIEWER)
   String version(@PathVariable String name, @PathVariable int version, Model model) {
@@ -69,6 +95,7 @@ class VersionPages {
     model.addAttribute(
         "parent", view.parentVersion() == null ? null : versions.get(name, view.parentVersion()));
     model.addAttribute("lineageLabel", Lineage.label(view.lineage()));
+    model.addAttribute("pipelineSteps", pipelineSteps(view.pipeline()));
     model.addAttribute("rows", ReportRows.of(view.report()));
     model.addAttribute("tagsText", tagsText(view.tags()));
     if (!model.containsAttribute("passDefaults")) {

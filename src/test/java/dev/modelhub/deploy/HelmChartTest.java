@@ -237,6 +237,7 @@ class HelmChartTest {
     assertThat(backends)
         .containsEntry("/v2", "modelhub-serving")
         .containsEntry("/v1/models", "modelhub-serving")
+        .containsEntry("/api/v1/models/digits-cnn/predict", "modelhub-serving")
         .containsEntry("/", "modelhub-api");
     assertThat(ingress.getMetadata().getAnnotations())
         .containsEntry("nginx.ingress.kubernetes.io/proxy-body-size", "0");

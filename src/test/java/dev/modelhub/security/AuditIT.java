@@ -76,6 +76,17 @@ class AuditIT extends IntegrationTest {
             "version.update",
             a -> a.patchJson(base + "/versions/1", Map.of("tags", Map.of("a", "b")))));
     scenarios.put(
+        "PUT /api/v1/models/{name}/versions/{version}/pipeline",
+        new Scenario(
+            "version.pipeline.set",
+            a ->
+                a.putJson(
+                    base + "/versions/1/pipeline",
+                    Map.of("postprocess", List.of(Map.of("type", "softmax"))))));
+    scenarios.put(
+        "DELETE /api/v1/models/{name}/versions/{version}/pipeline",
+        new Scenario("version.pipeline.remove", a -> a.delete(base + "/versions/1/pipeline")));
+    scenarios.put(
         "PUT /api/v1/models/{name}/aliases/{alias}",
         new Scenario(
             "alias.move", a -> a.putJson(base + "/aliases/staging", Map.of("version", 1))));

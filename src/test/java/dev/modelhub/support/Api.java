@@ -10,6 +10,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -120,24 +122,39 @@ public final class Api {
 
   /** Registers a version from a multipart body with a file part and an optional metadata part. */
   public Response uploadMultipart(String model, byte[] artifact, String filename, String metadata) {
+    List<Part> parts = new ArrayList<>();
+    if (metadata != null) {
+      parts.add(
+          new Part(
+              "metadata", null, "application/json", metadata.getBytes(StandardCharsets.UTF_8)));
+    }
+    parts.add(new Part("file", filename, "application/octet-stream", artifact));
+    return multipart("/api/v1/models/" + model + "/versions", parts);
+  }
+
+  /** One part of a multipart/form-data body ({@code filename} null for a plain field). */
+  public record Part(String name, String filename, String contentType, byte[] content) {}
+
+  /** Posts a multipart/form-data body of {@code parts}. */
+  public Response multipart(String path, List<Part> parts) {
     String boundary = "----modelhub" + UUID.randomUUID();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    if (metadata != null) {
+    for (Part part : parts) {
       write(body, "--" + boundary + "\r\n");
-      write(body, "Content-Disposition: form-data; name=\"metadata\"\r\n");
-      write(body, "Content-Type: application/json\r\n\r\n");
-      write(body, metadata + "\r\n");
+      write(
+          body,
+          "Content-Disposition: form-data; name=\""
+              + part.name()
+              + "\""
+              + (part.filename() == null ? "" : "; filename=\"" + part.filename() + "\"")
+              + "\r\n");
+      write(body, "Content-Type: " + part.contentType() + "\r\n\r\n");
+      body.writeBytes(part.content());
+      write(body, "\r\n");
     }
-    write(body, "--" + boundary + "\r\n");
-    write(body, "Content-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n");
-    write(body, "Content-Type: application/octet-stream\r\n\r\n");
-    body.writeBytes(artifact);
-    write(body, "\r\n--" + boundary + "--\r\n");
+    write(body, "--" + boundary + "--\r\n");
     return send(
-        request(
-                "/api/v1/models/" + model + "/versions",
-                "Content-Type",
-                "multipart/form-data; boundary=" + boundary)
+        request(path, "Content-Type", "multipart/form-data; boundary=" + boundary)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
   }
 

@@ -171,6 +171,19 @@ class DashboardPagesTest {
   }
 
   @Test
+  void a_version_page_shows_its_pipeline_steps_and_labels() throws Exception {
+    org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits/versions/2", Role.VIEWER))
+        .contains("<h2>Pipeline</h2>")
+        .contains("11 labels: zero, one, two, three, four, five, six, seven, eight, nine, …")
+        .contains("resize")
+        .contains(
+            "{&quot;width&quot;:8,&quot;height&quot;:8,&quot;interpolation&quot;:&quot;bilinear&quot;}")
+        .contains("softmax");
+    org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits/versions/1", Role.VIEWER))
+        .doesNotContain("<h2>Pipeline</h2>");
+  }
+
+  @Test
   void an_unservable_version_is_marked_and_its_promotion_asks_to_force() throws Exception {
     org.assertj.core.api.Assertions.assertThat(page("/ui/models/digits", Role.VIEWER))
         .contains("not servable")
@@ -381,6 +394,19 @@ class DashboardPagesTest {
         AT,
         false,
         null,
+        number == 2
+            ? new dev.modelhub.format.Pipeline(
+                null,
+                null,
+                List.of(
+                    new dev.modelhub.format.Pipeline.Decode(
+                        dev.modelhub.format.Pipeline.Color.grayscale, null),
+                    new dev.modelhub.format.Pipeline.Resize(8, 8, null, null)),
+                List.of(new dev.modelhub.format.Pipeline.Softmax()),
+                List.of(
+                    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                    "ten"))
+            : null,
         number == 1,
         number == 1 ? null : "OrtException: Could not find an implementation for Frobnicate(1)");
   }

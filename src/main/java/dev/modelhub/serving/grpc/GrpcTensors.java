@@ -13,10 +13,6 @@ import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelMetadataResponse.TensorMetadata;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -165,7 +161,11 @@ final class GrpcTensors {
                   contents.getFp64ContentsList().stream()
                       .mapToDouble(Double::doubleValue)
                       .toArray());
-          case BYTES -> new TensorData.Strings(strings(name, contents.getBytesContentsList()));
+          case BYTES ->
+              new TensorData.Blobs(
+                  contents.getBytesContentsList().stream()
+                      .map(ByteString::toByteArray)
+                      .toArray(byte[][]::new));
           default ->
               throw ServingExceptions.invalidInput(
                   "Input '"
@@ -219,24 +219,6 @@ final class GrpcTensors {
             "Input '" + name + "' holds " + v + ", outside the range of " + type + ".");
       }
     }
-  }
-
-  private static String[] strings(String name, List<ByteString> values) {
-    var decoder =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    String[] out = new String[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      try {
-        out[i] = decoder.decode(ByteBuffer.wrap(values.get(i).toByteArray())).toString();
-      } catch (CharacterCodingException e) {
-        throw ServingExceptions.invalidInput(
-            "Input '" + name + "' element " + i + " is not UTF-8 text, which BYTES tensors hold.");
-      }
-    }
-    return out;
   }
 
   /** Adds {@code outputs} to {@code response}: their descriptions, and their raw elements. */

@@ -1,5 +1,6 @@
 package dev.modelhub.serving.grpc;
 
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.ProtocolAccess;
 import dev.modelhub.security.Role;
@@ -24,7 +25,9 @@ import inference.GrpcPredictV2.ServerMetadataResponse;
 import inference.GrpcPredictV2.ServerReadyRequest;
 import inference.GrpcPredictV2.ServerReadyResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -136,7 +139,27 @@ final class OipGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceService
                 request.getOutputsList().stream()
                     .map(ModelInferRequest.InferRequestedOutputTensor::getName)
                     .toList();
-            InferenceResult result = admitted.infer(inputs, outputs);
+            Map<String, Integer> classification = new HashMap<>();
+            for (var output : request.getOutputsList()) {
+              var k = output.getParametersMap().get("classification");
+              if (k != null) {
+                long classes = k.hasInt64Param() ? k.getInt64Param() : -1;
+                if (classes < 1 || classes > Pipeline.MAX_TOP_K) {
+                  admitted.refused();
+                  throw ServingExceptions.invalidInput(
+                      "Output '"
+                          + output.getName()
+                          + "' asks classification "
+                          + (k.hasInt64Param() ? Long.toString(classes) : "without an int64_param")
+                          + "; it must be an int64_param from 1 to "
+                          + Pipeline.MAX_TOP_K
+                          + ".");
+                }
+                classification.put(output.getName(), (int) classes);
+              }
+            }
+            InferenceResult result =
+                admitted.classified(admitted.infer(inputs, outputs), classification);
             ModelInferResponse.Builder response =
                 ModelInferResponse.newBuilder()
                     .setModelName(result.model())

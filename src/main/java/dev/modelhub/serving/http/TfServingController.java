@@ -6,15 +6,19 @@ import dev.modelhub.format.Datatype;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
+import dev.modelhub.serving.Classification;
+import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.SlotState;
 import dev.modelhub.serving.SlotStatus;
+import dev.modelhub.serving.Tensor;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,12 +74,157 @@ class TfServingController {
   byte[] predictLabel(
       @PathVariable String name, @PathVariable String label, HttpServletRequest request)
       throws IOException {
+    checkLabel(name, label);
+    return predict(name, null, label, request);
+  }
+
+  /**
+   * TF Serving's Classify API over the version's pipeline: each example's features (merged with the
+   * request's {@code context}) are an image ({@code {"b64": …}}) or a tabular row, and each answer
+   * is the example's classes as {@code [label, score]} pairs, best first.
+   */
+  @PostMapping(path = "/{name}:classify", produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> classify(@PathVariable String name, HttpServletRequest request)
+      throws IOException {
+    return classify(name, null, null, request);
+  }
+
+  @PostMapping(
+      path = "/{name}/versions/{version}:classify",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> classifyVersion(
+      @PathVariable String name, @PathVariable int version, HttpServletRequest request)
+      throws IOException {
+    return classify(name, version, null, request);
+  }
+
+  @PostMapping(
+      path = "/{name}/labels/{label}:classify",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  Map<String, Object> classifyLabel(
+      @PathVariable String name, @PathVariable String label, HttpServletRequest request)
+      throws IOException {
+    checkLabel(name, label);
+    return classify(name, null, label, request);
+  }
+
+  private Map<String, Object> classify(
+      String name, Integer version, String label, HttpServletRequest request) throws IOException {
+    try (InferenceService.Admission admitted =
+        inference.admit(name, version, version == null ? label : null)) {
+      Tensor input;
+      try {
+        JsonNode body = readTree(request);
+        checkSignature(body.path("signature_name").asString(""));
+        input = examples(admitted, body);
+      } catch (RuntimeException e) {
+        admitted.refused();
+        throw e;
+      }
+      String output = admitted.classifiedOutput();
+      InferenceResult result = admitted.infer(List.of(input), List.of(output));
+      List<Classification> rows = admitted.classify(result.outputs().get(0), null, true);
+      List<Object> answers = new ArrayList<>(rows.size());
+      for (Classification row : rows) {
+        answers.add(
+            row.classes().stream()
+                .map(
+                    c ->
+                        List.of(
+                            c.label() == null ? Integer.toString(c.index()) : c.label(), c.score()))
+                .toList());
+      }
+      return Map.of("result", answers);
+    }
+  }
+
+  /** The examples as the pipeline's input tensor: images when it decodes, else rows. */
+  private static Tensor examples(InferenceService.Admission admitted, JsonNode body) {
+    JsonNode examples = body.get("examples");
+    if (examples == null || !examples.isArray() || examples.isEmpty()) {
+      throw ServingExceptions.invalidInput(
+          "A classify request needs \"examples\": a non-empty list of feature objects.");
+    }
+    JsonNode context = body.path("context");
+    List<Map<String, Object>> rows = new ArrayList<>(examples.size());
+    for (int i = 0; i < examples.size(); i++) {
+      JsonNode example = examples.get(i);
+      if (!example.isObject()) {
+        throw ServingExceptions.invalidInput("Example " + i + " is not an object of features.");
+      }
+      Map<String, Object> features = new LinkedHashMap<>();
+      for (JsonNode source : List.of(context, example)) {
+        if (!source.isObject()) {
+          continue;
+        }
+        for (Map.Entry<String, JsonNode> feature : source.properties()) {
+          if (features.put(feature.getKey(), feature(feature.getValue())) != null) {
+            throw ServingExceptions.invalidInput(
+                "Feature '"
+                    + feature.getKey()
+                    + "' is in both the context and example "
+                    + i
+                    + "; context features must not repeat in examples.");
+          }
+        }
+      }
+      rows.add(features);
+    }
+    ServedModel model = admitted.model();
+    if (model.pipeline() != null && model.pipeline().columns() != null) {
+      return admitted.rows(rows);
+    }
+    List<byte[]> images = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      List<byte[]> found =
+          rows.get(i).values().stream()
+              .filter(byte[].class::isInstance)
+              .map(byte[].class::cast)
+              .toList();
+      if (found.size() != 1) {
+        throw ServingExceptions.invalidInput(
+            "Example "
+                + i
+                + " has "
+                + found.size()
+                + " binary features; an image example has one, as {\"b64\": \"<base64>\"}.");
+      }
+      images.add(found.get(0));
+    }
+    return admitted.images(images);
+  }
+
+  /** A feature's value: a number, a {@code {"b64": …}} binary value, or a list of one. */
+  private static Object feature(JsonNode value) {
+    if (value.isArray() && value.size() == 1) {
+      value = value.get(0);
+    }
+    if (value.isNumber()) {
+      return value.asDouble();
+    }
+    if (value.isObject() && value.size() == 1 && value.get("b64") != null) {
+      try {
+        return Base64.getMimeDecoder().decode(value.get("b64").asString(""));
+      } catch (IllegalArgumentException e) {
+        throw ServingExceptions.invalidInput("A \"b64\" feature is not base64.");
+      }
+    }
+    return value.toString();
+  }
+
+  private void checkLabel(String name, String label) {
     if (!properties.aliases().contains(label)) {
       throw new ServingExceptions.NotServed(
           "Label '" + label + "' is not served; served labels are " + properties.aliases() + ".",
           inference.servedVersions(name));
     }
-    return predict(name, null, label, request);
+  }
+
+  private static void checkSignature(String signature) {
+    if (!signature.isEmpty() && !signature.equals(DEFAULT_SIGNATURE)) {
+      throw ServingExceptions.invalidInput(
+          "Signature '" + signature + "' is not served; only '" + DEFAULT_SIGNATURE + "' is.");
+    }
   }
 
   @GetMapping("/{name}")
@@ -136,29 +285,21 @@ class TfServingController {
 
   private TfServingJson.Request read(HttpServletRequest request, ServedModel model)
       throws IOException {
-    JsonNode body;
+    TfServingJson.Request parsed = codec.read(readTree(request), model.signature());
+    checkSignature(parsed.signatureName() == null ? "" : parsed.signatureName());
+    return parsed;
+  }
+
+  private JsonNode readTree(HttpServletRequest request) throws IOException {
     try {
       // A TF Serving body is read as a tree, several times its size in memory: a quarter of
       // the v2 limit keeps the two alike in what they cost.
-      body =
-          json.reader()
-              .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-              .readTree(RequestBodies.limited(request, properties.maxRequestSize().toBytes() / 4));
+      return json.reader()
+          .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .readTree(RequestBodies.limited(request, properties.maxRequestSize().toBytes() / 4));
     } catch (JacksonException e) {
       throw V2Json.malformed("it is not valid JSON (" + e.getOriginalMessage() + ")");
     }
-    TfServingJson.Request parsed = codec.read(body, model.signature());
-    if (parsed.signatureName() != null
-        && !parsed.signatureName().isEmpty()
-        && !parsed.signatureName().equals(DEFAULT_SIGNATURE)) {
-      throw ServingExceptions.invalidInput(
-          "Signature '"
-              + parsed.signatureName()
-              + "' is not served; only '"
-              + DEFAULT_SIGNATURE
-              + "' is.");
-    }
-    return parsed;
   }
 
   private ServedModel describe(String name, Integer version, String label) {

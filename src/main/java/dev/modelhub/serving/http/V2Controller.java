@@ -69,7 +69,13 @@ class V2Controller {
 
   @GetMapping
   Map<String, Object> server() {
-    return Map.of("name", "modelhub", "version", serverVersion, "extensions", List.of());
+    return Map.of(
+        "name",
+        "modelhub",
+        "version",
+        serverVersion,
+        "extensions",
+        List.of("binary_tensor_data", "classification"));
   }
 
   @GetMapping("/models/{name}")
@@ -123,7 +129,7 @@ class V2Controller {
         throw e;
       }
       InferenceResult result = admitted.infer(parsed.inputs(), parsed.outputs());
-      return answer(codec.answer(result, parsed));
+      return answer(codec.answer(admitted.classified(result, parsed.classification()), parsed));
     }
   }
 
@@ -200,6 +206,10 @@ class V2Controller {
     body.put("platform", model.format().platform());
     body.put("inputs", tensors(model.signature().inputs()));
     body.put("outputs", tensors(model.signature().outputs()));
+    if (model.pipeline() != null) {
+      // What a client sends instead of tensors (images, rows) and reads back (labels).
+      body.put("pipeline", model.pipeline());
+    }
     if (model.batching() != null) {
       // Triton shows it in the model's configuration; here next to the metadata.
       body.put("batching", model.batching());

@@ -1,6 +1,7 @@
 package dev.modelhub.serving.http;
 
 import dev.modelhub.format.Datatype;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
@@ -41,6 +42,8 @@ public final class V2Json {
    * @param allBinary whether every output is answered in binary form unless it says otherwise
    *     ({@code "parameters": {"binary_data_output": true}} on the request)
    * @param textOutputs outputs that asked for JSON ({@code "binary_data": false})
+   * @param classification outputs answered as their best classes (Triton's classification
+   *     extension, {@code "parameters": {"classification": k}}), with their k
    */
   public record Request(
       String id,
@@ -48,10 +51,11 @@ public final class V2Json {
       List<String> outputs,
       Set<String> binaryOutputs,
       boolean allBinary,
-      Set<String> textOutputs) {
+      Set<String> textOutputs,
+      Map<String, Integer> classification) {
 
     Request(String id, List<Tensor> inputs, List<String> outputs) {
-      this(id, inputs, outputs, Set.of(), false, Set.of());
+      this(id, inputs, outputs, Set.of(), false, Set.of(), Map.of());
     }
 
     /** Whether output {@code name} is answered in binary form. */
@@ -141,7 +145,8 @@ public final class V2Json {
       List<String> outputs,
       Set<String> binaryOutputs,
       boolean allBinary,
-      Set<String> textOutputs) {
+      Set<String> textOutputs,
+      Map<String, Integer> classification) {
 
     List<Pending> pending() {
       return inputs.stream().filter(Pending.class::isInstance).map(Pending.class::cast).toList();
@@ -153,7 +158,8 @@ public final class V2Json {
       for (Object input : inputs) {
         tensors.add(input instanceof Tensor tensor ? tensor : binary.get(next++));
       }
-      return new Request(id, tensors, outputs, binaryOutputs, allBinary, textOutputs);
+      return new Request(
+          id, tensors, outputs, binaryOutputs, allBinary, textOutputs, classification);
     }
   }
 
@@ -166,6 +172,7 @@ public final class V2Json {
     List<String> outputs = new ArrayList<>();
     Set<String> binaryOutputs = new HashSet<>();
     Set<String> textOutputs = new HashSet<>();
+    Map<String, Integer> classification = new HashMap<>();
     boolean allBinary = false;
     while (p.nextToken() == JsonToken.PROPERTY_NAME) {
       String field = p.currentName();
@@ -173,7 +180,7 @@ public final class V2Json {
       switch (field) {
         case "id" -> id = value == JsonToken.VALUE_NULL ? null : p.getValueAsString();
         case "inputs" -> inputs = readInputs(p, binaryAllowed);
-        case "outputs" -> outputs = readOutputs(p, binaryOutputs, textOutputs);
+        case "outputs" -> outputs = readOutputs(p, binaryOutputs, textOutputs, classification);
         case "parameters" ->
             allBinary = Boolean.TRUE.equals(readParameters(p).get("binary_data_output"));
         default -> p.skipChildren();
@@ -182,7 +189,7 @@ public final class V2Json {
     if (inputs == null) {
       throw malformed("the request has no \"inputs\"");
     }
-    return new Parsed(id, inputs, outputs, binaryOutputs, allBinary, textOutputs);
+    return new Parsed(id, inputs, outputs, binaryOutputs, allBinary, textOutputs, classification);
   }
 
   /** Reads the binary part: each pending input's bytes, then nothing more. */
@@ -438,25 +445,43 @@ public final class V2Json {
   }
 
   private static List<String> readOutputs(
-      JsonParser p, Set<String> binaryOutputs, Set<String> textOutputs) {
+      JsonParser p,
+      Set<String> binaryOutputs,
+      Set<String> textOutputs,
+      Map<String, Integer> classification) {
     if (p.currentToken() != JsonToken.START_ARRAY) {
       throw malformed("\"outputs\" must be an array");
     }
     List<String> names = new ArrayList<>();
     while (p.nextToken() == JsonToken.START_OBJECT) {
       String name = null;
-      Object binary = null;
+      Map<String, Object> parameters = Map.of();
       while (p.nextToken() == JsonToken.PROPERTY_NAME) {
         String field = p.currentName();
         p.nextToken();
         switch (field) {
           case "name" -> name = p.getValueAsString();
-          case "parameters" -> binary = readParameters(p).get("binary_data");
+          case "parameters" -> parameters = readParameters(p);
           default -> p.skipChildren();
         }
       }
       if (name == null) {
         throw ServingExceptions.invalidInput("Every requested output needs a \"name\".");
+      }
+      Object binary = parameters.get("binary_data");
+      Object k = parameters.get("classification");
+      if (k != null) {
+        if (!(k instanceof Long classes) || classes < 1 || classes > Pipeline.MAX_TOP_K) {
+          throw ServingExceptions.invalidInput(
+              "Output '"
+                  + name
+                  + "' asks classification "
+                  + k
+                  + "; it must be a whole number of classes from 1 to "
+                  + Pipeline.MAX_TOP_K
+                  + ".");
+        }
+        classification.put(name, classes.intValue());
       }
       if (Boolean.TRUE.equals(binary)) {
         binaryOutputs.add(name);

@@ -4,6 +4,7 @@ import ai.djl.translate.TranslateException;
 import dev.modelhub.format.BatchingPolicy;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.ModelSignature;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.serving.Tensor;
 import java.io.IOException;
 import java.time.Duration;
@@ -61,6 +62,7 @@ public final class LoadedVersion {
   private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
   private volatile DynamicBatcher batcher;
   private volatile BatchingPolicy batching;
+  private volatile Pipeline pipeline;
 
   LoadedVersion(
       String model,
@@ -222,6 +224,19 @@ public final class LoadedVersion {
     this.batcher = batcher;
     this.batching = policy;
     onClose(batcher::close);
+  }
+
+  /**
+   * The pre- and post-processing requests with images or rows go through from now on (null: none).
+   * A request reads it once, so one in flight finishes with the pipeline it started with.
+   */
+  public void pipeWith(Pipeline steps) {
+    this.pipeline = steps;
+  }
+
+  /** The version's pipeline, or null. */
+  public Pipeline pipeline() {
+    return pipeline;
   }
 
   /** How requests are batched, or null when they are not. */

@@ -156,6 +156,7 @@ public class ModelLoader implements AutoCloseable {
               predictors,
               engineThreads,
               clock.instant());
+      loaded.pipeWith(target.pipeline());
       warmUps.run(loaded, target);
       if (target.batching() != null) {
         batch(loaded, target);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -150,6 +151,10 @@ public class ServingReconciler implements AutoCloseable {
       slot.desired = target;
       LoadedVersion serving = slot.current;
       boolean upToDate = serving != null && serving.version() == target.version();
+      if (upToDate && !Objects.equals(serving.pipeline(), target.pipeline())) {
+        // A pipeline changed on the version served: no reload, the next request uses it.
+        serving.pipeWith(target.pipeline());
+      }
       if (!upToDate
           && !slot.loading(target)
           && !slot.waitingToRetry(target, now)

@@ -115,6 +115,7 @@ class ModelLoaderTest {
         signature,
         details,
         false,
+        null,
         null);
   }
 }
