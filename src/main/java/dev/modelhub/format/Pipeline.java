@@ -118,7 +118,7 @@ public record Pipeline(
    *
    * @param color the colour it is converted to
    * @param maxPixels most pixels (width × height) accepted, checked from the image's header before
-   *     it is decoded; at most {@code modelhub.serving.pipeline.max-image-pixels}
+   *     it is decoded; at most {@code modelhub.pipeline.max-image-pixels}
    */
   public record Decode(@NotNull Color color, @Min(1) Long maxPixels) implements Step {
     @Override

@@ -36,6 +36,9 @@ public final class PipelineCheck {
   /** Steps that may appear more than once. */
   private static final Set<String> REPEATABLE = Set.of("resize", "centerCrop");
 
+  /** Most characters all labels of a pipeline may hold together. */
+  static final long MAX_LABEL_CHARACTERS = 1 << 20;
+
   private PipelineCheck() {}
 
   /** Datatypes a pre-processed tensor can take. */
@@ -117,7 +120,7 @@ public final class PipelineCheck {
           + decode.maxPixels()
           + " pixels, more than this platform's "
           + maxImagePixels
-          + " (modelhub.serving.pipeline.max-image-pixels)";
+          + " (modelhub.pipeline.max-image-pixels)";
     }
     String order = order("preprocess", steps, PRE_RANK);
     if (order != null) {
@@ -137,7 +140,7 @@ public final class PipelineCheck {
         return where + " is for tabular rows and cannot follow a decode step";
       }
       if (step instanceof Resize resize) {
-        String resizeProblem = resize(resize, where);
+        String resizeProblem = resize(resize, where, maxImagePixels);
         if (resizeProblem != null) {
           return resizeProblem;
         }
@@ -145,6 +148,20 @@ public final class PipelineCheck {
         width = resize.exact() ? resize.width() : -1;
         sizedBy = where;
       } else if (step instanceof CenterCrop crop) {
+        if ((height >= 0 && crop.height() > height) || (width >= 0 && crop.width() > width)) {
+          return where
+              + " cuts "
+              + crop.width()
+              + "×"
+              + crop.height()
+              + " out of the "
+              + width
+              + "×"
+              + height
+              + " that "
+              + sizedBy
+              + " leaves; every request would fail";
+        }
         height = crop.height();
         width = crop.width();
         sizedBy = where;
@@ -163,6 +180,9 @@ public final class PipelineCheck {
         }
         if (normalize.std().stream().anyMatch(s -> !(s > 0) || s.isInfinite())) {
           return where + " has a std that is not a positive number";
+        }
+        if (normalize.mean().stream().anyMatch(m -> !Double.isFinite(m))) {
+          return where + " has a mean that is not a finite number";
         }
       } else if (step instanceof Pipeline.Scale scale) {
         if (!Double.isFinite(scale.min()) || !Double.isFinite(scale.max())) {
@@ -248,7 +268,20 @@ public final class PipelineCheck {
     return null;
   }
 
-  private static String resize(Resize resize, String where) {
+  private static String resize(Resize resize, String where, long maxImagePixels) {
+    if (resize.exact()
+        && resize.width() != null
+        && resize.height() != null
+        && (long) resize.width() * resize.height() > maxImagePixels) {
+      return where
+          + " makes "
+          + resize.width()
+          + "×"
+          + resize.height()
+          + " images, more pixels than this platform's "
+          + maxImagePixels
+          + " (modelhub.pipeline.max-image-pixels)";
+    }
     boolean exact = resize.width() != null || resize.height() != null;
     if (exact && resize.shorterSide() != null) {
       return where + " has both width/height and shorterSide; give one or the other";
@@ -268,8 +301,12 @@ public final class PipelineCheck {
       if (!seen.add(column.name())) {
         return "preprocess[0] (columns) names column '" + column.name() + "' twice";
       }
-      if (column.defaultValue() != null && !Double.isFinite(column.defaultValue())) {
-        return "preprocess[0] (columns) column '" + column.name() + "' has a non-finite default";
+      if ((column.defaultValue() != null && !Double.isFinite(column.defaultValue()))
+          || !Double.isFinite(column.mean())
+          || !Double.isFinite(column.std())) {
+        return "preprocess[0] (columns) column '"
+            + column.name()
+            + "' has a default, mean or std that is not a finite number";
       }
     }
     List<Long> shape = input.shape();
@@ -307,6 +344,20 @@ public final class PipelineCheck {
     String order = order("postprocess", steps, POST_RANK);
     if (order != null) {
       return order;
+    }
+    for (int i = 0; i < steps.size(); i++) {
+      if (steps.get(i) instanceof Pipeline.Threshold threshold
+          && !Double.isFinite(threshold.min())) {
+        return Pipeline.where("postprocess", i, threshold) + " needs a finite min";
+      }
+    }
+    long characters = pipeline.labels().stream().mapToLong(String::length).sum();
+    if (characters > MAX_LABEL_CHARACTERS) {
+      return "labels hold "
+          + characters
+          + " characters, more than "
+          + MAX_LABEL_CHARACTERS
+          + " (they travel with every listing of the version)";
     }
     if (steps.isEmpty() && pipeline.labels().isEmpty()) {
       return null;

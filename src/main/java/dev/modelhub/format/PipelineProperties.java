@@ -10,9 +10,11 @@ import org.springframework.validation.annotation.Validated;
  * Bounds on the pre-processing pipelines versions carry ({@code modelhub.pipeline.*}).
  *
  * @param maxImagePixels most pixels (width × height) an image sent through a pipeline may have,
- *     checked from its header before it is decoded; a decode step may lower it, never raise it
+ *     checked from its header before it is decoded; a decode step may lower it, never raise it. A
+ *     request holds one decoded image at a time: about 4 bytes per pixel and channel as floats,
+ *     besides the decoder's own copy
  */
 @Validated
 @ConfigurationProperties("modelhub.pipeline")
 public record PipelineProperties(
-    @DefaultValue("16777216") @Min(1) @Max(268_435_456L) long maxImagePixels) {}
+    @DefaultValue("8388608") @Min(1) @Max(268_435_456L) long maxImagePixels) {}

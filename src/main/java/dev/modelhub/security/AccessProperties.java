@@ -15,8 +15,9 @@ import org.springframework.validation.annotation.Validated;
  * @param adminKey an admin API key to make sure exists at start-up (set it from the {@code
  *     MODELHUB_ADMIN_KEY} environment variable); when unset and no key exists yet, one is generated
  *     and logged once
- * @param openInference whether {@code /v2/**} and {@code /v1/models/**} answer callers without a
- *     key (a key limited to other models is still refused)
+ * @param openInference whether inference ({@code /v2/**}, {@code /v1/models/**}, gRPC and the
+ *     pipelines' {@code /api/v1/models/{m}/predict}) answers callers without a key (a key limited
+ *     to other models is still refused)
  * @param keyCacheTtl how long a node trusts a key it has checked before reading it again; bounds
  *     how long a revoked or expired key keeps working on a node (at most 1 s, the promise that a
  *     revoked key stops working within a second on every node)

@@ -164,7 +164,10 @@ public class InferenceService {
             PipelineCheck.input(pipeline, loaded.signature()),
             images,
             pipelines.maxImagePixels(),
-            properties.maxTensorElements());
+            properties.maxTensorElements(),
+            this::checkDeadline);
+      } catch (ServingExceptions.Timeout e) {
+        throw e;
       } catch (RuntimeException e) {
         outcome = "bad_request";
         throw e;
@@ -210,6 +213,14 @@ public class InferenceService {
         throw ServingExceptions.invalidInput("The model has no output to classify.");
       }
       return output.name();
+    }
+
+    /** Throws when the request has used its time (pre-processing counts against it). */
+    private void checkDeadline() {
+      if (System.nanoTime() - admittedAt >= properties.inferenceTimeout().toNanos()) {
+        outcome = "timeout";
+        throw new ServingExceptions.Timeout(loaded.model(), properties.inferenceTimeout());
+      }
     }
 
     /**

@@ -68,9 +68,11 @@ class PipelineBenchmark {
         new Tensor("logits", Datatype.FP32, new long[] {1, 1000}, new TensorData.Reals(logits));
 
     double digitMicros =
-        micros(() -> ImageSteps.tensor(digits, any, List.of(png), 1 << 24, 1 << 26), 3000);
+        micros(
+            () -> ImageSteps.tensor(digits, any, List.of(png), 1 << 24, 1 << 26, () -> {}), 3000);
     double photoMicros =
-        micros(() -> ImageSteps.tensor(imagenet, any, List.of(jpeg), 1 << 24, 1 << 26), 60);
+        micros(
+            () -> ImageSteps.tensor(imagenet, any, List.of(jpeg), 1 << 24, 1 << 26, () -> {}), 60);
     double decodeMicros = micros(() -> decode(jpeg), 60);
     double postMicros = micros(() -> PostSteps.classify(imagenet, scores, null, true), 20000);
     System.out.println();

@@ -72,6 +72,30 @@ class PipelineCheckTest {
   }
 
   @Test
+  void pipelines_that_would_fail_every_request_are_refused() {
+    assertThat(problem(List.of(gray(), resize(100, 100), new Pipeline.CenterCrop(224, 224)), CNN))
+        .startsWith("preprocess[2] (centerCrop) cuts 224×224 out of the 100×100");
+    assertThat(
+            PipelineCheck.problem(
+                new Pipeline(null, null, List.of(gray(), resize(16384, 16384)), null, null),
+                CNN,
+                1 << 24))
+        .startsWith("preprocess[1] (resize) makes 16384×16384 images, more pixels than");
+    assertThat(
+            problem(
+                List.of(
+                    gray(),
+                    resize(8, 8),
+                    new Pipeline.Normalize(List.of(Double.NaN), List.of(1.0))),
+                CNN))
+        .contains("mean that is not a finite number");
+    Pipeline infinite =
+        new Pipeline(
+            null, null, null, List.of(new Pipeline.Threshold(Double.POSITIVE_INFINITY)), null);
+    assertThat(PipelineCheck.problem(infinite, CNN, 1)).contains("needs a finite min");
+  }
+
+  @Test
   void labels_must_match_the_classes_and_post_steps_their_order() {
     Pipeline nine =
         new Pipeline(null, null, null, null, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8"));

@@ -212,7 +212,21 @@ class PipelineIT extends ServingTest {
             List.of(new Api.Part("image", "big.png", "image/png", png(huge))));
     assertThat(tooMany.status()).as(tooMany.toString()).isEqualTo(400);
     assertThat(tooMany.json().get("detail").asString())
-        .contains("20000000 pixels; at most 16777216");
+        .contains("20000000 pixels; at most 8388608");
+    Response tooManyExamples =
+        api.postJson(
+            "/v1/models/" + model + ":classify",
+            Map.of("examples", java.util.Collections.nCopies(1025, Map.of())));
+    assertThat(tooManyExamples.status()).as(tooManyExamples.toString()).isEqualTo(400);
+    assertThat(tooManyExamples.json().get("error").asString()).contains("1025 examples");
+    Response twoImages =
+        api.postJson(
+            "/v1/models/" + model + ":classify",
+            Map.of(
+                "examples",
+                List.of(Map.of("a", Map.of("b64", "AA=="), "b", Map.of("b64", "AA==")))));
+    assertThat(twoImages.status()).as(twoImages.toString()).isEqualTo(400);
+    assertThat(twoImages.json().get("error").asString()).contains("exactly one binary feature");
     Response notBase64 =
         api.postJson(
             "/v2/models/" + model + "/infer",
@@ -323,6 +337,15 @@ class PipelineIT extends ServingTest {
     int variant = job.get("resultVersion").asInt();
     JsonNode inherited = api.get("/api/v1/models/" + model + "/versions/" + variant).json();
     assertThat(inherited.get("pipeline")).isEqualTo(set.json().get("pipeline"));
+
+    // Removed, the version answers tensors only again.
+    Response removed = api.delete(path);
+    assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
+    JsonNode gone = removed.json().path("pipeline");
+    assertThat(gone.isNull() || gone.isMissingNode()).as(removed.toString()).isTrue();
+    await().atMost(Duration.ofSeconds(30)).until(() -> api.multipart(predict, one).status() == 400);
+    assertThat(api.multipart(predict, one).json().get("detail").asString())
+        .contains("has no image pipeline");
   }
 
   @Test

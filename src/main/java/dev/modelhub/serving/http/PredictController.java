@@ -43,7 +43,7 @@ import tools.jackson.databind.ObjectMapper;
 class PredictController {
 
   /** Most images one multipart request may carry. */
-  static final int MAX_IMAGES = 1024;
+  static final int MAX_IMAGES = dev.modelhub.serving.internal.ImageSteps.MAX_IMAGES;
 
   private final InferenceService inference;
   private final ServingProperties properties;

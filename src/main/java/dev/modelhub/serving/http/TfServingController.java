@@ -3,6 +3,7 @@ package dev.modelhub.serving.http;
 import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.NodeRole;
 import dev.modelhub.format.Datatype;
+import dev.modelhub.format.Pipeline;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
@@ -15,6 +16,7 @@ import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.SlotState;
 import dev.modelhub.serving.SlotStatus;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.internal.ImageSteps;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -138,19 +140,55 @@ class TfServingController {
     }
   }
 
-  /** The examples as the pipeline's input tensor: images when it decodes, else rows. */
-  private static Tensor examples(InferenceService.Admission admitted, JsonNode body) {
+  /**
+   * The examples as the pipeline's input tensor: rows when it maps columns, else images. Sizes are
+   * checked before anything is built from them: a row has no more features than the pipeline has
+   * columns, and there are at most as many examples as the tensor can hold.
+   */
+  private Tensor examples(InferenceService.Admission admitted, JsonNode body) {
+    Pipeline pipeline = admitted.model().pipeline();
+    if (pipeline == null || !pipeline.preprocesses()) {
+      throw ServingExceptions.invalidInput(
+          "This version has no pipeline to turn examples into tensors; use :predict with tensors,"
+              + " or give the version a pipeline.");
+    }
     JsonNode examples = body.get("examples");
     if (examples == null || !examples.isArray() || examples.isEmpty()) {
       throw ServingExceptions.invalidInput(
           "A classify request needs \"examples\": a non-empty list of feature objects.");
     }
     JsonNode context = body.path("context");
+    int shared = context.isObject() ? context.size() : 0;
+    Pipeline.Columns columns = pipeline.columns();
+    int most = columns != null ? columns.columns().size() : 1;
+    if (columns == null
+        ? examples.size() > ImageSteps.MAX_IMAGES
+        : (long) examples.size() * most > properties.maxTensorElements()) {
+      throw ServingExceptions.invalidInput(
+          "The request has "
+              + examples.size()
+              + " examples, more than one request may classify; send fewer.");
+    }
     List<Map<String, Object>> rows = new ArrayList<>(examples.size());
+    List<byte[]> images = new ArrayList<>(examples.size());
     for (int i = 0; i < examples.size(); i++) {
       JsonNode example = examples.get(i);
       if (!example.isObject()) {
         throw ServingExceptions.invalidInput("Example " + i + " is not an object of features.");
+      }
+      if (columns == null) {
+        images.add(image(example, i));
+        continue;
+      }
+      if (shared + example.size() > most) {
+        throw ServingExceptions.invalidInput(
+            "Example "
+                + i
+                + " has "
+                + (shared + example.size())
+                + " features with the context, more than the pipeline's "
+                + most
+                + " columns.");
       }
       Map<String, Object> features = new LinkedHashMap<>();
       for (JsonNode source : List.of(context, example)) {
@@ -170,28 +208,28 @@ class TfServingController {
       }
       rows.add(features);
     }
-    ServedModel model = admitted.model();
-    if (model.pipeline() != null && model.pipeline().columns() != null) {
-      return admitted.rows(rows);
-    }
-    List<byte[]> images = new ArrayList<>(rows.size());
-    for (int i = 0; i < rows.size(); i++) {
-      List<byte[]> found =
-          rows.get(i).values().stream()
-              .filter(byte[].class::isInstance)
-              .map(byte[].class::cast)
-              .toList();
-      if (found.size() != 1) {
-        throw ServingExceptions.invalidInput(
-            "Example "
-                + i
-                + " has "
-                + found.size()
-                + " binary features; an image example has one, as {\"b64\": \"<base64>\"}.");
+    return columns != null ? admitted.rows(rows) : admitted.images(images);
+  }
+
+  /** The one binary feature ({@code {"b64": …}}) of an image example. */
+  private static byte[] image(JsonNode example, int index) {
+    byte[] found = null;
+    for (Map.Entry<String, JsonNode> feature : example.properties()) {
+      if (feature(feature.getValue()) instanceof byte[] bytes) {
+        if (found != null) {
+          found = null;
+          break;
+        }
+        found = bytes;
       }
-      images.add(found.get(0));
     }
-    return admitted.images(images);
+    if (found == null) {
+      throw ServingExceptions.invalidInput(
+          "Example "
+              + index
+              + " needs exactly one binary feature holding its image, as {\"b64\": \"<base64>\"}.");
+    }
+    return found;
   }
 
   /** A feature's value: a number, a {@code {"b64": …}} binary value, or a list of one. */

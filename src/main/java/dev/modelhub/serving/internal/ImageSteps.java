@@ -1,5 +1,6 @@
 package dev.modelhub.serving.internal;
 
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.format.Datatype;
 import dev.modelhub.format.Pipeline;
 import dev.modelhub.format.TensorSpec;
@@ -7,25 +8,39 @@ import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
 import dev.modelhub.serving.TensorData;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
  * Turns encoded images into the tensor a model takes, as a version's pipeline says: decode (the
- * JDK's ImageIO, its pixel count checked from the header before any pixel is decoded), convert to
- * grayscale or RGB (reading the raster, so no colour management alters the values), resize and
- * center-crop in floating point as PyTorch does, scale, normalize and lay out. Images are decoded
- * one at a time, so a request holds at most one decoded image besides the tensor.
+ * JDK's ImageIO, PNG, JPEG and GIF only, its pixel count checked from the header before any pixel
+ * is decoded), convert to grayscale or RGB (reading the raster, so no colour management alters the
+ * values), resize and center-crop in floating point as PyTorch does, scale, normalize and lay out.
+ * Images are decoded one at a time, so a request holds at most one decoded image besides the
+ * tensor; every array a step makes is bounded before it is allocated, and the request's deadline is
+ * checked between images.
  */
 public final class ImageSteps {
+
+  /** Most images one request may carry. */
+  public static final int MAX_IMAGES = 1024;
+
+  /**
+   * The formats decoded. BMP is not: the JDK's reader allocates what a compressed BMP's header
+   * claims before checking it; TIFF and WBMP are not bounded by the pixel check alone.
+   */
+  private static final Set<String> FORMATS = Set.of("png", "jpeg", "gif");
 
   static {
     // Decoding must not write temporary files (and cannot, on a read-only root).
@@ -39,6 +54,7 @@ public final class ImageSteps {
    *
    * @param maxImagePixels the node-wide bound on an image's pixels
    * @param maxElements the most elements the tensor may hold
+   * @param deadline checked before each image; throws when the request's time is up
    * @throws dev.modelhub.common.InvalidRequestException an image is corrupt, too large, too small
    *     for a crop, or not the size the others are (400)
    */
@@ -47,48 +63,57 @@ public final class ImageSteps {
       TensorSpec input,
       List<byte[]> images,
       long maxImagePixels,
-      long maxElements) {
+      long maxElements,
+      Runnable deadline) {
     if (images.isEmpty()) {
       throw ServingExceptions.invalidInput("The request holds no image.");
+    }
+    if (images.size() > MAX_IMAGES) {
+      throw ServingExceptions.invalidInput(
+          "The request holds " + images.size() + " images; at most " + MAX_IMAGES + " are taken.");
     }
     List<Pipeline.Step> steps = pipeline.preprocess();
     Pipeline.Decode decode = (Pipeline.Decode) steps.get(0);
     long maxPixels =
         decode.maxPixels() == null ? maxImagePixels : Math.min(decode.maxPixels(), maxImagePixels);
     int channels = decode.color().channels();
+    // What one image's planes may take on the way (a decoded image, a resize's output).
+    long budget = Math.max(maxElements, channels * maxPixels);
     double[] values = null;
     int height = 0;
     int width = 0;
+    Pipeline.TensorLayout layout = layout(steps);
     for (int i = 0; i < images.size(); i++) {
-      Planes raster = decode(images.get(i), i, maxPixels, decode.color());
+      deadline.run();
+      Planes image = decode(images.get(i), i, maxPixels, decode.color());
       for (int s = 1; s < steps.size(); s++) {
         if (steps.get(s) instanceof Pipeline.Resize resize) {
-          raster = resize(raster, resize);
+          image = resize(image, resize, budget, i);
         } else if (steps.get(s) instanceof Pipeline.CenterCrop crop) {
-          raster = crop(raster, crop, i);
+          image = crop(image, crop, i);
         }
       }
       if (values == null) {
-        height = raster.height();
-        width = raster.width();
+        height = image.height();
+        width = image.width();
         long elements = (long) images.size() * channels * height * width;
-        if (elements > maxElements) {
+        if (elements > maxElements || elements > Integer.MAX_VALUE - 8) {
           throw ServingExceptions.invalidInput(
               "The images make "
                   + elements
                   + " elements after pre-processing, more than "
                   + maxElements
-                  + " (modelhub.serving.max-tensor-elements).");
+                  + " (modelhub.serving.max-tensor-elements); send fewer or smaller images.");
         }
         values = new double[(int) elements];
-      } else if (raster.height() != height || raster.width() != width) {
+      } else if (image.height() != height || image.width() != width) {
         throw ServingExceptions.invalidInput(
             "Image "
                 + i
                 + " is "
-                + raster.width()
+                + image.width()
                 + "×"
-                + raster.height()
+                + image.height()
                 + " after pre-processing and image 0 is "
                 + width
                 + "×"
@@ -96,11 +121,11 @@ public final class ImageSteps {
                 + "; images in one request must come out the same size (the pipeline has no"
                 + " exact resize or crop).");
       }
-      fill(values, i, raster, steps, layout(steps));
+      fill(values, i, image, steps, layout);
     }
     Datatype datatype = input.datatype();
     long[] shape =
-        switch (layout(steps)) {
+        switch (layout) {
           case NCHW -> new long[] {images.size(), channels, height, width};
           case NHWC -> new long[] {images.size(), height, width, channels};
           case flat -> new long[] {images.size(), (long) channels * height * width};
@@ -108,14 +133,35 @@ public final class ImageSteps {
     return new Tensor(input.name(), datatype, shape, typed(values, datatype));
   }
 
-  /** The elements in {@code datatype}: reals as they are, whole numbers rounded. */
+  /**
+   * The elements in {@code datatype}: reals as they are, whole numbers rounded and clamped to the
+   * datatype's range (as a cast with saturation does), so no value wraps around.
+   */
   static TensorData typed(double[] values, Datatype datatype) {
     if (datatype.kind() == Datatype.Kind.REAL) {
       return new TensorData.Reals(values);
     }
+    double min =
+        switch (datatype) {
+          case INT8 -> Byte.MIN_VALUE;
+          case INT16 -> Short.MIN_VALUE;
+          case INT32 -> Integer.MIN_VALUE;
+          case UINT8, UINT16, UINT32, UINT64 -> 0;
+          default -> Long.MIN_VALUE;
+        };
+    double max =
+        switch (datatype) {
+          case INT8 -> Byte.MAX_VALUE;
+          case UINT8 -> 255;
+          case INT16 -> Short.MAX_VALUE;
+          case UINT16 -> 65535;
+          case INT32 -> Integer.MAX_VALUE;
+          case UINT32 -> 4294967295.0;
+          default -> Long.MAX_VALUE;
+        };
     long[] whole = new long[values.length];
     for (int i = 0; i < values.length; i++) {
-      whole[i] = Math.round(values[i]);
+      whole[i] = Math.round(Math.max(min, Math.min(max, values[i])));
     }
     return new TensorData.Integers(whole);
   }
@@ -127,23 +173,21 @@ public final class ImageSteps {
         .orElse(Pipeline.TensorLayout.NCHW);
   }
 
-  /**
-   * Decodes image {@code index} into 8-bit values: one plane (luma) for grayscale, three for RGB.
-   */
+  /** Decodes image {@code index} into one plane (luma) for grayscale, three for RGB. */
   static Planes decode(byte[] bytes, int index, long maxPixels, Pipeline.Color color) {
-    BufferedImage image;
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-      if (readers == null || !readers.hasNext()) {
+      ImageReader reader = readers == null || !readers.hasNext() ? null : readers.next();
+      if (reader == null || !FORMATS.contains(reader.getFormatName().toLowerCase(Locale.ROOT))) {
         throw ServingExceptions.invalidInput(
             "Image "
                 + index
-                + " is not an image this server reads (PNG, JPEG, BMP, GIF; "
+                + " is not an image this server reads (PNG, JPEG or GIF; "
                 + bytes.length
                 + " bytes).");
       }
-      ImageReader reader = readers.next();
       try {
+        // Metadata (text chunks, ICC profiles) is neither needed nor read.
         reader.setInput(in, true, true);
         long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
         if (pixels > maxPixels) {
@@ -160,23 +204,21 @@ public final class ImageSteps {
                   + maxPixels
                   + " are accepted. Send it smaller.");
         }
-        ImageReadParam param = reader.getDefaultReadParam();
-        image = reader.read(0, param);
+        BufferedImage image = reader.read(0, reader.getDefaultReadParam());
+        return color == Pipeline.Color.grayscale ? gray(image) : rgb(image);
       } finally {
         reader.dispose();
       }
+    } catch (InvalidRequestException e) {
+      throw e;
     } catch (IOException | RuntimeException | OutOfMemoryError e) {
-      if (e instanceof dev.modelhub.common.InvalidRequestException invalid) {
-        throw invalid;
-      }
       throw ServingExceptions.invalidInput(
           "Image "
               + index
               + " could not be decoded: "
-              + (e.getMessage() == null ? e : e.getMessage())
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
               + ".");
     }
-    return color == Pipeline.Color.grayscale ? gray(image) : rgb(image);
   }
 
   /**
@@ -187,11 +229,11 @@ public final class ImageSteps {
   private static Planes gray(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
-    double[] out = new double[w * h];
+    float[] out = new float[w * h];
+    int[] row = new int[w];
     if (grayValues(image)) {
       Raster source = image.getRaster();
       int shift = image.getColorModel().getComponentSize(0) - 8;
-      int[] row = new int[w];
       for (int y = 0; y < h; y++) {
         source.getSamples(0, y, w, 1, 0, row);
         for (int x = 0; x < w; x++) {
@@ -200,7 +242,6 @@ public final class ImageSteps {
       }
       return new Planes(1, h, w, out);
     }
-    int[] row = new int[w];
     for (int y = 0; y < h; y++) {
       image.getRGB(0, y, w, 1, row, 0, w);
       for (int x = 0; x < w; x++) {
@@ -219,9 +260,9 @@ public final class ImageSteps {
     int w = image.getWidth();
     int h = image.getHeight();
     int plane = w * h;
-    double[] out = new double[3 * plane];
+    float[] out = new float[3 * plane];
     if (grayValues(image)) {
-      double[] gray = gray(image).values();
+      float[] gray = gray(image).values();
       for (int band = 0; band < 3; band++) {
         System.arraycopy(gray, 0, out, band * plane, plane);
       }
@@ -257,10 +298,10 @@ public final class ImageSteps {
   /** Whether the raster holds 8-bit sRGB red, green and blue as its first three bands. */
   private static boolean srgbBytes(BufferedImage image) {
     var model = image.getColorModel();
-    return model instanceof java.awt.image.ComponentColorModel
+    return model instanceof ComponentColorModel
         && model.getColorSpace().isCS_sRGB()
         && model.getNumColorComponents() == 3
-        && image.getRaster().getTransferType() == java.awt.image.DataBuffer.TYPE_BYTE;
+        && image.getRaster().getTransferType() == DataBuffer.TYPE_BYTE;
   }
 
   /** Whether the image stores gray values directly (a gray or gray+alpha PNG, a gray JPEG). */
@@ -269,10 +310,13 @@ public final class ImageSteps {
         && !(image.getColorModel() instanceof IndexColorModel);
   }
 
-  /** An image as doubles, channels first: {@code values[(c · height + y) · width + x]}. */
-  record Planes(int channels, int height, int width, double[] values) {
+  /**
+   * An image as 32-bit floats (as PyTorch computes), channels first: {@code values[(c · height + y)
+   * · width + x]}.
+   */
+  record Planes(int channels, int height, int width, float[] values) {
 
-    double at(int band, int y, int x) {
+    float at(int band, int y, int x) {
       return values[(band * height + y) * width + x];
     }
   }
@@ -282,12 +326,14 @@ public final class ImageSteps {
    * edges clamped) without antialiasing: what {@code torch.nn.functional.interpolate} does with
    * {@code align_corners=False} (nearest as its "nearest-exact", bicubic with a = −0.75), and
    * torchvision's tensor {@code Resize(antialias=False)}.
+   *
+   * @param budget the most values the result, or the half-way image, may hold
    */
-  static Planes resize(Planes image, Pipeline.Resize resize) {
-    int w = image.width();
-    int h = image.height();
-    int newW;
-    int newH;
+  static Planes resize(Planes image, Pipeline.Resize resize, long budget, int index) {
+    long w = image.width();
+    long h = image.height();
+    long newW;
+    long newH;
     if (resize.exact()) {
       newW = resize.width();
       newH = resize.height();
@@ -295,17 +341,34 @@ public final class ImageSteps {
       // As torchvision's Resize(int): the shorter side becomes the size, the longer keeps the
       // aspect ratio, truncated.
       newW = resize.shorterSide();
-      newH = (int) ((long) resize.shorterSide() * h / w);
+      newH = Math.max(1, resize.shorterSide() * h / w);
     } else {
       newH = resize.shorterSide();
-      newW = (int) ((long) resize.shorterSide() * w / h);
+      newW = Math.max(1, resize.shorterSide() * w / h);
     }
     if (newW == w && newH == h) {
       return image;
     }
+    long largest = image.channels() * Math.max(h * newW, newH * newW);
+    if (largest > budget || largest > Integer.MAX_VALUE - 8) {
+      throw ServingExceptions.invalidInput(
+          "Image "
+              + index
+              + " is "
+              + w
+              + "×"
+              + h
+              + " and resizing it to "
+              + newW
+              + "×"
+              + newH
+              + " makes more values than the "
+              + budget
+              + " one image may take; send an image closer to the model's size.");
+    }
     // Separable: rows first (to newW), then columns (to newH).
-    Planes wide = resample(image, newW, true, resize.interpolation());
-    return resample(wide, newH, false, resize.interpolation());
+    Planes wide = resample(image, (int) newW, true, resize.interpolation());
+    return resample(wide, (int) newH, false, resize.interpolation());
   }
 
   private static Planes resample(
@@ -318,18 +381,18 @@ public final class ImageSteps {
       return image;
     }
     double scale = (double) from / size;
-    double[] out = new double[c * h * w];
+    float[] out = new float[c * h * w];
     // The source taps and weights of each destination position, shared by every row or column.
     int taps = interpolation == Pipeline.Interpolation.bicubic ? 4 : 2;
     int[][] index = new int[size][taps];
-    double[][] weight = new double[size][taps];
+    float[][] weight = new float[size][taps];
     for (int d = 0; d < size; d++) {
       double source = (d + 0.5) * scale - 0.5;
       switch (interpolation) {
         case nearest -> {
           int nearest = Math.min((int) Math.floor((d + 0.5) * scale), from - 1);
           index[d] = new int[] {nearest, nearest};
-          weight[d] = new double[] {1, 0};
+          weight[d] = new float[] {1, 0};
         }
         case bilinear -> {
           double clamped = Math.max(source, 0);
@@ -337,19 +400,19 @@ public final class ImageSteps {
           int right = Math.min(left + 1, from - 1);
           double t = clamped - left;
           index[d] = new int[] {left, right};
-          weight[d] = new double[] {1 - t, t};
+          weight[d] = new float[] {(float) (1 - t), (float) t};
         }
         case bicubic -> {
           int floor = (int) Math.floor(source);
           double t = source - floor;
           for (int k = 0; k < 4; k++) {
             index[d][k] = Math.max(0, Math.min(from - 1, floor - 1 + k));
-            weight[d][k] = cubic(Math.abs(t - (k - 1)));
+            weight[d][k] = (float) cubic(Math.abs(t - (k - 1)));
           }
         }
       }
     }
-    double[] in = image.values();
+    float[] in = image.values();
     int inW = image.width();
     for (int band = 0; band < c; band++) {
       for (int y = 0; y < h; y++) {
@@ -357,7 +420,7 @@ public final class ImageSteps {
         if (horizontal) {
           int inRow = (band * image.height() + y) * inW;
           for (int x = 0; x < w; x++) {
-            double v = 0;
+            float v = 0;
             for (int k = 0; k < taps; k++) {
               v += weight[x][k] * in[inRow + index[x][k]];
             }
@@ -366,7 +429,7 @@ public final class ImageSteps {
         } else {
           // A destination row is a weighted sum of whole source rows: contiguous, vectorizable.
           for (int k = 0; k < taps; k++) {
-            double wk = weight[y][k];
+            float wk = weight[y][k];
             if (wk == 0) {
               continue;
             }
@@ -413,7 +476,7 @@ public final class ImageSteps {
     }
     int left = (int) Math.rint((w - crop.width()) / 2.0);
     int top = (int) Math.rint((h - crop.height()) / 2.0);
-    double[] out = new double[image.channels() * crop.height() * crop.width()];
+    float[] out = new float[image.channels() * crop.height() * crop.width()];
     for (int band = 0; band < image.channels(); band++) {
       for (int y = 0; y < crop.height(); y++) {
         System.arraycopy(
@@ -438,14 +501,12 @@ public final class ImageSteps {
       List<Pipeline.Step> steps,
       Pipeline.TensorLayout layout) {
     int c = image.channels();
-    int h = image.height();
-    int w = image.width();
-    int plane = h * w;
+    int plane = image.height() * image.width();
     int base = index * c * plane;
+    float[] source = image.values();
     for (int band = 0; band < c; band++) {
       double zero = affine(0, band, steps);
       double slope = affine(1, band, steps) - zero;
-      double[] source = image.values();
       for (int i = 0; i < plane; i++) {
         double v = source[band * plane + i] * slope + zero;
         values[

@@ -4,8 +4,10 @@ import dev.modelhub.format.Pipeline;
 import dev.modelhub.format.TensorSpec;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.Tensor;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns tabular rows (objects of named numbers) into the tensor a model takes, as a version's
@@ -40,10 +42,12 @@ public final class RowSteps {
               + " (modelhub.serving.max-tensor-elements).");
     }
     double[] values = new double[(int) elements];
+    Set<String> known = new HashSet<>();
+    columns.forEach(c -> known.add(c.name()));
     for (int r = 0; r < rows.size(); r++) {
       Map<String, Object> row = rows.get(r);
       for (String name : row.keySet()) {
-        if (columns.stream().noneMatch(c -> c.name().equals(name))) {
+        if (!known.contains(name)) {
           throw ServingExceptions.invalidInput(
               "Row "
                   + r

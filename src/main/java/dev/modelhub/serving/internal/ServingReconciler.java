@@ -203,6 +203,8 @@ public class ServingReconciler implements AutoCloseable {
     } else if (superseded) {
       pool.unclaim(key, claim);
     } else {
+      // The pipeline may have changed while the version loaded: take the latest one known.
+      loaded.pipeWith(slot.desired.pipeline());
       LoadedVersion old = slot.swapIn(loaded, clock.instant());
       log.info(
           "{}@{}: now serving v{}{}",

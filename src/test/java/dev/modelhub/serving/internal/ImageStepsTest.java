@@ -32,8 +32,10 @@ class ImageStepsTest {
   private static final JsonNode REFERENCE =
       JsonMapper.builder().build().readTree(Fixtures.bytes("pipeline_reference.json"));
 
-  /** Resizes run in floating point, as the reference's do. */
-  private static final double RESIZE_TOLERANCE = 1e-9;
+  /** Resizes run in 32-bit floating point, as PyTorch's do (the reference is in 64 bits). */
+  private static final double RESIZE_TOLERANCE = 1e-3;
+
+  private static final Runnable NO_DEADLINE = () -> {};
 
   private static final TensorSpec ANY = new TensorSpec("x", Datatype.FP32, null);
 
@@ -57,7 +59,8 @@ class ImageStepsTest {
             ANY,
             List.of(png(gray)),
             1 << 20,
-            1 << 20);
+            1 << 20,
+            NO_DEADLINE);
     // Through Java2D's colour conversion 128 would come out near 186.
     assertThat(((TensorData.Reals) tensor.data()).values()).containsExactly(0, 128, 255);
   }
@@ -134,7 +137,12 @@ class ImageStepsTest {
     assertThatThrownBy(
             () ->
                 ImageSteps.tensor(
-                    pipeline(List.of(decode(Color.rgb))), ANY, List.of(png(big)), 59_999, 1 << 30))
+                    pipeline(List.of(decode(Color.rgb))),
+                    ANY,
+                    List.of(png(big)),
+                    59_999,
+                    1 << 30,
+                    NO_DEADLINE))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("300×200 = 60000 pixels; at most 59999");
   }
@@ -147,10 +155,76 @@ class ImageStepsTest {
       assertThatThrownBy(
               () ->
                   ImageSteps.tensor(
-                      pipeline(List.of(decode(Color.rgb))), ANY, List.of(bytes), 1 << 20, 1 << 20))
+                      pipeline(List.of(decode(Color.rgb))),
+                      ANY,
+                      List.of(bytes),
+                      1 << 20,
+                      1 << 20,
+                      NO_DEADLINE))
           .isInstanceOf(InvalidRequestException.class)
           .hasMessageContaining("Image 0");
     }
+  }
+
+  @Test
+  void a_resize_that_would_blow_an_image_up_is_refused_before_it_allocates() {
+    // A sliver within the pixel limit, whose shorter side (1) resized to 256 would make a
+    // 256 × 1,024,000 image.
+    BufferedImage sliver = new BufferedImage(1, 4000, BufferedImage.TYPE_BYTE_GRAY);
+    assertThatThrownBy(
+            () ->
+                ImageSteps.tensor(
+                    pipeline(
+                        List.of(
+                            decode(Color.rgb),
+                            new Pipeline.Resize(null, null, 256, Interpolation.bilinear))),
+                    ANY,
+                    List.of(png(sliver)),
+                    1 << 20,
+                    1 << 20,
+                    NO_DEADLINE))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("resizing it to 256×1024000 makes more values than");
+  }
+
+  @Test
+  void formats_other_than_png_jpeg_and_gif_are_refused() throws IOException {
+    for (String format : List.of("bmp", "wbmp", "tiff")) {
+      BufferedImage image = new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_BINARY);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      assertThat(ImageIO.write(image, format, out)).as(format).isTrue();
+      assertThatThrownBy(
+              () ->
+                  ImageSteps.tensor(
+                      pipeline(List.of(decode(Color.rgb))),
+                      ANY,
+                      List.of(out.toByteArray()),
+                      1 << 20,
+                      1 << 20,
+                      NO_DEADLINE))
+          .as(format)
+          .isInstanceOf(InvalidRequestException.class)
+          .hasMessageContaining("not an image this server reads (PNG, JPEG or GIF");
+    }
+  }
+
+  @Test
+  void whole_number_inputs_saturate_instead_of_wrapping_and_the_deadline_is_checked() {
+    TensorData data = ImageSteps.typed(new double[] {-3.2, 17.5, 300}, Datatype.UINT8);
+    assertThat(((TensorData.Integers) data).values()).containsExactly(0, 18, 255);
+    RuntimeException late = new IllegalStateException("time is up");
+    assertThatThrownBy(
+            () ->
+                ImageSteps.tensor(
+                    pipeline(List.of(decode(Color.rgb))),
+                    ANY,
+                    List.of(png(image())),
+                    1 << 20,
+                    1 << 20,
+                    () -> {
+                      throw late;
+                    }))
+        .isSameAs(late);
   }
 
   @Test
@@ -181,7 +255,8 @@ class ImageStepsTest {
   }
 
   private static Tensor run(List<Pipeline.Step> steps) {
-    return ImageSteps.tensor(pipeline(steps), ANY, List.of(png(image())), 1 << 20, 1 << 20);
+    return ImageSteps.tensor(
+        pipeline(steps), ANY, List.of(png(image())), 1 << 20, 1 << 20, NO_DEADLINE);
   }
 
   private static void assertMatches(Tensor tensor, String reference, double tolerance) {
