@@ -81,6 +81,46 @@ public record Pipeline(
     @JsonSubTypes.Type(value = Threshold.class, name = "threshold"),
     @JsonSubTypes.Type(value = TopK.class, name = "topK")
   })
+  @io.swagger.v3.oas.annotations.media.Schema(
+      discriminatorProperty = "type",
+      discriminatorMapping = {
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "decode",
+            schema = Decode.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "resize",
+            schema = Resize.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "centerCrop",
+            schema = CenterCrop.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "scale",
+            schema = Scale.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "normalize",
+            schema = Normalize.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "layout",
+            schema = Layout.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "datatype",
+            schema = Cast.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "columns",
+            schema = Columns.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "softmax",
+            schema = Softmax.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "sigmoid",
+            schema = Sigmoid.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "threshold",
+            schema = Threshold.class),
+        @io.swagger.v3.oas.annotations.media.DiscriminatorMapping(
+            value = "topK",
+            schema = TopK.class)
+      })
   public sealed interface Step {
     /** The step's name as requests and errors spell it. */
     String type();

@@ -32,10 +32,11 @@ final class MissingRoles {
 
   /** Inference on a node without the serving role. */
   @RestController
+  @io.swagger.v3.oas.annotations.Hidden
   @ConditionalOnRole(value = NodeRole.SERVING, absent = true)
   @Public
   static class Inference {
-    @RequestMapping({"/v2/**", "/v1/models/**", "/api/v1/serving"})
+    @RequestMapping({"/v2/**", "/v1/models/**", "/api/v1/serving", "/api/v1/models/{name}/predict"})
     void inference() {
       throw notOnThisNode(NodeRole.SERVING, "serve inference or report what it serves");
     }
@@ -43,6 +44,7 @@ final class MissingRoles {
 
   /** The REST API and the dashboard on a node without the api role. */
   @RestController
+  @io.swagger.v3.oas.annotations.Hidden
   @ConditionalOnRole(value = NodeRole.API, absent = true)
   @Public
   static class Api {

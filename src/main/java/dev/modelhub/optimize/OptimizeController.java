@@ -53,6 +53,15 @@ class OptimizeController {
   private final OptimizationService optimizations;
   private final DatasetService datasets;
 
+  /** A multipart dataset upload, as the document describes it. */
+  @io.swagger.v3.oas.annotations.media.Schema(name = "DatasetUpload")
+  record FilePart(
+      @io.swagger.v3.oas.annotations.media.Schema(
+              type = "string",
+              format = "binary",
+              requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED)
+          String file) {}
+
   OptimizeController(OptimizationService optimizations, DatasetService datasets) {
     this.optimizations = optimizations;
     this.datasets = datasets;
@@ -60,6 +69,12 @@ class OptimizeController {
 
   @PostMapping("/api/v1/models/{name}/versions/{version}/optimizations")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "optimize",
+      summary = "Start an optimization job",
+      description =
+          "Queues a job that makes a compressed variant of the version (`pass`: quantize-int8-dynamic, quantize-int8-weights, convert-fp16, prune-magnitude, low-rank, distill) and registers it as a new version with a report against its parent. Answers 202 with the job; poll it until its status is final.",
+      tags = "Optimization jobs")
   ResponseEntity<JobView> optimize(
       @PathVariable String name,
       @PathVariable int version,
@@ -73,6 +88,11 @@ class OptimizeController {
 
   @GetMapping("/api/v1/jobs/{id}")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "getJob",
+      summary = "Read a job",
+      description = "Its status, progress, and when done its report and the version it made.",
+      tags = "Optimization jobs")
   JobView job(@PathVariable long id, Caller caller) {
     return optimizations.get(id, caller);
   }
@@ -80,6 +100,11 @@ class OptimizeController {
   /** Jobs of the models the caller may see, newest first. */
   @GetMapping("/api/v1/jobs")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listJobs",
+      summary = "List jobs",
+      description = "Jobs of the models the caller may see, newest first.",
+      tags = "Optimization jobs")
   PageView<JobView> jobs(
       @RequestParam(required = false) String model,
       @RequestParam(required = false) JobStatus status,
@@ -92,6 +117,11 @@ class OptimizeController {
 
   @PostMapping("/api/v1/jobs/{id}/cancel")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "cancelJob",
+      summary = "Cancel a job",
+      description = "A queued job never runs; a running one stops at its next checkpoint.",
+      tags = "Optimization jobs")
   JobView cancel(@PathVariable long id, Caller caller) {
     return optimizations.cancel(id, caller);
   }
@@ -102,6 +132,27 @@ class OptimizeController {
    */
   @PostMapping({"/api/v1/models/{name}/datasets", "/ui/models/{name}/datasets"})
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "uploadDataset",
+      summary = "Upload a dataset",
+      description =
+          "CSV (a header row; a `label` column for accuracy) or NumPy .npz, told apart by content: the raw body, or a multipart `file` part.",
+      tags = "Datasets")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "The dataset: CSV or NumPy .npz as the raw body, or a multipart 'file' part",
+      content = {
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "text/csv",
+            schema = @io.swagger.v3.oas.annotations.media.Schema(type = "string")),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/octet-stream",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary")),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "multipart/form-data",
+            schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = FilePart.class))
+      })
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,
       @RequestParam("name") String datasetName,
@@ -131,6 +182,10 @@ class OptimizeController {
 
   @GetMapping("/api/v1/models/{name}/datasets")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listDatasets",
+      summary = "List a model's datasets",
+      tags = "Datasets")
   List<DatasetView> datasets(@PathVariable String name) {
     return datasets.list(name);
   }

@@ -21,6 +21,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/models/{name}/aliases}: point aliases at versions and read their history. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Aliases")
 @ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/models/{name}/aliases")
@@ -34,18 +35,27 @@ class AliasController {
 
   @GetMapping
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listAliases",
+      summary = "List a model's aliases")
   List<AliasView> list(@PathVariable String name) {
     return aliases.list(name);
   }
 
   @GetMapping("/{alias}")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(operationId = "getAlias", summary = "Read an alias")
   AliasView get(@PathVariable String name, @PathVariable String alias) {
     return aliases.get(name, alias);
   }
 
   @PutMapping("/{alias}")
   @Allow(Role.DEPLOYER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "moveAlias",
+      summary = "Point an alias at a version (promote, roll back)",
+      description =
+          "Serving nodes load the version and swap it in without failing a request. Pointing an alias where it already points changes and records nothing, so a pipeline may retry. A version whose validation load failed is refused (409) unless `force`.")
   AliasView move(
       @PathVariable String name,
       @PathVariable String alias,
@@ -58,6 +68,10 @@ class AliasController {
 
   @DeleteMapping("/{alias}")
   @Allow(Role.DEPLOYER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "deleteAlias",
+      summary = "Remove an alias",
+      description = "Nodes stop serving the version under it.")
   ResponseEntity<Void> delete(
       @PathVariable String name, @PathVariable String alias, Caller caller) {
     aliases.delete(name, alias, caller);
@@ -66,6 +80,10 @@ class AliasController {
 
   @GetMapping("/{alias}/history")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "aliasHistory",
+      summary = "Read an alias's history",
+      description = "Every move, newest first, with who made it.")
   PageView<AliasMove> history(
       @PathVariable String name,
       @PathVariable String alias,

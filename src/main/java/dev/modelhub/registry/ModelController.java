@@ -24,6 +24,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/models}: create, list, read, change and delete models. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Models")
 @ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/models")
@@ -37,6 +38,10 @@ class ModelController {
 
   @PostMapping
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "createModel",
+      summary = "Create a model",
+      description = "A model is also created by its first version's upload.")
   ResponseEntity<ModelView> create(
       @Valid @RequestBody Requests.CreateModel request, Caller caller) {
     if (!caller.mayAccess(request.name())) {
@@ -49,6 +54,11 @@ class ModelController {
   /** Models the caller may see, by name; {@code query} searches names and descriptions. */
   @GetMapping
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listModels",
+      summary = "List models",
+      description =
+          "The models the caller's key may see, by name; `query` searches names and descriptions.")
   PageView<ModelView> list(
       @RequestParam(required = false) String query,
       @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
@@ -59,6 +69,10 @@ class ModelController {
 
   @GetMapping("/{name}")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "getModel",
+      summary = "Read a model",
+      description = "With its aliases and its latest version.")
   ModelView get(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name) {
     return models.get(name);
@@ -66,6 +80,10 @@ class ModelController {
 
   @PatchMapping("/{name}")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "updateModel",
+      summary = "Change a model's description or tags",
+      description = "Absent fields stay as they are; an empty description clears it.")
   ModelView update(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
       @Valid @RequestBody Requests.Update request,
@@ -75,6 +93,11 @@ class ModelController {
 
   @DeleteMapping("/{name}")
   @Allow(Role.ADMIN)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "deleteModel",
+      summary = "Delete a model",
+      description =
+          "With its versions, aliases and artifacts no other model shares. Refused while an alias points at one of its versions.")
   ResponseEntity<Void> delete(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
       Caller caller) {

@@ -40,6 +40,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /** {@code /api/v1/models/{name}/versions}: register, list, read, change, archive, download. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Versions")
 @ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/models/{name}/versions")
@@ -67,6 +68,16 @@ class VersionController {
     this.validator = validator;
   }
 
+  /** A multipart version upload, as the document describes it. */
+  @Schema(name = "VersionUpload")
+  record UploadForm(
+      @Schema(type = "string", format = "binary", requiredMode = Schema.RequiredMode.REQUIRED)
+          String file,
+      @Schema(description = "JSON: description, tags, signature, warmup, batching, pipeline")
+          Requests.VersionMetadata metadata,
+      @Schema(type = "string", format = "binary", description = "labels.txt: one class per line")
+          String labels) {}
+
   /**
    * Registers a version. The body is read here, as a stream, rather than bound by Spring: it may be
    * many gigabytes.
@@ -82,12 +93,29 @@ class VersionController {
         @Content(
             mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
             schema = @Schema(type = "string", format = "binary")),
-        @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE)
+        @Content(
+            mediaType = MediaType.MULTIPART_FORM_DATA_VALUE,
+            schema = @Schema(implementation = UploadForm.class))
       })
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "registerVersion",
+      summary = "Upload a version",
+      description =
+          "Streams the artifact (any size) into object storage, inspects it (format, signature, parameters) and registers it as the model's next version; the model is created if absent. A failed upload leaves no row and no object. ONNX (.onnx, or .zip/.tar.gz with external data), TensorFlow SavedModel (.zip/.tar.gz) or TorchScript (.pt, with a signature in the metadata).")
   ResponseEntity<VersionView> register(
       @PathVariable String name,
-      @RequestParam(required = false) String filename,
-      @RequestParam(required = false) String format,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "The artifact's file name (model.onnx, model.pt, saved_model.zip, …), which"
+                      + " helps tell formats apart; a multipart file part's own name otherwise")
+          @RequestParam(required = false)
+          String filename,
+      @io.swagger.v3.oas.annotations.Parameter(
+              description =
+                  "onnx, saved_model or torchscript, when the content alone does not tell",
+              schema = @Schema(allowableValues = {"onnx", "saved_model", "torchscript"}))
+          @RequestParam(required = false)
+          String format,
       Caller caller,
       HttpServletRequest request)
       throws IOException {
@@ -126,6 +154,10 @@ class VersionController {
 
   @GetMapping
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listVersions",
+      summary = "List a model's versions",
+      description = "Newest first.")
   PageView<VersionView> list(
       @PathVariable String name,
       @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
@@ -135,12 +167,19 @@ class VersionController {
 
   @GetMapping("/{version}")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "getVersion",
+      summary = "Read a version",
+      description = "Its signature, lineage, report, pipeline and aliases.")
   VersionView get(@PathVariable String name, @PathVariable int version) {
     return versions.get(name, version);
   }
 
   @PatchMapping("/{version}")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "updateVersion",
+      summary = "Change a version's description or tags")
   VersionView update(
       @PathVariable String name,
       @PathVariable int version,
@@ -155,6 +194,11 @@ class VersionController {
    */
   @PutMapping("/{version}/pipeline")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "setPipeline",
+      summary = "Set a version's pipeline",
+      description =
+          "Pre- and post-processing (images or rows in, labels out), checked against the signature at once: a step that does not fit is a 400 naming it. Replaces the whole pipeline, labels included. Nodes serving the version use it from the change notice on.")
   VersionView setPipeline(
       @PathVariable String name,
       @PathVariable int version,
@@ -166,6 +210,10 @@ class VersionController {
   /** Removes the version's pipeline: requests must then send tensors. */
   @DeleteMapping("/{version}/pipeline")
   @Allow(Role.PUBLISHER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "removePipeline",
+      summary = "Remove a version's pipeline",
+      description = "Requests must then send tensors.")
   VersionView removePipeline(@PathVariable String name, @PathVariable int version, Caller caller) {
     return versions.pipeline(name, version, null, caller);
   }
@@ -173,6 +221,10 @@ class VersionController {
   /** Archives the version (it stays downloadable); refused while an alias points at it. */
   @DeleteMapping("/{version}")
   @Allow(Role.ADMIN)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "archiveVersion",
+      summary = "Archive a version",
+      description = "It stays downloadable; refused while an alias points at it.")
   VersionView archive(@PathVariable String name, @PathVariable int version, Caller caller) {
     return versions.archive(name, version, caller);
   }
@@ -180,12 +232,32 @@ class VersionController {
   /** The measurements of a variant against its parent. */
   @GetMapping("/{version}/report")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "versionReport",
+      summary = "Read a variant's report",
+      description =
+          "Its measurements against its parent: size, parameters, latency, agreement, accuracy.")
   JsonNode report(@PathVariable String name, @PathVariable int version) {
     return versions.report(name, version);
   }
 
   @GetMapping("/{version}/artifact")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "downloadArtifact",
+      summary = "Download a version's artifact",
+      description = "The stored bytes, with Range support and the digest as ETag.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "The artifact's bytes (206 for a Range)",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/octet-stream",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              type = "string",
+                              format = "binary"))))
   void download(
       @PathVariable String name,
       @PathVariable int version,

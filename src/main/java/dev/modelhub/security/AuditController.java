@@ -11,6 +11,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/audit}: who changed what, and who was refused (admin, all models). */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Audit")
 @ConditionalOnRole(NodeRole.API)
 @RestController
 class AuditController {
@@ -23,6 +24,11 @@ class AuditController {
 
   @GetMapping("/api/v1/audit")
   @Allow(value = Role.ADMIN, scoped = false)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listAudit",
+      summary = "Read the audit trail",
+      description =
+          "Every change and every refusal, newest first, filtered by model, actor, action, time, outcome or request id.")
   PageView<AuditEvent> list(
       @RequestParam(required = false) String model,
       @RequestParam(required = false) String actor,

@@ -23,6 +23,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/keys}: make, list and revoke API keys (admin, with a key for all models). */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Keys")
 @ConditionalOnRole(NodeRole.API)
 @RestController
 @RequestMapping("/api/v1/keys")
@@ -68,6 +69,10 @@ class KeyController {
   }
 
   @PostMapping
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "createKey",
+      summary = "Create an API key",
+      description = "The secret is in this answer only; it is stored as a hash.")
   ResponseEntity<CreatedKey> create(@Valid @RequestBody NewKey request, Caller caller) {
     CreatedKey created =
         keys.create(
@@ -81,6 +86,10 @@ class KeyController {
   }
 
   @GetMapping
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "listKeys",
+      summary = "List API keys",
+      description = "Without their secrets.")
   PageView<KeyView> list(
       @RequestParam(defaultValue = "false") boolean includeRevoked,
       @RequestParam(defaultValue = "0") @Min(0) @Max(PageView.MAX_PAGE) int page,
@@ -89,12 +98,17 @@ class KeyController {
   }
 
   @GetMapping("/{id}")
+  @io.swagger.v3.oas.annotations.Operation(operationId = "getKey", summary = "Read an API key")
   KeyView get(@PathVariable long id) {
     return keys.get(id);
   }
 
   /** Revokes a key; it stops working on every node within a second. */
   @DeleteMapping("/{id}")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "revokeKey",
+      summary = "Revoke an API key",
+      description = "Every node refuses it within a second. The last admin key cannot be revoked.")
   ResponseEntity<Void> revoke(@PathVariable long id, Caller caller) {
     keys.revoke(caller, id);
     return ResponseEntity.noContent().build();

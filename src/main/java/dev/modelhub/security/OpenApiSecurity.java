@@ -46,12 +46,15 @@ class OpenApiSecurity {
     return (operation, handler) -> {
       if (AccessInterceptor.rule(handler, Public.class) != null) {
         operation.setSecurity(List.of());
+        operation.addExtension("x-modelhub-role", "none");
         return operation.description(join(operation.getDescription(), "No key needed."));
       }
       Allow allow = AccessInterceptor.rule(handler, Allow.class);
       if (allow == null) {
         return operation;
       }
+      // For tools: the role as a value, next to the sentence for people.
+      operation.addExtension("x-modelhub-role", allow.value().id());
       String rule =
           "Needs the **"
               + allow.value().id()

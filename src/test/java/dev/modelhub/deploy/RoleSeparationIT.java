@@ -132,6 +132,10 @@ class RoleSeparationIT extends ServingTest {
     assertNotOnThisNode(inferenceOnApi, "serving");
     assertNotOnThisNode(api.get("/v1/models/any-model"), "serving");
     assertNotOnThisNode(api.get("/api/v1/serving"), "serving");
+    assertNotOnThisNode(
+        api.postJson(
+            "/api/v1/models/any-model/predict", java.util.Map.of("rows", java.util.List.of())),
+        "serving");
 
     assertNotOnThisNode(serving.get("/api/v1/models"), "api");
     assertNotOnThisNode(serving.get("/ui"), "api");

@@ -37,6 +37,7 @@ import tools.jackson.databind.ObjectMapper;
  * image=@cat.png …/predict} (or JSON rows) answers labels and scores. The version under the default
  * alias answers unless {@code version} or {@code alias} says otherwise.
  */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Inference — pipelines")
 @ConditionalOnRole(NodeRole.SERVING)
 @RestController
 @Allow(value = Role.VIEWER, inference = true)
@@ -61,6 +62,36 @@ class PredictController {
    * one prediction per image or row, its classes best first after the pipeline's post-processing.
    */
   @PostMapping(path = "/api/v1/models/{name}/predict", produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Images as multipart parts named image, or JSON images (base64) or rows",
+      content = {
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "multipart/form-data",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(
+                    implementation = ProtocolSchemas.PredictImages.class)),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/json",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(
+                    implementation = ProtocolSchemas.PredictJsonRequest.class))
+      })
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "predict",
+      summary = "Predict labels for images or rows",
+      description =
+          "Through the version's pipeline (pre-processing, the model, post-processing): one prediction per image or row, its classes best first. `curl -F image=@cat.png …/predict`. The default alias's version answers unless `version` or `alias` says otherwise.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.PredictResponse.class))))
   Map<String, Object> predict(
       @PathVariable String name,
       @RequestParam(required = false) Integer version,

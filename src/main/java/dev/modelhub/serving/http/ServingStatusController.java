@@ -14,6 +14,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /api/v1/serving}: what this node serves, per model alias. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Serving status")
 @ConditionalOnRole(NodeRole.SERVING)
 @RestController
 class ServingStatusController {
@@ -32,6 +33,11 @@ class ServingStatusController {
   /** What this node serves of the models the caller may see. */
   @GetMapping("/api/v1/serving")
   @Allow(Role.VIEWER)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "servingStatus",
+      summary = "What this node serves",
+      description =
+          "Per model alias: the version serving, the one wanted, the state (LOADING, READY, UPDATING, FAILED, CRASHING) and the last error.")
   NodeStatus status(Caller caller) {
     return new NodeStatus(
         node,

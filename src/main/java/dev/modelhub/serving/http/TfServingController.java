@@ -38,6 +38,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /** TensorFlow Serving's REST API, so TF Serving clients work unchanged. Labels are aliases. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Inference — TensorFlow Serving")
 @ConditionalOnRole(NodeRole.SERVING)
 @RestController
 @RequestMapping("/v1/models")
@@ -59,6 +60,29 @@ class TfServingController {
   }
 
   @PostMapping(path = "/{name}:predict", produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfPredict",
+      summary = "Predict with the default alias's version",
+      description = "TensorFlow Serving's predict API; datatypes come from the signature.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfPredictResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Row (`instances`) or columnar (`inputs`) format",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfPredictRequest.class)))
   byte[] predict(@PathVariable String name, HttpServletRequest request) throws IOException {
     return predict(name, null, null, request);
   }
@@ -66,6 +90,28 @@ class TfServingController {
   @PostMapping(
       path = "/{name}/versions/{version}:predict",
       produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfPredictVersion",
+      summary = "Predict with a version",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfPredictResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Row (`instances`) or columnar (`inputs`) format",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfPredictRequest.class)))
   byte[] predictVersion(
       @PathVariable String name, @PathVariable int version, HttpServletRequest request)
       throws IOException {
@@ -73,6 +119,28 @@ class TfServingController {
   }
 
   @PostMapping(path = "/{name}/labels/{label}:predict", produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfPredictLabel",
+      summary = "Predict with the version under a label (an alias)",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfPredictResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Row (`instances`) or columnar (`inputs`) format",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfPredictRequest.class)))
   byte[] predictLabel(
       @PathVariable String name, @PathVariable String label, HttpServletRequest request)
       throws IOException {
@@ -86,6 +154,30 @@ class TfServingController {
    * is the example's classes as {@code [label, score]} pairs, best first.
    */
   @PostMapping(path = "/{name}:classify", produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfClassify",
+      summary = "Classify examples with the default alias's version",
+      description =
+          "TensorFlow Serving's classify API over the version's pipeline: each example is an image ({\"b64\": …}) or a tabular row; each answer its classes as [label, score], best first, after the pipeline's threshold and top-k.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Examples (and shared context features)",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
   Map<String, Object> classify(@PathVariable String name, HttpServletRequest request)
       throws IOException {
     return classify(name, null, null, request);
@@ -94,6 +186,28 @@ class TfServingController {
   @PostMapping(
       path = "/{name}/versions/{version}:classify",
       produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfClassifyVersion",
+      summary = "Classify examples with a version",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Examples (and shared context features)",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
   Map<String, Object> classifyVersion(
       @PathVariable String name, @PathVariable int version, HttpServletRequest request)
       throws IOException {
@@ -103,6 +217,28 @@ class TfServingController {
   @PostMapping(
       path = "/{name}/labels/{label}:classify",
       produces = MediaType.APPLICATION_JSON_VALUE)
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfClassifyLabel",
+      summary = "Classify examples with the version under a label",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description = "Examples (and shared context features)",
+      content =
+          @io.swagger.v3.oas.annotations.media.Content(
+              mediaType = "application/json",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
   Map<String, Object> classifyLabel(
       @PathVariable String name, @PathVariable String label, HttpServletRequest request)
       throws IOException {
@@ -266,6 +402,21 @@ class TfServingController {
   }
 
   @GetMapping("/{name}")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfModelStatus",
+      summary = "A model's version status",
+      description =
+          "AVAILABLE, LOADING, END (failed) or UNLOADING per version, as TF Serving's GetModelStatus.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfModelStatus.class))))
   Map<String, Object> status(@PathVariable String name) {
     List<SlotStatus> slots =
         inference.status().stream().filter(s -> s.model().equals(name)).toList();
@@ -296,11 +447,37 @@ class TfServingController {
   }
 
   @GetMapping("/{name}/metadata")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfModelMetadata",
+      summary = "The default alias's version's signature_def",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfModelMetadata.class))))
   Map<String, Object> metadata(@PathVariable String name) {
     return metadata(inference.describe(name, null));
   }
 
   @GetMapping("/{name}/versions/{version}/metadata")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "tfModelVersionMetadata",
+      summary = "A version's signature_def",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description = "OK",
+              content =
+                  @io.swagger.v3.oas.annotations.media.Content(
+                      mediaType = "application/json",
+                      schema =
+                          @io.swagger.v3.oas.annotations.media.Schema(
+                              implementation = ProtocolSchemas.TfModelMetadata.class))))
   Map<String, Object> metadata(@PathVariable String name, @PathVariable int version) {
     return metadata(inference.describe(name, version));
   }

@@ -29,6 +29,7 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.ObjectMapper;
 
 /** The Open Inference Protocol v2 (KServe / Triton REST) over the models loaded on this node. */
+@io.swagger.v3.oas.annotations.tags.Tag(name = "Inference — Open Inference Protocol")
 @ConditionalOnRole(NodeRole.SERVING)
 @RestController
 @RequestMapping("/v2")
@@ -56,18 +57,72 @@ class V2Controller {
 
   @GetMapping("/health/live")
   @Public
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "serverLive",
+      summary = "Is the server live",
+      description = "Always open.",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.Live.class)))
+      })
   Map<String, Object> live() {
     return Map.of("live", true);
   }
 
   @GetMapping("/health/ready")
   @Public
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "serverReady",
+      summary = "Is the server ready",
+      description =
+          "200 once the loads it started with have ended and every critical model answers, else 503. Always open.",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.Ready.class))),
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "503",
+            description = "Not ready",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.Ready.class)))
+      })
   ResponseEntity<Map<String, Object>> ready() {
     boolean ready = inference.ready();
     return ResponseEntity.status(ready ? 200 : 503).body(Map.of("ready", ready));
   }
 
   @GetMapping
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "serverMetadata",
+      summary = "Server metadata",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ServerMetadata.class)))
+      })
   Map<String, Object> server() {
     return Map.of(
         "name",
@@ -79,11 +134,42 @@ class V2Controller {
   }
 
   @GetMapping("/models/{name}")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelMetadata",
+      summary = "A model's metadata",
+      description =
+          "The signature of the version the default alias serves, Triton's platform name, its batching and pipeline.",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelMetadata.class)))
+      })
   Map<String, Object> metadata(@PathVariable String name) {
     return metadata(inference.describe(name, null));
   }
 
   @GetMapping("/models/{name}/versions/{version}")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelVersionMetadata",
+      summary = "A version's metadata",
+      description = "`version` is a number or an alias name (production, staging).",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelMetadata.class)))
+      })
   Map<String, Object> metadata(@PathVariable String name, @PathVariable String version) {
     VersionTarget target = VersionTarget.of(version);
     return metadata(
@@ -92,23 +178,159 @@ class V2Controller {
   }
 
   @GetMapping("/models/{name}/ready")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelReady",
+      summary = "Is a model ready",
+      description =
+          "200 when the default alias's version answers, 503 while it loads or fails, 404 when nothing on this node wants it.",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelReady.class))),
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "503",
+            description = "Not ready",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelReady.class)))
+      })
   ResponseEntity<Map<String, Object>> modelReady(@PathVariable String name) {
     return readiness(name, VersionTarget.of(null));
   }
 
   @GetMapping("/models/{name}/versions/{version}/ready")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelVersionReady",
+      summary = "Is a version ready",
+      description = "`version` is a number or an alias name.",
+      responses = {
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "200",
+            description = "OK",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelReady.class))),
+        @io.swagger.v3.oas.annotations.responses.ApiResponse(
+            responseCode = "503",
+            description = "Not ready",
+            content =
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.ModelReady.class)))
+      })
   ResponseEntity<Map<String, Object>> modelReady(
       @PathVariable String name, @PathVariable String version) {
     return readiness(name, VersionTarget.of(version));
   }
 
   @PostMapping("/models/{name}/infer")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelInfer",
+      summary = "Run inference on the default alias's version",
+      description =
+          "Open Inference Protocol v2. Requests are admitted before their body is read (404 when the model is not served here, 429 when its queue is full). A BYTES input holding encoded images goes through the version's pipeline; an output with `parameters.classification` = k is answered as Triton's classification extension does.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description =
+                  "The outputs: JSON, or with the binary extension the JSON part (its length in the Inference-Header-Content-Length header) and the binary outputs",
+              content = {
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.InferResponse.class)),
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/octet-stream",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            type = "string",
+                            format = "binary"))
+              }),
+      parameters =
+          @io.swagger.v3.oas.annotations.Parameter(
+              in = io.swagger.v3.oas.annotations.enums.ParameterIn.HEADER,
+              name = "Inference-Header-Content-Length",
+              description = "Binary extension: the byte length of the body's JSON part",
+              schema = @io.swagger.v3.oas.annotations.media.Schema(type = "integer")))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description =
+          "JSON, or the binary extension: the JSON part (its length in Inference-Header-Content-Length) followed by the inputs' raw little-endian elements (BYTES: each prefixed by its 4-byte length)",
+      content = {
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/json",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(
+                    implementation = ProtocolSchemas.InferRequest.class)),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/octet-stream",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary"))
+      })
   ResponseEntity<byte[]> infer(@PathVariable String name, HttpServletRequest request)
       throws IOException {
     return infer(name, VersionTarget.of(null), request);
   }
 
   @PostMapping("/models/{name}/versions/{version}/infer")
+  @io.swagger.v3.oas.annotations.Operation(
+      operationId = "modelVersionInfer",
+      summary = "Run inference on a version",
+      description = "`version` is a number or an alias name. Otherwise as modelInfer.",
+      responses =
+          @io.swagger.v3.oas.annotations.responses.ApiResponse(
+              responseCode = "200",
+              description =
+                  "The outputs: JSON, or with the binary extension the JSON part (its length in the Inference-Header-Content-Length header) and the binary outputs",
+              content = {
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/json",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            implementation = ProtocolSchemas.InferResponse.class)),
+                @io.swagger.v3.oas.annotations.media.Content(
+                    mediaType = "application/octet-stream",
+                    schema =
+                        @io.swagger.v3.oas.annotations.media.Schema(
+                            type = "string",
+                            format = "binary"))
+              }),
+      parameters =
+          @io.swagger.v3.oas.annotations.Parameter(
+              in = io.swagger.v3.oas.annotations.enums.ParameterIn.HEADER,
+              name = "Inference-Header-Content-Length",
+              description = "Binary extension: the byte length of the body's JSON part",
+              schema = @io.swagger.v3.oas.annotations.media.Schema(type = "integer")))
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      description =
+          "JSON, or the binary extension: the JSON part (its length in Inference-Header-Content-Length) followed by the inputs' raw little-endian elements (BYTES: each prefixed by its 4-byte length)",
+      content = {
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/json",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(
+                    implementation = ProtocolSchemas.InferRequest.class)),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/octet-stream",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary"))
+      })
   ResponseEntity<byte[]> inferVersion(
       @PathVariable String name, @PathVariable String version, HttpServletRequest request)
       throws IOException {

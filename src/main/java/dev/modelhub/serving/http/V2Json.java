@@ -258,6 +258,9 @@ public final class V2Json {
 
   /** A parameters object's values: strings, numbers and booleans (anything else skipped). */
   private static Map<String, Object> readParameters(JsonParser p) {
+    if (p.currentToken() == JsonToken.VALUE_NULL) {
+      return new HashMap<>(); // as absent, as generated clients send unset members
+    }
     if (p.currentToken() != JsonToken.START_OBJECT) {
       throw malformed("\"parameters\" must be an object");
     }
