@@ -59,6 +59,36 @@ public enum Datatype {
     this.kind = kind;
   }
 
+  /**
+   * The least whole number an element holds: 0 for the unsigned types, {@code Long.MIN_VALUE} for
+   * INT64 and the types that are not whole numbers.
+   */
+  public long minWhole() {
+    return switch (this) {
+      case INT8 -> Byte.MIN_VALUE;
+      case INT16 -> Short.MIN_VALUE;
+      case INT32 -> Integer.MIN_VALUE;
+      case UINT8, UINT16, UINT32, UINT64 -> 0;
+      default -> Long.MIN_VALUE;
+    };
+  }
+
+  /**
+   * The greatest whole number an element holds ({@code Long.MAX_VALUE} for INT64, UINT64 — whose
+   * upper half travels as a long's bits — and the types that are not whole numbers).
+   */
+  public long maxWhole() {
+    return switch (this) {
+      case INT8 -> Byte.MAX_VALUE;
+      case INT16 -> Short.MAX_VALUE;
+      case INT32 -> Integer.MAX_VALUE;
+      case UINT8 -> 0xFF;
+      case UINT16 -> 0xFFFF;
+      case UINT32 -> 0xFFFF_FFFFL;
+      default -> Long.MAX_VALUE;
+    };
+  }
+
   public Kind kind() {
     return kind;
   }

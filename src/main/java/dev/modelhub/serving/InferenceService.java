@@ -203,8 +203,17 @@ public class InferenceService {
       }
     }
 
+    /**
+     * Runs a pipeline's input tensor ({@link #images}, {@link #rows}) and post-processes the output
+     * the pipeline reads: one classification per row, after its threshold and top-k.
+     */
+    public List<Classification> predict(Tensor input) {
+      InferenceResult result = infer(List.of(input), List.of(classifiedOutput()));
+      return classify(result.outputs().get(0), null, true);
+    }
+
     /** The output post-processing reads: the pipeline's, else the model's first. */
-    public String classifiedOutput() {
+    private String classifiedOutput() {
       TensorSpec output =
           PipelineCheck.output(
               pipeline == null ? new Pipeline(null, null, null, null, null) : pipeline,

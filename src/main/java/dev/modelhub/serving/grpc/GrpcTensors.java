@@ -197,22 +197,8 @@ final class GrpcTensors {
 
   /** Whole numbers sent in the 32-bit contents must fit their narrower datatype. */
   private static void checkRange(String name, Datatype type, long[] values) {
-    long min =
-        switch (type) {
-          case INT8 -> Byte.MIN_VALUE;
-          case INT16 -> Short.MIN_VALUE;
-          case INT32 -> Integer.MIN_VALUE;
-          default -> 0;
-        };
-    long max =
-        switch (type) {
-          case INT8 -> Byte.MAX_VALUE;
-          case INT16 -> Short.MAX_VALUE;
-          case INT32 -> Integer.MAX_VALUE;
-          case UINT8 -> 0xFF;
-          case UINT16 -> 0xFFFF;
-          default -> 0xFFFF_FFFFL;
-        };
+    long min = type.minWhole();
+    long max = type.maxWhole();
     for (long v : values) {
       if (v < min || v > max) {
         throw ServingExceptions.invalidInput(

@@ -223,24 +223,8 @@ final class NumberBuffer {
   }
 
   private static void checkRange(String name, Datatype datatype, long[] values) {
-    long min =
-        switch (datatype) {
-          case INT8 -> Byte.MIN_VALUE;
-          case INT16 -> Short.MIN_VALUE;
-          case INT32 -> Integer.MIN_VALUE;
-          case UINT8, UINT16, UINT32, UINT64 -> 0;
-          default -> Long.MIN_VALUE;
-        };
-    long max =
-        switch (datatype) {
-          case INT8 -> Byte.MAX_VALUE;
-          case INT16 -> Short.MAX_VALUE;
-          case INT32 -> Integer.MAX_VALUE;
-          case UINT8 -> 255;
-          case UINT16 -> 65_535;
-          case UINT32 -> 4_294_967_295L;
-          default -> Long.MAX_VALUE;
-        };
+    long min = datatype.minWhole();
+    long max = datatype.maxWhole();
     for (long v : values) {
       if (v < min || v > max) {
         throw ServingExceptions.invalidInput(

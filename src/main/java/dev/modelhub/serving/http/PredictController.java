@@ -5,7 +5,6 @@ import dev.modelhub.common.NodeRole;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
 import dev.modelhub.serving.Classification;
-import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
@@ -62,36 +61,11 @@ class PredictController {
    * one prediction per image or row, its classes best first after the pipeline's post-processing.
    */
   @PostMapping(path = "/api/v1/models/{name}/predict", produces = MediaType.APPLICATION_JSON_VALUE)
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Images as multipart parts named image, or JSON images (base64) or rows",
-      content = {
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "multipart/form-data",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(
-                    implementation = ProtocolSchemas.PredictImages.class)),
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "application/json",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(
-                    implementation = ProtocolSchemas.PredictJsonRequest.class))
-      })
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "predict",
       summary = "Predict labels for images or rows",
       description =
-          "Through the version's pipeline (pre-processing, the model, post-processing): one prediction per image or row, its classes best first. `curl -F image=@cat.png …/predict`. The default alias's version answers unless `version` or `alias` says otherwise.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.PredictResponse.class))))
+          "Through the version's pipeline (pre-processing, the model, post-processing): one prediction per image or row, its classes best first. `curl -F image=@cat.png …/predict`. The default alias's version answers unless `version` or `alias` says otherwise.")
   Map<String, Object> predict(
       @PathVariable String name,
       @RequestParam(required = false) Integer version,
@@ -109,10 +83,8 @@ class PredictController {
         admitted.refused();
         throw e;
       }
-      String output = admitted.classifiedOutput();
-      InferenceResult result = admitted.infer(List.of(input), List.of(output));
       List<Map<String, Object>> predictions = new ArrayList<>();
-      for (Classification row : admitted.classify(result.outputs().get(0), null, true)) {
+      for (Classification row : admitted.predict(input)) {
         Map<String, Object> prediction = new LinkedHashMap<>();
         if (!row.classes().isEmpty()) {
           Classification.Scored best = row.classes().get(0);
@@ -124,8 +96,8 @@ class PredictController {
         predictions.add(prediction);
       }
       Map<String, Object> body = new LinkedHashMap<>();
-      body.put("model", result.model());
-      body.put("version", result.version());
+      body.put("model", admitted.model().model());
+      body.put("version", admitted.model().version());
       body.put("predictions", predictions);
       return body;
     }

@@ -8,7 +8,6 @@ import dev.modelhub.format.TensorSpec;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Role;
 import dev.modelhub.serving.Classification;
-import dev.modelhub.serving.InferenceResult;
 import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServedModel;
 import dev.modelhub.serving.ServingExceptions;
@@ -63,26 +62,7 @@ class TfServingController {
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfPredict",
       summary = "Predict with the default alias's version",
-      description = "TensorFlow Serving's predict API; datatypes come from the signature.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfPredictResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Row (`instances`) or columnar (`inputs`) format",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfPredictRequest.class)))
+      description = "TensorFlow Serving's predict API; datatypes come from the signature.")
   byte[] predict(@PathVariable String name, HttpServletRequest request) throws IOException {
     return predict(name, null, null, request);
   }
@@ -92,26 +72,7 @@ class TfServingController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfPredictVersion",
-      summary = "Predict with a version",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfPredictResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Row (`instances`) or columnar (`inputs`) format",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfPredictRequest.class)))
+      summary = "Predict with a version")
   byte[] predictVersion(
       @PathVariable String name, @PathVariable int version, HttpServletRequest request)
       throws IOException {
@@ -121,26 +82,7 @@ class TfServingController {
   @PostMapping(path = "/{name}/labels/{label}:predict", produces = MediaType.APPLICATION_JSON_VALUE)
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfPredictLabel",
-      summary = "Predict with the version under a label (an alias)",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfPredictResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Row (`instances`) or columnar (`inputs`) format",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfPredictRequest.class)))
+      summary = "Predict with the version under a label (an alias)")
   byte[] predictLabel(
       @PathVariable String name, @PathVariable String label, HttpServletRequest request)
       throws IOException {
@@ -158,26 +100,7 @@ class TfServingController {
       operationId = "tfClassify",
       summary = "Classify examples with the default alias's version",
       description =
-          "TensorFlow Serving's classify API over the version's pipeline: each example is an image ({\"b64\": …}) or a tabular row; each answer its classes as [label, score], best first, after the pipeline's threshold and top-k.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Examples (and shared context features)",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
+          "TensorFlow Serving's classify API over the version's pipeline: each example is an image ({\"b64\": …}) or a tabular row; each answer its classes as [label, score], best first, after the pipeline's threshold and top-k.")
   Map<String, Object> classify(@PathVariable String name, HttpServletRequest request)
       throws IOException {
     return classify(name, null, null, request);
@@ -188,26 +111,7 @@ class TfServingController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfClassifyVersion",
-      summary = "Classify examples with a version",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Examples (and shared context features)",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
+      summary = "Classify examples with a version")
   Map<String, Object> classifyVersion(
       @PathVariable String name, @PathVariable int version, HttpServletRequest request)
       throws IOException {
@@ -219,26 +123,7 @@ class TfServingController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfClassifyLabel",
-      summary = "Classify examples with the version under a label",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfClassifyResponse.class))))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description = "Examples (and shared context features)",
-      content =
-          @io.swagger.v3.oas.annotations.media.Content(
-              mediaType = "application/json",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      implementation = ProtocolSchemas.TfClassifyRequest.class)))
+      summary = "Classify examples with the version under a label")
   Map<String, Object> classifyLabel(
       @PathVariable String name, @PathVariable String label, HttpServletRequest request)
       throws IOException {
@@ -259,9 +144,7 @@ class TfServingController {
         admitted.refused();
         throw e;
       }
-      String output = admitted.classifiedOutput();
-      InferenceResult result = admitted.infer(List.of(input), List.of(output));
-      List<Classification> rows = admitted.classify(result.outputs().get(0), null, true);
+      List<Classification> rows = admitted.predict(input);
       List<Object> answers = new ArrayList<>(rows.size());
       for (Classification row : rows) {
         answers.add(
@@ -406,17 +289,7 @@ class TfServingController {
       operationId = "tfModelStatus",
       summary = "A model's version status",
       description =
-          "AVAILABLE, LOADING, END (failed) or UNLOADING per version, as TF Serving's GetModelStatus.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfModelStatus.class))))
+          "AVAILABLE, LOADING, END (failed) or UNLOADING per version, as TF Serving's GetModelStatus.")
   Map<String, Object> status(@PathVariable String name) {
     List<SlotStatus> slots =
         inference.status().stream().filter(s -> s.model().equals(name)).toList();
@@ -449,17 +322,7 @@ class TfServingController {
   @GetMapping("/{name}/metadata")
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfModelMetadata",
-      summary = "The default alias's version's signature_def",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfModelMetadata.class))))
+      summary = "The default alias's version's signature_def")
   Map<String, Object> metadata(@PathVariable String name) {
     return metadata(inference.describe(name, null));
   }
@@ -467,17 +330,7 @@ class TfServingController {
   @GetMapping("/{name}/versions/{version}/metadata")
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "tfModelVersionMetadata",
-      summary = "A version's signature_def",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description = "OK",
-              content =
-                  @io.swagger.v3.oas.annotations.media.Content(
-                      mediaType = "application/json",
-                      schema =
-                          @io.swagger.v3.oas.annotations.media.Schema(
-                              implementation = ProtocolSchemas.TfModelMetadata.class))))
+      summary = "A version's signature_def")
   Map<String, Object> metadata(@PathVariable String name, @PathVariable int version) {
     return metadata(inference.describe(name, version));
   }

@@ -60,18 +60,7 @@ class V2Controller {
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "serverLive",
       summary = "Is the server live",
-      description = "Always open.",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.Live.class)))
-      })
+      description = "Always open.")
   Map<String, Object> live() {
     return Map.of("live", true);
   }
@@ -82,27 +71,7 @@ class V2Controller {
       operationId = "serverReady",
       summary = "Is the server ready",
       description =
-          "200 once the loads it started with have ended and every critical model answers, else 503. Always open.",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.Ready.class))),
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "503",
-            description = "Not ready",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.Ready.class)))
-      })
+          "200 once the loads it started with have ended and every critical model answers, else 503. Always open.")
   ResponseEntity<Map<String, Object>> ready() {
     boolean ready = inference.ready();
     return ResponseEntity.status(ready ? 200 : 503).body(Map.of("ready", ready));
@@ -111,18 +80,7 @@ class V2Controller {
   @GetMapping
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "serverMetadata",
-      summary = "Server metadata",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ServerMetadata.class)))
-      })
+      summary = "Server metadata")
   Map<String, Object> server() {
     return Map.of(
         "name",
@@ -138,18 +96,7 @@ class V2Controller {
       operationId = "modelMetadata",
       summary = "A model's metadata",
       description =
-          "The signature of the version the default alias serves, Triton's platform name, its batching and pipeline.",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelMetadata.class)))
-      })
+          "The signature of the version the default alias serves, Triton's platform name, its batching and pipeline.")
   Map<String, Object> metadata(@PathVariable String name) {
     return metadata(inference.describe(name, null));
   }
@@ -158,18 +105,7 @@ class V2Controller {
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "modelVersionMetadata",
       summary = "A version's metadata",
-      description = "`version` is a number or an alias name (production, staging).",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelMetadata.class)))
-      })
+      description = "`version` is a number or an alias name (production, staging).")
   Map<String, Object> metadata(@PathVariable String name, @PathVariable String version) {
     VersionTarget target = VersionTarget.of(version);
     return metadata(
@@ -182,27 +118,7 @@ class V2Controller {
       operationId = "modelReady",
       summary = "Is a model ready",
       description =
-          "200 when the default alias's version answers, 503 while it loads or fails, 404 when nothing on this node wants it.",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelReady.class))),
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "503",
-            description = "Not ready",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelReady.class)))
-      })
+          "200 when the default alias's version answers, 503 while it loads or fails, 404 when nothing on this node wants it.")
   ResponseEntity<Map<String, Object>> modelReady(@PathVariable String name) {
     return readiness(name, VersionTarget.of(null));
   }
@@ -211,27 +127,7 @@ class V2Controller {
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "modelVersionReady",
       summary = "Is a version ready",
-      description = "`version` is a number or an alias name.",
-      responses = {
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "200",
-            description = "OK",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelReady.class))),
-        @io.swagger.v3.oas.annotations.responses.ApiResponse(
-            responseCode = "503",
-            description = "Not ready",
-            content =
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.ModelReady.class)))
-      })
+      description = "`version` is a number or an alias name.")
   ResponseEntity<Map<String, Object>> modelReady(
       @PathVariable String name, @PathVariable String version) {
     return readiness(name, VersionTarget.of(version));
@@ -242,46 +138,7 @@ class V2Controller {
       operationId = "modelInfer",
       summary = "Run inference on the default alias's version",
       description =
-          "Open Inference Protocol v2. Requests are admitted before their body is read (404 when the model is not served here, 429 when its queue is full). A BYTES input holding encoded images goes through the version's pipeline; an output with `parameters.classification` = k is answered as Triton's classification extension does.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description =
-                  "The outputs: JSON, or with the binary extension the JSON part (its length in the Inference-Header-Content-Length header) and the binary outputs",
-              content = {
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.InferResponse.class)),
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/octet-stream",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            type = "string",
-                            format = "binary"))
-              }),
-      parameters =
-          @io.swagger.v3.oas.annotations.Parameter(
-              in = io.swagger.v3.oas.annotations.enums.ParameterIn.HEADER,
-              name = "Inference-Header-Content-Length",
-              description = "Binary extension: the byte length of the body's JSON part",
-              schema = @io.swagger.v3.oas.annotations.media.Schema(type = "integer")))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description =
-          "JSON, or the binary extension: the JSON part (its length in Inference-Header-Content-Length) followed by the inputs' raw little-endian elements (BYTES: each prefixed by its 4-byte length)",
-      content = {
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "application/json",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(
-                    implementation = ProtocolSchemas.InferRequest.class)),
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "application/octet-stream",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary"))
-      })
+          "Open Inference Protocol v2. Requests are admitted before their body is read (404 when the model is not served here, 429 when its queue is full). A BYTES input holding encoded images goes through the version's pipeline; an output with `parameters.classification` = k is answered as Triton's classification extension does.")
   ResponseEntity<byte[]> infer(@PathVariable String name, HttpServletRequest request)
       throws IOException {
     return infer(name, VersionTarget.of(null), request);
@@ -291,46 +148,7 @@ class V2Controller {
   @io.swagger.v3.oas.annotations.Operation(
       operationId = "modelVersionInfer",
       summary = "Run inference on a version",
-      description = "`version` is a number or an alias name. Otherwise as modelInfer.",
-      responses =
-          @io.swagger.v3.oas.annotations.responses.ApiResponse(
-              responseCode = "200",
-              description =
-                  "The outputs: JSON, or with the binary extension the JSON part (its length in the Inference-Header-Content-Length header) and the binary outputs",
-              content = {
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/json",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            implementation = ProtocolSchemas.InferResponse.class)),
-                @io.swagger.v3.oas.annotations.media.Content(
-                    mediaType = "application/octet-stream",
-                    schema =
-                        @io.swagger.v3.oas.annotations.media.Schema(
-                            type = "string",
-                            format = "binary"))
-              }),
-      parameters =
-          @io.swagger.v3.oas.annotations.Parameter(
-              in = io.swagger.v3.oas.annotations.enums.ParameterIn.HEADER,
-              name = "Inference-Header-Content-Length",
-              description = "Binary extension: the byte length of the body's JSON part",
-              schema = @io.swagger.v3.oas.annotations.media.Schema(type = "integer")))
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(
-      required = true,
-      description =
-          "JSON, or the binary extension: the JSON part (its length in Inference-Header-Content-Length) followed by the inputs' raw little-endian elements (BYTES: each prefixed by its 4-byte length)",
-      content = {
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "application/json",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(
-                    implementation = ProtocolSchemas.InferRequest.class)),
-        @io.swagger.v3.oas.annotations.media.Content(
-            mediaType = "application/octet-stream",
-            schema =
-                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary"))
-      })
+      description = "`version` is a number or an alias name. Otherwise as modelInfer.")
   ResponseEntity<byte[]> inferVersion(
       @PathVariable String name, @PathVariable String version, HttpServletRequest request)
       throws IOException {

@@ -141,24 +141,8 @@ public final class ImageSteps {
     if (datatype.kind() == Datatype.Kind.REAL) {
       return new TensorData.Reals(values);
     }
-    double min =
-        switch (datatype) {
-          case INT8 -> Byte.MIN_VALUE;
-          case INT16 -> Short.MIN_VALUE;
-          case INT32 -> Integer.MIN_VALUE;
-          case UINT8, UINT16, UINT32, UINT64 -> 0;
-          default -> Long.MIN_VALUE;
-        };
-    double max =
-        switch (datatype) {
-          case INT8 -> Byte.MAX_VALUE;
-          case UINT8 -> 255;
-          case INT16 -> Short.MAX_VALUE;
-          case UINT16 -> 65535;
-          case INT32 -> Integer.MAX_VALUE;
-          case UINT32 -> 4294967295.0;
-          default -> Long.MAX_VALUE;
-        };
+    double min = datatype.minWhole();
+    double max = datatype.maxWhole();
     long[] whole = new long[values.length];
     for (int i = 0; i < values.length; i++) {
       whole[i] = Math.round(Math.max(min, Math.min(max, values[i])));
