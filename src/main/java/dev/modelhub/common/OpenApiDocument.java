@@ -93,9 +93,11 @@ class OpenApiDocument {
           Map.entry(409, "It conflicts with the current state"),
           Map.entry(413, "The body is too large"),
           Map.entry(415, "The body's media type is not accepted"),
+          Map.entry(405, "The method is not allowed on this path"),
           Map.entry(416, "The range cannot be satisfied"),
           Map.entry(422, "The content cannot be processed"),
           Map.entry(429, "Too many requests"),
+          Map.entry(500, "The server failed; quote the problem's reference"),
           Map.entry(503, "Not available right now; retry (see Retry-After)"),
           Map.entry(504, "The request ran out of time"),
           Map.entry(507, "The server has no room for it"));
@@ -124,9 +126,22 @@ class OpenApiDocument {
 
   private static final List<Rule> RULES =
       List.of(
-          rule("POST|PUT|PATCH", ".*", 400, "invalid-request", "malformed-body"),
+          rule(
+              "POST|PUT|PATCH",
+              "(?!(" + INFERENCE + ")$).*",
+              400,
+              "invalid-request",
+              "malformed-body"),
+          rule("POST|PUT|PATCH", "(?!(" + INFERENCE + ")$).*", 415, "unsupported-media-type"),
+          rule(".*", ".*", 500, "internal-error"),
           rule("GET|DELETE", "/api/.*", 400, "invalid-request"),
-          rule(".*", "/api/v1/models/\\{name}.*", 404, "model-not-found"),
+          rule("GET|PUT|PATCH|DELETE", "/api/v1/models/\\{name}.*", 404, "model-not-found"),
+          // An upload creates its model; predict answers for served models only.
+          rule(
+              "POST",
+              "(?!/api/v1/models/\\{name}/(versions|predict)$)/api/v1/models/\\{name}.*",
+              404,
+              "model-not-found"),
           rule(".*", "/api/v1/models/\\{name}/versions/\\{version}.*", 404, "version-not-found"),
           rule(".*", "/api/v1/models/\\{name}/aliases/\\{alias}.*", 404, "alias-not-found"),
           rule(".*", "/api/v1/jobs/\\{id}.*", 404, "job-not-found"),
@@ -151,7 +166,9 @@ class OpenApiDocument {
               "upload-interrupted",
               "invalid-pipeline"),
           rule("PUT", ".*/pipeline", 400, "invalid-pipeline"),
-          rule("POST", "/api/v1/models/\\{name}/versions", 413, "artifact-too-large"),
+          rule("POST", "/api/v1/models/\\{name}/(versions|datasets)", 413, "artifact-too-large"),
+          rule("POST", "/api/v1/models/\\{name}/datasets", 400, "upload-interrupted"),
+          rule("POST", ".*/optimizations", 422, "pass-not-applicable"),
           rule(
               "POST", "/api/v1/models/\\{name}/(versions|datasets)", 415, "unsupported-media-type"),
           rule(
@@ -255,7 +272,15 @@ class OpenApiDocument {
                     .items(new IntegerSchema())
                     .description("For model-not-served: the versions this node does serve"))
             .addProperty(
-                "retryAfterSeconds", new IntegerSchema().description("For 503s: when to retry"));
+                "retryAfterSeconds", new IntegerSchema().description("For 503s: when to retry"))
+            .addProperty(
+                "limitBytes",
+                new IntegerSchema().format("int64").description("For 413s: the size limit"))
+            .addProperty(
+                "sizeBytes",
+                new IntegerSchema()
+                    .format("int64")
+                    .description("For range-not-satisfiable: the artifact's size"));
     problem.setRequired(List.of("type", "title", "status"));
     return problem;
   }

@@ -140,6 +140,33 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return false;
   }
 
+  /**
+   * Errors Spring MVC answers itself (a media type or method the endpoint does not take, a missing
+   * parameter) get a type of Modelhub's like every other problem, instead of {@code about:blank}.
+   */
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(
+      Exception ex, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    ResponseEntity<Object> response =
+        super.handleExceptionInternal(ex, body, headers, status, request);
+    if (response != null
+        && response.getBody() instanceof ProblemDetail problem
+        && (problem.getType() == null || "about:blank".equals(problem.getType().toString()))) {
+      String slug =
+          switch (status.value()) {
+            case 400 -> "invalid-request";
+            case 404 -> "not-found";
+            case 405 -> "method-not-allowed";
+            case 406 -> "not-acceptable";
+            case 413 -> "request-too-large";
+            case 415 -> "unsupported-media-type";
+            default -> status.is5xxServerError() ? "internal-error" : "invalid-request";
+          };
+      problem.setType(URI.create(ModelhubException.PROBLEM_BASE + slug));
+    }
+    return response;
+  }
+
   @Override
   protected ResponseEntity<Object> handleHttpMessageNotReadable(
       HttpMessageNotReadableException ex,

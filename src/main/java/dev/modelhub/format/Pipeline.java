@@ -32,10 +32,16 @@ import java.util.List;
 public record Pipeline(
     @Size(min = 1, max = 256) String input,
     @Size(min = 1, max = 256) String output,
-    @Size(max = 16) List<@NotNull @Valid Step> preprocess,
-    @Size(max = 8) List<@NotNull @Valid Step> postprocess,
+    @io.swagger.v3.oas.annotations.media.ArraySchema(
+            schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = Step.class))
+        @Size(max = 16)
+        List<@NotNull @Valid Step> preprocess,
+    @io.swagger.v3.oas.annotations.media.ArraySchema(
+            schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = Step.class))
+        @Size(max = 8)
+        List<@NotNull @Valid Step> postprocess,
     @Size(max = MAX_LABELS)
-        List<@NotNull @Size(max = 256) @Pattern(regexp = "[^\\n\\r]*") String> labels) {
+        List<@NotNull @Size(max = 256) @Pattern(regexp = "^[^\\n\\r]*$") String> labels) {
 
   /** Most labels a version may carry (more classes than any common classifier has). */
   public static final int MAX_LABELS = 100_000;

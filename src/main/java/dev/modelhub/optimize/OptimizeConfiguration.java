@@ -24,6 +24,21 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class OptimizeConfiguration {
 
+  static {
+    // A pass's parameters and details take one of several shapes, told apart by the job's `pass`,
+    // not by a member of their own: to a client they are objects whose members the pass names.
+    org.springdoc.core.utils.SpringDocUtils.getConfig()
+        .replaceWithSchema(
+            PassParameters.class,
+            new io.swagger.v3.oas.models.media.ObjectSchema()
+                .description(
+                    "The pass's parameters (see the README's Optimization jobs for each pass's)"))
+        .replaceWithSchema(
+            PassDetails.class,
+            new io.swagger.v3.oas.models.media.ObjectSchema()
+                .description("What the pass did, in its own terms"));
+  }
+
   /** How many jobs wait for a worker, across the cluster. */
   @Bean
   MeterBinder jobQueueMetrics(JobStore jobs) {

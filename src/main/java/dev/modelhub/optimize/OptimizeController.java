@@ -4,6 +4,7 @@ import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
+import dev.modelhub.common.UnsupportedMediaTypeException;
 import dev.modelhub.security.Allow;
 import dev.modelhub.security.Caller;
 import dev.modelhub.security.Role;
@@ -39,7 +40,21 @@ class OptimizeController {
    * @param pass the pass's name
    * @param params its parameters
    */
-  record OptimizationRequest(String pass, JsonNode params) {}
+  record OptimizationRequest(
+      @io.swagger.v3.oas.annotations.media.Schema(
+              requiredMode = io.swagger.v3.oas.annotations.media.Schema.RequiredMode.REQUIRED,
+              allowableValues = {
+                "quantize-int8-dynamic",
+                "quantize-int8-weights",
+                "convert-fp16",
+                "prune-magnitude",
+                "low-rank",
+                "distill"
+              })
+          String pass,
+      @io.swagger.v3.oas.annotations.media.Schema(
+              description = "The pass's parameters (see the README's Optimization jobs)")
+          JsonNode params) {}
 
   /** Raw dataset bodies: the format is read from the content, not the type. */
   private static final List<String> RAW_TYPES =
@@ -75,6 +90,14 @@ class OptimizeController {
       description =
           "Queues a job that makes a compressed variant of the version (`pass`: quantize-int8-dynamic, quantize-int8-weights, convert-fp16, prune-magnitude, low-rank, distill) and registers it as a new version with a report against its parent. Answers 202 with the job; poll it until its status is final.",
       tags = "Optimization jobs")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "202",
+      description = "Queued; poll the job (its URL in Location)",
+      useReturnTypeSchema = true,
+      headers =
+          @io.swagger.v3.oas.annotations.headers.Header(
+              name = "Location",
+              description = "Where the new resource is read"))
   ResponseEntity<JobView> optimize(
       @PathVariable String name,
       @PathVariable int version,
@@ -146,13 +169,32 @@ class OptimizeController {
             mediaType = "text/csv",
             schema = @io.swagger.v3.oas.annotations.media.Schema(type = "string")),
         @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "text/plain",
+            schema = @io.swagger.v3.oas.annotations.media.Schema(type = "string")),
+        @io.swagger.v3.oas.annotations.media.Content(
             mediaType = "application/octet-stream",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary")),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/zip",
+            schema =
+                @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary")),
+        @io.swagger.v3.oas.annotations.media.Content(
+            mediaType = "application/x-npz",
             schema =
                 @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary")),
         @io.swagger.v3.oas.annotations.media.Content(
             mediaType = "multipart/form-data",
             schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = FilePart.class))
       })
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "201",
+      description = "Stored",
+      useReturnTypeSchema = true,
+      headers =
+          @io.swagger.v3.oas.annotations.headers.Header(
+              name = "Location",
+              description = "Where the new resource is read"))
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,
       @RequestParam("name") String datasetName,
@@ -166,9 +208,7 @@ class OptimizeController {
     } else if (RAW_TYPES.stream().anyMatch(type::startsWith)) {
       dataset = datasets.upload(name, datasetName, request.getInputStream(), caller);
     } else {
-      throw new InvalidRequestException(
-          "unsupported-media-type",
-          "Unsupported media type",
+      throw new UnsupportedMediaTypeException(
           "Send the dataset as one of "
               + RAW_TYPES
               + ", or multipart/form-data with a 'file' part, not '"

@@ -72,6 +72,9 @@ class AliasController {
       operationId = "deleteAlias",
       summary = "Remove an alias",
       description = "Nodes stop serving the version under it.")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "204",
+      description = "Removed")
   ResponseEntity<Void> delete(
       @PathVariable String name, @PathVariable String alias, Caller caller) {
     aliases.delete(name, alias, caller);

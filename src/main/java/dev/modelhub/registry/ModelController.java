@@ -42,6 +42,14 @@ class ModelController {
       operationId = "createModel",
       summary = "Create a model",
       description = "A model is also created by its first version's upload.")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "201",
+      description = "Created",
+      useReturnTypeSchema = true,
+      headers =
+          @io.swagger.v3.oas.annotations.headers.Header(
+              name = "Location",
+              description = "Where the new resource is read"))
   ResponseEntity<ModelView> create(
       @Valid @RequestBody Requests.CreateModel request, Caller caller) {
     if (!caller.mayAccess(request.name())) {
@@ -98,6 +106,9 @@ class ModelController {
       summary = "Delete a model",
       description =
           "With its versions, aliases and artifacts no other model shares. Refused while an alias points at one of its versions.")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "204",
+      description = "Deleted")
   ResponseEntity<Void> delete(
       @PathVariable @Pattern(regexp = Names.PATTERN, message = Names.MESSAGE) String name,
       Caller caller) {

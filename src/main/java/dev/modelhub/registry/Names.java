@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 final class Names {
 
   /** Model and alias names: lowercase letters, digits, '.', '_' and '-', 1–63 characters. */
-  static final String PATTERN = "[a-z0-9][a-z0-9._-]{0,62}";
+  static final String PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$";
 
   static final String MESSAGE =
       "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit";

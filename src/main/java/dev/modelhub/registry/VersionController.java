@@ -2,9 +2,9 @@ package dev.modelhub.registry;
 
 import dev.modelhub.common.ConditionalOnRole;
 import dev.modelhub.common.InvalidRequestException;
-import dev.modelhub.common.ModelhubException;
 import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
+import dev.modelhub.common.UnsupportedMediaTypeException;
 import dev.modelhub.format.ModelFormat;
 import dev.modelhub.format.Pipeline;
 import dev.modelhub.security.Allow;
@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -102,6 +101,14 @@ class VersionController {
       summary = "Upload a version",
       description =
           "Streams the artifact (any size) into object storage, inspects it (format, signature, parameters) and registers it as the model's next version; the model is created if absent. A failed upload leaves no row and no object. ONNX (.onnx, or .zip/.tar.gz with external data), TensorFlow SavedModel (.zip/.tar.gz) or TorchScript (.pt, with a signature in the metadata).")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "201",
+      description = "Registered",
+      useReturnTypeSchema = true,
+      headers =
+          @io.swagger.v3.oas.annotations.headers.Header(
+              name = "Location",
+              description = "Where the new resource is read"))
   ResponseEntity<VersionView> register(
       @PathVariable String name,
       @io.swagger.v3.oas.annotations.Parameter(
@@ -145,7 +152,7 @@ class VersionController {
           uploads.complete(
               name, staged, filename, declared, Requests.VersionMetadata.EMPTY, caller, null);
     } else {
-      throw new UnsupportedUploadType(type);
+      throw unsupported(type);
     }
     return ResponseEntity.created(
             URI.create("/api/v1/models/" + name + "/versions/" + version.version()))
@@ -293,25 +300,21 @@ class VersionController {
   private static MediaType contentType(HttpServletRequest request) {
     String header = request.getContentType();
     if (header == null || header.isBlank()) {
-      throw new UnsupportedUploadType(null);
+      throw unsupported(null);
     }
     try {
       return MediaType.parseMediaType(header);
     } catch (IllegalArgumentException e) {
-      throw new UnsupportedUploadType(null);
+      throw unsupported(null);
     }
   }
 
   /** 415 for a body that is neither octet-stream nor multipart. */
-  static final class UnsupportedUploadType extends ModelhubException {
-    UnsupportedUploadType(MediaType type) {
-      super(
-          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          "unsupported-media-type",
-          "Unsupported media type",
-          "Send the artifact as application/octet-stream or multipart/form-data, not "
-              + (type == null ? "a body without a valid Content-Type" : type.toString())
-              + ".");
-    }
+  /** 415 for an upload that is neither octet-stream nor multipart. */
+  private static UnsupportedMediaTypeException unsupported(MediaType type) {
+    return new UnsupportedMediaTypeException(
+        "Send the artifact as application/octet-stream or multipart/form-data, not "
+            + (type == null ? "a body without a valid Content-Type" : type.toString())
+            + ".");
   }
 }

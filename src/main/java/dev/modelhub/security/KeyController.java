@@ -1,6 +1,7 @@
 package dev.modelhub.security;
 
 import dev.modelhub.common.ConditionalOnRole;
+import dev.modelhub.common.InvalidRequestException;
 import dev.modelhub.common.NodeRole;
 import dev.modelhub.common.PageView;
 import jakarta.validation.Valid;
@@ -42,15 +43,15 @@ class KeyController {
   record NewKey(
       @NotNull
           @Pattern(
-              regexp = "[A-Za-z0-9][A-Za-z0-9 ._@/:+-]{0,99}",
+              regexp = "^[A-Za-z0-9][A-Za-z0-9 ._@/:+-]{0,99}$",
               message =
                   "must be 1-100 letters, digits, spaces or . _ @ / : + -, starting with a"
                       + " letter or digit")
           String name,
       @NotNull
-          @Pattern(
-              regexp = "(?i)viewer|publisher|deployer|admin",
-              message = "must be viewer, publisher, deployer or admin")
+          @io.swagger.v3.oas.annotations.media.Schema(
+              allowableValues = {"viewer", "publisher", "deployer", "admin"},
+              description = "The key's role (case does not matter)")
           String role,
       @Size(max = 50)
           List<
@@ -73,12 +74,26 @@ class KeyController {
       operationId = "createKey",
       summary = "Create an API key",
       description = "The secret is in this answer only; it is stored as a hash.")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "201",
+      description = "Created; the secret is in `key`, here only",
+      useReturnTypeSchema = true,
+      headers =
+          @io.swagger.v3.oas.annotations.headers.Header(
+              name = "Location",
+              description = "Where the new resource is read"))
   ResponseEntity<CreatedKey> create(@Valid @RequestBody NewKey request, Caller caller) {
     CreatedKey created =
         keys.create(
             caller,
             request.name(),
-            Role.fromId(request.role()).orElseThrow(),
+            Role.fromId(request.role())
+                .orElseThrow(
+                    () ->
+                        new InvalidRequestException(
+                            "role: must be viewer, publisher, deployer or admin, not '"
+                                + request.role()
+                                + "'.")),
             request.models(),
             request.expiresAt());
     return ResponseEntity.created(URI.create("/api/v1/keys/" + created.details().id()))
@@ -109,6 +124,9 @@ class KeyController {
       operationId = "revokeKey",
       summary = "Revoke an API key",
       description = "Every node refuses it within a second. The last admin key cannot be revoked.")
+  @io.swagger.v3.oas.annotations.responses.ApiResponse(
+      responseCode = "204",
+      description = "Revoked")
   ResponseEntity<Void> revoke(@PathVariable long id, Caller caller) {
     keys.revoke(caller, id);
     return ResponseEntity.noContent().build();

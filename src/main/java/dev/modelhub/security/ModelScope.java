@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 public record ModelScope(List<String> patterns) {
 
   /** What a pattern may look like: a model name in which {@code *} may stand for any characters. */
-  public static final String PATTERN = "[a-z0-9*][a-z0-9._*-]{0,62}";
+  public static final String PATTERN = "^[a-z0-9*][a-z0-9._*-]{0,62}$";
 
   /** Every model. */
   public static final ModelScope ALL = new ModelScope(List.of());

@@ -115,17 +115,6 @@ public final class ServingExceptions {
     }
   }
 
-  /** 415: a body of a type the endpoint does not read. */
-  public static final class UnsupportedMediaType extends ModelhubException {
-    public UnsupportedMediaType(String detail) {
-      super(
-          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          "unsupported-media-type",
-          "Unsupported media type",
-          detail);
-    }
-  }
-
   /** 429: the model's request queue is full. */
   public static final class Busy extends ModelhubException {
     public Busy(String model, int capacity) {

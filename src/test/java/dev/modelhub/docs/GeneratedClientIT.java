@@ -25,7 +25,10 @@ import dev.modelhub.client.model.MoveAlias;
 import dev.modelhub.client.model.NewKey;
 import dev.modelhub.client.model.OptimizationRequest;
 import dev.modelhub.client.model.PageViewAliasMove;
+import dev.modelhub.client.model.Pipeline;
 import dev.modelhub.client.model.SlotStatus;
+import dev.modelhub.client.model.Softmax;
+import dev.modelhub.client.model.TopK;
 import dev.modelhub.client.model.VersionView;
 import dev.modelhub.support.DigitsReference;
 import dev.modelhub.support.Fixtures;
@@ -62,7 +65,8 @@ class GeneratedClientIT extends ServingTest {
     ApiClient admin = client(TestSecrets.adminKey());
     CreatedKey key =
         new KeysApi(admin)
-            .createKey(new NewKey().name(uniqueName("pipeline-bot")).role("deployer"));
+            .createKey(
+                new NewKey().name(uniqueName("pipeline-bot")).role(NewKey.RoleEnum.DEPLOYER));
     assertThat(key.getKey()).isNotBlank();
     ApiClient deployer = client(key.getKey());
 
@@ -76,10 +80,28 @@ class GeneratedClientIT extends ServingTest {
     assertThat(uploaded.getVersion()).isEqualTo(1);
     assertThat(uploaded.getSignature().getInputs().get(0).getName()).isEqualTo("input");
 
+    // A pipeline, its steps polymorphic by "type", goes through the generated classes and back.
+    List<String> digits = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+    VersionView piped =
+        versions.setPipeline(
+            model,
+            1,
+            new Pipeline()
+                .postprocess(List.of(new Softmax().type("softmax"), new TopK().type("topK").k(3)))
+                .labels(digits));
+    assertThat(piped.getPipeline().getPostprocess())
+        .extracting(s -> s.getClass().getSimpleName())
+        .containsExactly("Softmax", "TopK");
+    assertThat(piped.getPipeline().getLabels()).isEqualTo(digits);
+
     OptimizationJobsApi jobs = new OptimizationJobsApi(deployer);
     JobView submitted =
         jobs.optimize(
-            model, 1, new OptimizationRequest().pass("quantize-int8-dynamic").params(Map.of()));
+            model,
+            1,
+            new OptimizationRequest()
+                .pass(OptimizationRequest.PassEnum.QUANTIZE_INT8_DYNAMIC)
+                .params(Map.of()));
     JobView done =
         await()
             .atMost(Duration.ofMinutes(3))

@@ -118,7 +118,7 @@ class PredictController {
     if (media != null && media.isCompatibleWith(MediaType.APPLICATION_JSON)) {
       return fromJson(admitted, request);
     }
-    throw new ServingExceptions.UnsupportedMediaType(
+    throw new dev.modelhub.common.UnsupportedMediaTypeException(
         "Send multipart/form-data with 'image' parts, or application/json with \"images\" or"
             + " \"rows\".");
   }

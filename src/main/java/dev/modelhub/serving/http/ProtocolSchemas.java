@@ -159,7 +159,11 @@ final class ProtocolSchemas {
           List<Map<String, Object>> rows) {}
 
   @Schema(name = "PredictImages", description = "One or more images, each in a part named image")
-  record PredictImages(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<byte[]> image) {}
+  record PredictImages(
+      @io.swagger.v3.oas.annotations.media.ArraySchema(
+              schema = @Schema(type = "string", format = "binary"),
+              arraySchema = @Schema(requiredMode = Schema.RequiredMode.REQUIRED))
+          List<String> image) {}
 
   @Schema(name = "ScoredClass")
   record ScoredClass(int index, String label, double score) {}
