@@ -143,7 +143,9 @@ class OpenApiDocument {
               404,
               "model-not-found"),
           rule(".*", "/api/v1/models/\\{name}/versions/\\{version}.*", 404, "version-not-found"),
-          rule(".*", "/api/v1/models/\\{name}/aliases/\\{alias}.*", 404, "alias-not-found"),
+          // Moving an alias makes it if it is new; the version it is moved to must exist.
+          rule("GET|DELETE", "/api/v1/models/\\{name}/aliases/\\{alias}.*", 404, "alias-not-found"),
+          rule("PUT", "/api/v1/models/\\{name}/aliases/\\{alias}", 404, "version-not-found"),
           rule(".*", "/api/v1/jobs/\\{id}.*", 404, "job-not-found"),
           rule(".*", "/api/v1/keys/\\{id}", 404, "key-not-found"),
           rule("GET", ".*/report", 404, "report-not-found"),

@@ -97,7 +97,11 @@ class OptimizeController {
       headers =
           @io.swagger.v3.oas.annotations.headers.Header(
               name = "Location",
-              description = "Where the new resource is read"))
+              description = "Where the new resource is read",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      type = "string",
+                      format = "uri-reference")))
   ResponseEntity<JobView> optimize(
       @PathVariable String name,
       @PathVariable int version,
@@ -194,7 +198,11 @@ class OptimizeController {
       headers =
           @io.swagger.v3.oas.annotations.headers.Header(
               name = "Location",
-              description = "Where the new resource is read"))
+              description = "Where the new resource is read",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      type = "string",
+                      format = "uri-reference")))
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,
       @RequestParam("name") String datasetName,

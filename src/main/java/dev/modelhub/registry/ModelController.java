@@ -49,7 +49,11 @@ class ModelController {
       headers =
           @io.swagger.v3.oas.annotations.headers.Header(
               name = "Location",
-              description = "Where the new resource is read"))
+              description = "Where the new resource is read",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      type = "string",
+                      format = "uri-reference")))
   ResponseEntity<ModelView> create(
       @Valid @RequestBody Requests.CreateModel request, Caller caller) {
     if (!caller.mayAccess(request.name())) {

@@ -84,6 +84,7 @@ class VersionController {
   @PostMapping
   @Allow(Role.PUBLISHER)
   @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
       description =
           "The artifact as application/octet-stream, or multipart/form-data with a 'file' part and"
               + " optional parts: JSON 'metadata' {description, tags, signature, warmup, batching,"
@@ -108,7 +109,11 @@ class VersionController {
       headers =
           @io.swagger.v3.oas.annotations.headers.Header(
               name = "Location",
-              description = "Where the new resource is read"))
+              description = "Where the new resource is read",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      type = "string",
+                      format = "uri-reference")))
   ResponseEntity<VersionView> register(
       @PathVariable String name,
       @io.swagger.v3.oas.annotations.Parameter(

@@ -81,7 +81,11 @@ class KeyController {
       headers =
           @io.swagger.v3.oas.annotations.headers.Header(
               name = "Location",
-              description = "Where the new resource is read"))
+              description = "Where the new resource is read",
+              schema =
+                  @io.swagger.v3.oas.annotations.media.Schema(
+                      type = "string",
+                      format = "uri-reference")))
   ResponseEntity<CreatedKey> create(@Valid @RequestBody NewKey request, Caller caller) {
     CreatedKey created =
         keys.create(

@@ -76,7 +76,7 @@ class GeneratedClientIT extends ServingTest {
     Path artifact = dir.resolve("mlp.onnx");
     Files.write(artifact, Fixtures.bytes("digits_mlp.onnx"));
     VersionsApi versions = new VersionsApi(deployer);
-    VersionView uploaded = versions.registerVersion(model, "mlp.onnx", null, artifact.toFile());
+    VersionView uploaded = versions.registerVersion(model, artifact.toFile(), "mlp.onnx", null);
     assertThat(uploaded.getVersion()).isEqualTo(1);
     assertThat(uploaded.getSignature().getInputs().get(0).getName()).isEqualTo("input");
 

@@ -138,7 +138,7 @@ class V2Controller {
       operationId = "modelInfer",
       summary = "Run inference on the default alias's version",
       description =
-          "Open Inference Protocol v2. Requests are admitted before their body is read (404 when the model is not served here, 429 when its queue is full). A BYTES input holding encoded images goes through the version's pipeline; an output with `parameters.classification` = k is answered as Triton's classification extension does.")
+          "Open Inference Protocol v2. The default alias is the first of modelhub.serving.aliases (production); after moving it, a node answers with the new version once it has loaded it (GET /api/v1/serving shows when). Requests are admitted before their body is read (404 when the model is not served here, 429 when its queue is full). A BYTES input holding encoded images goes through the version's pipeline; an output with `parameters.classification` = k is answered as Triton's classification extension does.")
   ResponseEntity<byte[]> infer(@PathVariable String name, HttpServletRequest request)
       throws IOException {
     return infer(name, VersionTarget.of(null), request);
