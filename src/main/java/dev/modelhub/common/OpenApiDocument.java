@@ -311,6 +311,17 @@ class OpenApiDocument {
       responses = new ApiResponses();
       operation.setResponses(responses);
     }
+    // What an operation makes or queues, it says where to read: 201 and 202 carry Location.
+    for (String made : List.of("201", "202")) {
+      ApiResponse response = responses.get(made);
+      if (response != null && (response.getHeaders() == null || response.getHeaders().isEmpty())) {
+        response.addHeaderObject(
+            "Location",
+            new io.swagger.v3.oas.models.headers.Header()
+                .description("Where the new resource (or the queued job) is read")
+                .schema(new StringSchema().format("uri-reference")));
+      }
+    }
     for (Map.Entry<Integer, Set<String>> problem : problems.entrySet()) {
       String code = Integer.toString(problem.getKey());
       StringBuilder description = new StringBuilder(REASONS.get(problem.getKey()));

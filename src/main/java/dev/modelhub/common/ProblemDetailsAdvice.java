@@ -160,6 +160,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             case 406 -> "not-acceptable";
             case 413 -> "request-too-large";
             case 415 -> "unsupported-media-type";
+            case 503 -> "unavailable";
             default -> status.is5xxServerError() ? "internal-error" : "invalid-request";
           };
       problem.setType(URI.create(ModelhubException.PROBLEM_BASE + slug));

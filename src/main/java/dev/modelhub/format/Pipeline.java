@@ -160,7 +160,7 @@ public record Pipeline(
   }
 
   /**
-   * Decodes an encoded image (PNG, JPEG, BMP, GIF: what the JDK reads).
+   * Decodes an encoded image (PNG, JPEG or GIF, with the JDK's ImageIO).
    *
    * @param color the colour it is converted to
    * @param maxPixels most pixels (width × height) accepted, checked from the image's header before

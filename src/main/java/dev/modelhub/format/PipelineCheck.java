@@ -130,6 +130,7 @@ public final class PipelineCheck {
     // Height and width as the steps leave them (-1: they vary with the image), and who set them.
     long height = -1;
     long width = -1;
+    long shorter = -1;
     String sizedBy = Pipeline.where("preprocess", 0, decode) + ", with no resize or centerCrop,";
     Pipeline.TensorLayout layout = Pipeline.TensorLayout.NCHW;
     String laidOutBy = "preprocess (NCHW when no layout step says otherwise)";
@@ -146,8 +147,21 @@ public final class PipelineCheck {
         }
         height = resize.exact() ? resize.height() : -1;
         width = resize.exact() ? resize.width() : -1;
+        shorter = resize.exact() ? -1 : resize.shorterSide();
         sizedBy = where;
       } else if (step instanceof CenterCrop crop) {
+        if (shorter >= 0 && Math.min(crop.width(), crop.height()) > shorter) {
+          return where
+              + " cuts "
+              + crop.width()
+              + "×"
+              + crop.height()
+              + " out of images whose shorter side "
+              + sizedBy
+              + " makes "
+              + shorter
+              + "; every request would fail";
+        }
         if ((height >= 0 && crop.height() > height) || (width >= 0 && crop.width() > width)) {
           return where
               + " cuts "
@@ -164,6 +178,7 @@ public final class PipelineCheck {
         }
         height = crop.height();
         width = crop.width();
+        shorter = -1;
         sizedBy = where;
       } else if (step instanceof Pipeline.Normalize normalize) {
         if (!fits(normalize.mean().size(), channels) || !fits(normalize.std().size(), channels)) {

@@ -93,15 +93,7 @@ class OptimizeController {
   @io.swagger.v3.oas.annotations.responses.ApiResponse(
       responseCode = "202",
       description = "Queued; poll the job (its URL in Location)",
-      useReturnTypeSchema = true,
-      headers =
-          @io.swagger.v3.oas.annotations.headers.Header(
-              name = "Location",
-              description = "Where the new resource is read",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      type = "string",
-                      format = "uri-reference")))
+      useReturnTypeSchema = true)
   ResponseEntity<JobView> optimize(
       @PathVariable String name,
       @PathVariable int version,
@@ -194,15 +186,7 @@ class OptimizeController {
   @io.swagger.v3.oas.annotations.responses.ApiResponse(
       responseCode = "201",
       description = "Stored",
-      useReturnTypeSchema = true,
-      headers =
-          @io.swagger.v3.oas.annotations.headers.Header(
-              name = "Location",
-              description = "Where the new resource is read",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      type = "string",
-                      format = "uri-reference")))
+      useReturnTypeSchema = true)
   ResponseEntity<DatasetView> upload(
       @PathVariable String name,
       @RequestParam("name") String datasetName,

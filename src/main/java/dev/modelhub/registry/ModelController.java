@@ -45,15 +45,7 @@ class ModelController {
   @io.swagger.v3.oas.annotations.responses.ApiResponse(
       responseCode = "201",
       description = "Created",
-      useReturnTypeSchema = true,
-      headers =
-          @io.swagger.v3.oas.annotations.headers.Header(
-              name = "Location",
-              description = "Where the new resource is read",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      type = "string",
-                      format = "uri-reference")))
+      useReturnTypeSchema = true)
   ResponseEntity<ModelView> create(
       @Valid @RequestBody Requests.CreateModel request, Caller caller) {
     if (!caller.mayAccess(request.name())) {

@@ -105,15 +105,7 @@ class VersionController {
   @io.swagger.v3.oas.annotations.responses.ApiResponse(
       responseCode = "201",
       description = "Registered",
-      useReturnTypeSchema = true,
-      headers =
-          @io.swagger.v3.oas.annotations.headers.Header(
-              name = "Location",
-              description = "Where the new resource is read",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      type = "string",
-                      format = "uri-reference")))
+      useReturnTypeSchema = true)
   ResponseEntity<VersionView> register(
       @PathVariable String name,
       @io.swagger.v3.oas.annotations.Parameter(

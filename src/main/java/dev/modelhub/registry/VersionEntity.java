@@ -60,6 +60,9 @@ class VersionEntity extends DescribedEntity {
   @JdbcTypeCode(SqlTypes.JSON)
   private String batching;
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(VersionEntity.class);
+
   @JdbcTypeCode(SqlTypes.JSON)
   private String pipeline;
 
@@ -167,7 +170,21 @@ class VersionEntity extends DescribedEntity {
 
   /** Pre- and post-processing, or null when it has none. */
   Pipeline pipeline() {
-    return pipeline == null ? null : StoredJson.read(pipeline, Pipeline.class);
+    if (pipeline == null) {
+      return null;
+    }
+    try {
+      return StoredJson.read(pipeline, Pipeline.class);
+    } catch (RuntimeException e) {
+      // A pipeline stored by a version of Modelhub whose steps this one does not know must not
+      // stop every read of the registry (and every node's reconcile): the version serves tensors.
+      log.warn(
+          "v{} of model {}: its stored pipeline cannot be read, ignored: {}",
+          version,
+          modelId,
+          e.toString());
+      return null;
+    }
   }
 
   void pipeline(Pipeline steps, Instant now) {

@@ -77,15 +77,7 @@ class KeyController {
   @io.swagger.v3.oas.annotations.responses.ApiResponse(
       responseCode = "201",
       description = "Created; the secret is in `key`, here only",
-      useReturnTypeSchema = true,
-      headers =
-          @io.swagger.v3.oas.annotations.headers.Header(
-              name = "Location",
-              description = "Where the new resource is read",
-              schema =
-                  @io.swagger.v3.oas.annotations.media.Schema(
-                      type = "string",
-                      format = "uri-reference")))
+      useReturnTypeSchema = true)
   ResponseEntity<CreatedKey> create(@Valid @RequestBody NewKey request, Caller caller) {
     CreatedKey created =
         keys.create(

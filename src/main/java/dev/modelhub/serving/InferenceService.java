@@ -22,7 +22,6 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -113,7 +112,12 @@ public class InferenceService {
     private final LoadedVersion loaded;
     private final Semaphore permits;
     private final Timer.Sample sample;
-    private final long admittedAt = System.nanoTime();
+
+    /**
+     * When the request's work began: its first pre-processing step or engine call. Reading its body
+     * does not count against the inference timeout (a slow upload is not the engine's time).
+     */
+    private long startedAt = -1;
 
     /** Read once: a pipeline changed while the request runs applies from the next one. */
     private final Pipeline pipeline;
@@ -224,9 +228,16 @@ public class InferenceService {
       return output.name();
     }
 
+    private long started() {
+      if (startedAt < 0) {
+        startedAt = System.nanoTime();
+      }
+      return startedAt;
+    }
+
     /** Throws when the request has used its time (pre-processing counts against it). */
     private void checkDeadline() {
-      if (System.nanoTime() - admittedAt >= properties.inferenceTimeout().toNanos()) {
+      if (System.nanoTime() - started() >= properties.inferenceTimeout().toNanos()) {
         outcome = "timeout";
         throw new ServingExceptions.Timeout(loaded.model(), properties.inferenceTimeout());
       }
@@ -285,7 +296,7 @@ public class InferenceService {
     public InferenceResult infer(List<Tensor> inputs, List<String> outputs) {
       try {
         List<Tensor> ready = preprocessed(inputs);
-        Duration left = properties.inferenceTimeout().minusNanos(System.nanoTime() - admittedAt);
+        Duration left = properties.inferenceTimeout().minusNanos(System.nanoTime() - started());
         if (left.isNegative() || left.isZero()) {
           throw new TimeoutException("pre-processing used the request's time");
         }
@@ -349,7 +360,7 @@ public class InferenceService {
       List<byte[]> images = new ArrayList<>(text.length);
       for (int i = 0; i < text.length; i++) {
         try {
-          images.add(Base64.getMimeDecoder().decode(text[i]));
+          images.add(TensorBytes.base64(text[i]));
         } catch (IllegalArgumentException e) {
           outcome = "bad_request";
           throw ServingExceptions.invalidInput(

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 
 /**
  * Tensors as the binary protocols carry them (the OIP binary-data extension, gRPC's raw contents):
@@ -133,6 +134,34 @@ public final class TensorBytes {
     }
     return new Tensor(
         tensor.name(), tensor.datatype(), tensor.shape(), new TensorData.Strings(values));
+  }
+
+  /**
+   * Base64 text as the bytes it encodes; line breaks and spaces (as {@code base64} tools wrap it)
+   * are allowed, any other character outside the alphabet is refused rather than skipped.
+   *
+   * @throws IllegalArgumentException it is not base64
+   */
+  public static byte[] base64(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean alphabet =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '+'
+              || c == '/'
+              || c == '='
+              || c == '-'
+              || c == '_';
+      if (!alphabet && !Character.isWhitespace(c)) {
+        throw new IllegalArgumentException("'" + c + "' is not a base64 character");
+      }
+    }
+    String compact = text.replaceAll("\\s", "");
+    return compact.indexOf('-') >= 0 || compact.indexOf('_') >= 0
+        ? Base64.getUrlDecoder().decode(compact)
+        : Base64.getDecoder().decode(compact);
   }
 
   /** A tensor's elements in binary form. */

@@ -73,7 +73,8 @@ class OpenApiContractIT extends ServingTest {
       for (var entry : path.getValue().properties()) {
         String where = entry.getKey().toUpperCase() + " " + path.getKey();
         JsonNode operation = entry.getValue();
-        if (!operationIds.add(operation.path("operationId").asString(""))) {
+        String operationId = operation.path("operationId").asString("");
+        if (operationId.isBlank() || !operationIds.add(operationId)) {
           problems.add(where + ": no operationId of its own");
         }
         if (operation.path("summary").asString("").isBlank()) {

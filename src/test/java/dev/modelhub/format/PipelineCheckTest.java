@@ -76,6 +76,14 @@ class PipelineCheckTest {
     assertThat(problem(List.of(gray(), resize(100, 100), new Pipeline.CenterCrop(224, 224)), CNN))
         .startsWith("preprocess[2] (centerCrop) cuts 224×224 out of the 100×100");
     assertThat(
+            problem(
+                List.of(
+                    gray(),
+                    new Pipeline.Resize(null, null, 6, null),
+                    new Pipeline.CenterCrop(8, 8)),
+                CNN))
+        .startsWith("preprocess[2] (centerCrop) cuts 8×8 out of images whose shorter side");
+    assertThat(
             PipelineCheck.problem(
                 new Pipeline(null, null, List.of(gray(), resize(16384, 16384)), null, null),
                 CNN,

@@ -321,6 +321,7 @@ class PipelineIT extends ServingTest {
             List.of(Map.of("type", "softmax"), Map.of("type", "threshold", "min", 0.5)),
             "labels",
             NAMES);
+    String loadedAt = slot(api, model, "production").orElseThrow().get("loadedAt").asString();
     Response set = api.putJson(path, pipeline);
     assertThat(set.status()).as(set.toString()).isEqualTo(200);
     assertThat(set.json().get("pipeline").get("labels").get(3).asString()).isEqualTo("three");
@@ -332,6 +333,9 @@ class PipelineIT extends ServingTest {
     // The threshold keeps only classes scoring at least 0.5: at most one after a softmax.
     assertThat(answer.get("predictions").get(0).get("classes").size()).isLessThanOrEqualTo(1);
     assertThat(servedVersion(api, model, "production")).isEqualTo(version);
+    // The same loaded version took the new pipeline: nothing was loaded again.
+    assertThat(slot(api, model, "production").orElseThrow().get("loadedAt").asString())
+        .isEqualTo(loadedAt);
 
     JsonNode job = awaitJob(optimize(model, version, "quantize-int8-dynamic", Map.of()));
     int variant = job.get("resultVersion").asInt();

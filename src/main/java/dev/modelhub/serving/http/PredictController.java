@@ -9,11 +9,11 @@ import dev.modelhub.serving.InferenceService;
 import dev.modelhub.serving.ServingExceptions;
 import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorBytes;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,9 +56,9 @@ class PredictController {
   }
 
   /**
-   * Answers {@code multipart/form-data} with one or more {@code image} parts (PNG, JPEG, BMP, GIF),
-   * or JSON {@code {"images": ["<base64>", …]}} or {@code {"rows": [{"column": number, …}, …]}}:
-   * one prediction per image or row, its classes best first after the pipeline's post-processing.
+   * Answers {@code multipart/form-data} with one or more {@code image} parts (PNG, JPEG, GIF), or
+   * JSON {@code {"images": ["<base64>", …]}} or {@code {"rows": [{"column": number, …}, …]}}: one
+   * prediction per image or row, its classes best first after the pipeline's post-processing.
    */
   @PostMapping(path = "/api/v1/models/{name}/predict", produces = MediaType.APPLICATION_JSON_VALUE)
   @io.swagger.v3.oas.annotations.Operation(
@@ -183,7 +183,7 @@ class PredictController {
       List<byte[]> decoded = new ArrayList<>();
       for (int i = 0; i < images.size(); i++) {
         try {
-          decoded.add(Base64.getMimeDecoder().decode(images.get(i).asString("")));
+          decoded.add(TensorBytes.base64(images.get(i).asString("")));
         } catch (IllegalArgumentException | JacksonException e) {
           throw ServingExceptions.invalidInput("Image " + i + " is not base64 text.");
         }

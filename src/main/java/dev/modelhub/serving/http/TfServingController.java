@@ -15,11 +15,11 @@ import dev.modelhub.serving.ServingProperties;
 import dev.modelhub.serving.SlotState;
 import dev.modelhub.serving.SlotStatus;
 import dev.modelhub.serving.Tensor;
+import dev.modelhub.serving.TensorBytes;
 import dev.modelhub.serving.internal.ImageSteps;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -261,7 +261,7 @@ class TfServingController {
     }
     if (value.isObject() && value.size() == 1 && value.get("b64") != null) {
       try {
-        return Base64.getMimeDecoder().decode(value.get("b64").asString(""));
+        return TensorBytes.base64(value.get("b64").asString(""));
       } catch (IllegalArgumentException e) {
         throw ServingExceptions.invalidInput("A \"b64\" feature is not base64.");
       }

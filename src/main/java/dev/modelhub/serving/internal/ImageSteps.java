@@ -208,7 +208,7 @@ public final class ImageSteps {
   /**
    * Luma as PIL's {@code convert("L")} computes it, (R·19595 + G·38470 + B·7471 + 2¹⁵) » 16; a gray
    * image's own values as they are (not through Java2D's linear-gray colour space, which would
-   * change them).
+   * change them), a 16-bit one scaled to 8 bits (PIL would clip it at 255 instead).
    */
   private static Planes gray(BufferedImage image) {
     int w = image.getWidth();

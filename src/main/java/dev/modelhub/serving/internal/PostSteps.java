@@ -106,7 +106,7 @@ public final class PostSteps {
     return Pipeline.steps(steps, Pipeline.TopK.class).stream()
         .map(Pipeline.TopK::k)
         .findFirst()
-        .orElse(Pipeline.MAX_TOP_K);
+        .orElse(Integer.MAX_VALUE);
   }
 
   private static Double threshold(List<Pipeline.Step> steps) {
