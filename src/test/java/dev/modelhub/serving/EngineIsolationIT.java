@@ -228,6 +228,9 @@ class EngineIsolationIT extends ServingTest {
       for (String model : List.of(divide, onnx, torch)) {
         awaitServing(shared, model, ALIAS, 1, LOAD_TIMEOUT);
       }
+      // Ready first (its start-up loads counted as ended), so that what follows shows a crash
+      // does not take it out, not that it had not yet come in.
+      await().atMost(LOAD_TIMEOUT).until(() -> shared.get("/v2/health/ready").status() == 200);
       assertThat(EngineHosts.named("OnnxRuntime engine")).hasSize(1);
       assertThat(EngineHosts.named("PyTorch engine")).hasSize(1);
       long onnxHost = EngineHosts.named("OnnxRuntime engine").get(0).pid();

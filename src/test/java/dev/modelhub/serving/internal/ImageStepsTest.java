@@ -228,6 +228,88 @@ class ImageStepsTest {
   }
 
   @Test
+  void palette_alpha_and_jpeg_images_decode_to_their_colours() throws IOException {
+    // A palette GIF and an RGBA PNG: their pixels' colours, alpha dropped.
+    BufferedImage rgba = new BufferedImage(2, 1, BufferedImage.TYPE_INT_ARGB);
+    rgba.setRGB(0, 0, 0x80102030);
+    rgba.setRGB(1, 0, 0xFF405060);
+    assertThat(values(png(rgba), Color.rgb)).containsExactly(0x10, 0x40, 0x20, 0x50, 0x30, 0x60);
+    BufferedImage palette = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_INDEXED);
+    palette.setRGB(0, 0, 0xFF000000);
+    palette.setRGB(1, 0, 0xFFFFFFFF);
+    ByteArrayOutputStream gif = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(palette, "gif", gif)).isTrue();
+    assertThat(values(gif.toByteArray(), Color.grayscale)).containsExactly(0, 255);
+    // A flat grey JPEG comes back within its compression's error of the grey it was.
+    BufferedImage grey = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 16; y++) {
+      for (int x = 0; x < 16; x++) {
+        grey.setRGB(x, y, 0x808080);
+      }
+    }
+    ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(grey, "jpeg", jpeg)).isTrue();
+    for (double v : values(jpeg.toByteArray(), Color.rgb)) {
+      assertThat(v).isCloseTo(128, org.assertj.core.data.Offset.offset(2.0));
+    }
+  }
+
+  @Test
+  void center_crop_offsets_round_half_to_even_as_torchvision() {
+    // 4 wide, crop 1: (4 - 1) / 2 = 1.5 rounds to 2; 6 wide, crop 1: 2.5 rounds to 2.
+    BufferedImage row = new BufferedImage(6, 1, BufferedImage.TYPE_BYTE_GRAY);
+    row.getRaster().setSamples(0, 0, 6, 1, 0, new int[] {0, 10, 20, 30, 40, 50});
+    double[] six =
+        ((TensorData.Reals)
+                ImageSteps.tensor(
+                        pipeline(
+                            List.of(
+                                decode(Color.grayscale),
+                                new Pipeline.CenterCrop(1, 1),
+                                scale255())),
+                        ANY,
+                        List.of(png(row)),
+                        1 << 20,
+                        1 << 20,
+                        NO_DEADLINE)
+                    .data())
+            .values();
+    assertThat(six).containsExactly(20);
+    BufferedImage four = row.getSubimage(0, 0, 4, 1);
+    BufferedImage copy = new BufferedImage(4, 1, BufferedImage.TYPE_BYTE_GRAY);
+    copy.getRaster().setRect(four.getRaster());
+    double[] fourValues =
+        ((TensorData.Reals)
+                ImageSteps.tensor(
+                        pipeline(
+                            List.of(
+                                decode(Color.grayscale),
+                                new Pipeline.CenterCrop(1, 1),
+                                scale255())),
+                        ANY,
+                        List.of(png(copy)),
+                        1 << 20,
+                        1 << 20,
+                        NO_DEADLINE)
+                    .data())
+            .values();
+    assertThat(fourValues).containsExactly(20);
+  }
+
+  private static double[] values(byte[] image, Color color) {
+    return ((TensorData.Reals)
+            ImageSteps.tensor(
+                    pipeline(List.of(decode(color), scale255())),
+                    ANY,
+                    List.of(image),
+                    1 << 20,
+                    1 << 20,
+                    NO_DEADLINE)
+                .data())
+        .values();
+  }
+
+  @Test
   void an_image_smaller_than_the_crop_is_refused() {
     assertThatThrownBy(() -> run(List.of(decode(Color.rgb), new Pipeline.CenterCrop(14, 5))))
         .isInstanceOf(InvalidRequestException.class)
