@@ -259,52 +259,22 @@ class ImageStepsTest {
     // 4 wide, crop 1: (4 - 1) / 2 = 1.5 rounds to 2; 6 wide, crop 1: 2.5 rounds to 2.
     BufferedImage row = new BufferedImage(6, 1, BufferedImage.TYPE_BYTE_GRAY);
     row.getRaster().setSamples(0, 0, 6, 1, 0, new int[] {0, 10, 20, 30, 40, 50});
-    double[] six =
-        ((TensorData.Reals)
-                ImageSteps.tensor(
-                        pipeline(
-                            List.of(
-                                decode(Color.grayscale),
-                                new Pipeline.CenterCrop(1, 1),
-                                scale255())),
-                        ANY,
-                        List.of(png(row)),
-                        1 << 20,
-                        1 << 20,
-                        NO_DEADLINE)
-                    .data())
-            .values();
-    assertThat(six).containsExactly(20);
-    BufferedImage four = row.getSubimage(0, 0, 4, 1);
-    BufferedImage copy = new BufferedImage(4, 1, BufferedImage.TYPE_BYTE_GRAY);
-    copy.getRaster().setRect(four.getRaster());
-    double[] fourValues =
-        ((TensorData.Reals)
-                ImageSteps.tensor(
-                        pipeline(
-                            List.of(
-                                decode(Color.grayscale),
-                                new Pipeline.CenterCrop(1, 1),
-                                scale255())),
-                        ANY,
-                        List.of(png(copy)),
-                        1 << 20,
-                        1 << 20,
-                        NO_DEADLINE)
-                    .data())
-            .values();
+    List<Pipeline.Step> cropOne =
+        List.of(decode(Color.grayscale), new Pipeline.CenterCrop(1, 1), scale255());
+    assertThat(values(png(row), cropOne)).containsExactly(20);
+    BufferedImage four = new BufferedImage(4, 1, BufferedImage.TYPE_BYTE_GRAY);
+    four.getRaster().setRect(row.getSubimage(0, 0, 4, 1).getRaster());
+    double[] fourValues = values(png(four), cropOne);
     assertThat(fourValues).containsExactly(20);
   }
 
   private static double[] values(byte[] image, Color color) {
+    return values(image, List.of(decode(color), scale255()));
+  }
+
+  private static double[] values(byte[] image, List<Pipeline.Step> steps) {
     return ((TensorData.Reals)
-            ImageSteps.tensor(
-                    pipeline(List.of(decode(color), scale255())),
-                    ANY,
-                    List.of(image),
-                    1 << 20,
-                    1 << 20,
-                    NO_DEADLINE)
+            ImageSteps.tensor(pipeline(steps), ANY, List.of(image), 1 << 20, 1 << 20, NO_DEADLINE)
                 .data())
         .values();
   }
